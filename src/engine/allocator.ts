@@ -1,0 +1,93 @@
+// The buffer allocator: every GPU buffer the engine creates goes through here and is counted by purpose.
+// WebGPU reports no memory use, so this accounting is how the app measures memory: live bytes now and the
+// peak since the last reset, per category and in total.
+
+import { GpuLimitError, formatBytes } from './errors';
+
+export const MEMORY_CATEGORIES = ['weights', 'activations', 'cache', 'scratch'] as const;
+export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
+
+export type BytesByCategory = Record<MemoryCategory, number>;
+
+export interface MemorySnapshot {
+  live: BytesByCategory & { total: number };
+  /** Peak live bytes per category, each measured independently, and the peak of the total. */
+  peak: BytesByCategory & { total: number };
+}
+
+const zero = (): BytesByCategory => ({ weights: 0, activations: 0, cache: 0, scratch: 0 });
+
+export interface AllocatorLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export class BufferAllocator {
+  private live = zero();
+  private peak = zero();
+  private liveTotal = 0;
+  private peakTotal = 0;
+  private readonly sizes = new WeakMap<GPUBuffer, { bytes: number; category: MemoryCategory }>();
+
+  constructor(
+    private readonly device: GPUDevice,
+    readonly limits: AllocatorLimits,
+  ) {}
+
+  /** Throws GpuLimitError when `bytes` cannot be one buffer (or one storage binding) on this device. */
+  checkFits(bytes: number, label: string, storage = true): void {
+    if (bytes > this.limits.maxBufferSize) {
+      throw new GpuLimitError(
+        `${label}: a buffer of ${formatBytes(bytes)} (${bytes} bytes) exceeds this GPU's maxBufferSize of ${formatBytes(this.limits.maxBufferSize)}`,
+        'maxBufferSize',
+        bytes,
+        this.limits.maxBufferSize,
+      );
+    }
+    if (storage && bytes > this.limits.maxStorageBufferBindingSize) {
+      throw new GpuLimitError(
+        `${label}: a storage binding of ${formatBytes(bytes)} (${bytes} bytes) exceeds this GPU's maxStorageBufferBindingSize of ${formatBytes(this.limits.maxStorageBufferBindingSize)}`,
+        'maxStorageBufferBindingSize',
+        bytes,
+        this.limits.maxStorageBufferBindingSize,
+      );
+    }
+  }
+
+  /** Creates a buffer of exactly `bytes` (at least 4), counted under `category`. */
+  create(bytes: number, category: MemoryCategory, label: string, usage: GPUBufferUsageFlags = STORAGE_USAGE): GPUBuffer {
+    if (!Number.isFinite(bytes) || bytes < 0) throw new Error(`${label}: invalid buffer size ${bytes}`);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    this.checkFits(size, label, (usage & GPUBufferUsage.STORAGE) !== 0);
+    const buffer = this.device.createBuffer({ size, usage, label });
+    this.sizes.set(buffer, { bytes: size, category });
+    this.live[category] += size;
+    this.liveTotal += size;
+    if (this.live[category] > this.peak[category]) this.peak[category] = this.live[category];
+    if (this.liveTotal > this.peakTotal) this.peakTotal = this.liveTotal;
+    return buffer;
+  }
+
+  /** Destroys the buffer and removes it from the accounting. Safe to call twice. */
+  release(buffer: GPUBuffer): void {
+    const entry = this.sizes.get(buffer);
+    if (!entry) return;
+    this.sizes.delete(buffer);
+    this.live[entry.category] -= entry.bytes;
+    this.liveTotal -= entry.bytes;
+    buffer.destroy();
+  }
+
+  snapshot(): MemorySnapshot {
+    return { live: { ...this.live, total: this.liveTotal }, peak: { ...this.peak, total: this.peakTotal } };
+  }
+
+  /** Starts a new peak measurement from the bytes live now. */
+  resetPeak(): void {
+    this.peak = { ...this.live };
+    this.peakTotal = this.liveTotal;
+  }
+}
+
+// GPUBufferUsage is a global in browsers; in Node the engine installs `webgpu`'s globals first.
+export const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8; /* COPY_DST */

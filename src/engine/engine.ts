@@ -1,0 +1,445 @@
+// The compute engine: one GPUDevice with its allocator, pipeline cache, dispatch recorder and error handling.
+// It imports nothing from the UI or the DOM and takes the `GPU` object as a parameter, so the same code runs
+// in the page (navigator.gpu) and in Node (the `webgpu` package, see node-gpu.ts).
+//
+// Work is recorded with dispatch() and sent with submit(): all dispatches of a batch go into one compute
+// pass (WebGPU orders dispatches in a pass and makes each one's writes visible to the next), with one
+// uniform arena for the batch's parameter blocks. sync() waits for the GPU and rethrows validation and
+// out-of-memory errors as GpuKernelError naming the kernels and sizes of that batch.
+
+import { BufferAllocator, STORAGE_USAGE, type MemoryCategory, type MemorySnapshot } from './allocator';
+import { GpuDeviceLostError, GpuKernelError, GpuLimitError, KernelInputError, WebGpuUnavailableError } from './errors';
+import { Tensor, numel, shapeToString } from './tensor';
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
+  limits: {
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupSizeX: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+}
+
+export interface EngineOptions {
+  /** Ask for a high-performance adapter (default true). */
+  highPerformance?: boolean;
+  /** Features to leave off even when present (tests use this to exercise fallbacks). */
+  disableFeatures?: GPUFeatureName[];
+}
+
+export interface ShaderSpec {
+  code: string;
+  entryPoint?: string;
+  constants?: Record<string, number>;
+}
+
+export type Binding = GPUBuffer | Tensor | { buffer: GPUBuffer; offset?: number; size?: number };
+
+interface RecordedDispatch {
+  kernel: string;
+  pipeline: GPUComputePipeline;
+  uniformOffset: number;
+  uniformSize: number;
+  bindings: Binding[];
+  workgroups: [number, number, number];
+}
+
+const LIMIT_NAMES = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const UNIFORM_ALIGN = 256;
+
+export class Engine {
+  readonly alloc: BufferAllocator;
+  readonly lost: Promise<GpuDeviceLostError>;
+  private lostError: GpuDeviceLostError | null = null;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private recorded: RecordedDispatch[] = [];
+  private uniformArena = new Uint8Array(4096);
+  private uniformUsed = 0;
+  private uniformBuffer: GPUBuffer | null = null;
+  private scopeOpen = false;
+  private pendingScopes: Promise<void>[] = [];
+  private uncaptured: GPUError[] = [];
+  private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
+  dispatchCount = 0;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly report: AdapterReport,
+  ) {
+    this.alloc = new BufferAllocator(device, report.limits);
+    this.lost = device.lost.then((info) => {
+      this.lostError = new GpuDeviceLostError(
+        `The GPU device was lost (${info.reason || 'unknown'}): ${info.message || 'no message'}. Measurements so far are kept; a new device is needed to continue.`,
+        info.reason ?? 'unknown',
+      );
+      return this.lostError;
+    });
+    device.addEventListener?.('uncapturederror', (ev) => {
+      this.uncaptured.push((ev as GPUUncapturedErrorEvent).error);
+    });
+  }
+
+  static async create(gpu: GPU | undefined | null, options: EngineOptions = {}): Promise<Engine> {
+    if (!gpu) throw new WebGpuUnavailableError('This environment has no WebGPU (navigator.gpu is missing).');
+    const adapter = await gpu.requestAdapter({ powerPreference: options.highPerformance === false ? 'low-power' : 'high-performance' });
+    if (!adapter) throw new WebGpuUnavailableError('WebGPU is present but no GPU adapter was found (the GPU may be blocklisted or disabled).');
+    const disabled = new Set(options.disableFeatures ?? []);
+    const wanted: GPUFeatureName[] = (['shader-f16', 'subgroups', 'timestamp-query'] as GPUFeatureName[]).filter(
+      (f) => adapter.features.has(f) && !disabled.has(f),
+    );
+    const requiredLimits: Record<string, number> = {};
+    for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+    const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits, label: 'hybrid-playground' });
+    const info = adapter.info ?? ({} as GPUAdapterInfo);
+    const report: AdapterReport = {
+      vendor: info.vendor || 'unknown',
+      architecture: info.architecture || 'unknown',
+      device: info.device || '',
+      description: info.description || '',
+      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+      features: {
+        shaderF16: device.features.has('shader-f16'),
+        subgroups: device.features.has('subgroups'),
+        timestampQuery: device.features.has('timestamp-query'),
+      },
+      limits: {
+        maxBufferSize: device.limits.maxBufferSize,
+        maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: device.limits.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+        maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+      },
+    };
+    return new Engine(device, report);
+  }
+
+  get isLost(): boolean {
+    return this.lostError !== null;
+  }
+
+  private assertAlive(): void {
+    if (this.lostError) throw this.lostError;
+  }
+
+  private openScope(): void {
+    if (this.scopeOpen) return;
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    this.scopeOpen = true;
+  }
+
+  private closeScope(kernels: string[]): void {
+    if (!this.scopeOpen) return;
+    this.scopeOpen = false;
+    const validation = this.device.popErrorScope();
+    const oom = this.device.popErrorScope();
+    const describe = kernels.length ? ` in ${summarizeKernels(kernels)}` : ' while allocating or uploading';
+    this.pendingScopes.push(
+      Promise.all([validation, oom]).then(([v, o]) => {
+        if (o) throw new GpuKernelError(`Out of GPU memory${describe}: ${o.message}`, 'out-of-memory', kernels);
+        if (v) throw new GpuKernelError(`WebGPU validation error${describe}: ${v.message}`, 'validation', kernels);
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** An uninitialized tensor (contents undefined until a kernel writes it). */
+  tensor(shape: readonly number[], category: MemoryCategory, label: string): Tensor {
+    this.assertAlive();
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new KernelInputError(`${label}: invalid shape ${shapeToString(shape)}`);
+    }
+    this.openScope();
+    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE);
+    return new Tensor(this, buffer, [...shape], category, label);
+  }
+
+  /** A tensor holding `data` (float32). */
+  upload(data: ArrayLike<number>, shape: readonly number[], category: MemoryCategory, label: string): Tensor {
+    if (data.length !== numel(shape)) {
+      throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
+    }
+    const t = this.tensor(shape, category, label);
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (f32.length > 0) this.device.queue.writeBuffer(t.buffer, 0, f32.buffer, f32.byteOffset, f32.byteLength);
+    return t;
+  }
+
+  /** A tensor of unsigned 32-bit integers (token ids). */
+  uploadU32(data: ArrayLike<number>, shape: readonly number[], category: MemoryCategory, label: string): Tensor {
+    if (data.length !== numel(shape)) {
+      throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
+    }
+    this.assertAlive();
+    this.openScope();
+    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE);
+    const u32 = Uint32Array.from(data);
+    if (u32.length > 0) this.device.queue.writeBuffer(buffer, 0, u32.buffer, 0, u32.byteLength);
+    return new Tensor(this, buffer, [...shape], category, label, 'u32');
+  }
+
+  /** Overwrites a tensor's contents from the host. */
+  write(t: Tensor, data: ArrayLike<number>, offsetElements = 0): void {
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.device.queue.writeBuffer(t.buffer, offsetElements * 4, f32.buffer, f32.byteOffset, f32.byteLength);
+  }
+
+  releaseBuffer(buffer: GPUBuffer): void {
+    this.alloc.release(buffer);
+  }
+
+  memory(): MemorySnapshot {
+    return this.alloc.snapshot();
+  }
+
+  /** Reads a tensor back to the host (submits pending work first). */
+  async read(t: Tensor | GPUBuffer, byteLength?: number): Promise<Float32Array> {
+    this.assertAlive();
+    const src = t instanceof Tensor ? t.buffer : t;
+    const bytes = byteLength ?? (t instanceof Tensor ? t.bytes : src.size);
+    this.submit();
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
+    const enc = this.device.createCommandEncoder();
+    if (bytes > 0) enc.copyBufferToBuffer(src, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    try {
+      await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost.then((e) => Promise.reject(e))]);
+      const out = new Float32Array(staging.getMappedRange().slice(0, bytes));
+      staging.unmap();
+      await this.flushErrors();
+      return out;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  /**
+   * A compute pipeline from the cache. `key` must hold everything that changes the shader source or its
+   * override constants (kernel name, variant, workgroup size), never input sizes.
+   */
+  pipeline(key: string, build: () => ShaderSpec): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const spec = build();
+      const module = this.device.createShaderModule({ code: spec.code, label: key });
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: { module, entryPoint: spec.entryPoint ?? 'main', constants: spec.constants },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /**
+   * Records one dispatch. Bindings: the uniform block (when given) at @binding(0), then `bindings` at
+   * @binding(1), @binding(2), ... in order; without uniforms, `bindings` start at @binding(0).
+   * `kernel` names the dispatch in error messages, e.g. `matmul(M=3, K=5, N=7)`.
+   */
+  dispatch(kernel: string, pipeline: GPUComputePipeline, bindings: Binding[], workgroups: readonly number[], uniforms?: ArrayBuffer): void {
+    this.assertAlive();
+    const [x, y = 1, z = 1] = workgroups;
+    const maxDim = this.report.limits.maxComputeWorkgroupsPerDimension;
+    for (const w of [x, y, z]) {
+      if (!Number.isInteger(w) || w < 0) throw new KernelInputError(`${kernel}: invalid workgroup count ${w}`);
+      if (w > maxDim) {
+        throw new GpuLimitError(
+          `${kernel}: ${w} workgroups in one dimension exceeds this GPU's maxComputeWorkgroupsPerDimension of ${maxDim}`,
+          'maxComputeWorkgroupsPerDimension',
+          w,
+          maxDim,
+        );
+      }
+    }
+    if (x * y * z === 0) return;
+    this.openScope();
+    let uniformOffset = -1;
+    let uniformSize = 0;
+    if (uniforms) {
+      uniformSize = uniforms.byteLength;
+      uniformOffset = Math.ceil(this.uniformUsed / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+      const need = uniformOffset + uniformSize;
+      if (need > this.uniformArena.length) {
+        const grown = new Uint8Array(Math.max(need, this.uniformArena.length * 2));
+        grown.set(this.uniformArena.subarray(0, this.uniformUsed));
+        this.uniformArena = grown;
+      }
+      this.uniformArena.set(new Uint8Array(uniforms), uniformOffset);
+      this.uniformUsed = need;
+    }
+    this.recorded.push({ kernel, pipeline, uniformOffset, uniformSize, bindings, workgroups: [x, y, z] });
+    this.dispatchCount++;
+  }
+
+  /** Number of dispatches recorded and not yet submitted. */
+  get pendingDispatches(): number {
+    return this.recorded.length;
+  }
+
+  /** Encodes and submits the recorded dispatches (one compute pass). Returns the kernels submitted. */
+  submit(opts: { timestamps?: boolean } = {}): string[] {
+    this.assertAlive();
+    const batch = this.recorded;
+    this.recorded = [];
+    const kernels = batch.map((d) => d.kernel);
+    if (batch.length > 0) {
+      if (this.uniformUsed > 0) {
+        if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformUsed) {
+          this.uniformBuffer?.destroy();
+          const size = Math.ceil(Math.max(this.uniformUsed, 4096) / UNIFORM_ALIGN) * UNIFORM_ALIGN * 2;
+          this.uniformBuffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'uniform-arena' });
+        }
+        this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformArena.buffer, 0, Math.ceil(this.uniformUsed / 4) * 4);
+      }
+      const enc = this.device.createCommandEncoder({ label: summarizeKernels(kernels) });
+      const ts = opts.timestamps && this.report.features.timestampQuery ? this.timestampSet() : null;
+      const pass = enc.beginComputePass(
+        ts ? { timestampWrites: { querySet: ts.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
+      );
+      for (const d of batch) {
+        const entries: GPUBindGroupEntry[] = [];
+        let binding = 0;
+        if (d.uniformOffset >= 0) {
+          entries.push({ binding: binding++, resource: { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize } });
+        }
+        for (const b of d.bindings) {
+          if (b instanceof Tensor) {
+            if (b.isReleased) throw new KernelInputError(`${d.kernel}: tensor ${b} was released before use`);
+            entries.push({ binding: binding++, resource: { buffer: b.buffer } });
+          } else if (isBufferBinding(b)) {
+            entries.push({ binding: binding++, resource: b });
+          } else entries.push({ binding: binding++, resource: { buffer: b } });
+        }
+        const bg = this.device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries, label: d.kernel });
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(...d.workgroups);
+      }
+      pass.end();
+      if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
+      this.device.queue.submit([enc.finish()]);
+      this.uniformUsed = 0;
+    }
+    this.closeScope(kernels);
+    return kernels;
+  }
+
+  /** Submits pending work, waits for the GPU, and throws the first error any batch raised. */
+  async sync(): Promise<void> {
+    this.submit();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lost.then((e) => Promise.reject(e))]);
+    await this.flushErrors();
+  }
+
+  private async flushErrors(): Promise<void> {
+    const scopes = this.pendingScopes;
+    this.pendingScopes = [];
+    await Promise.all(scopes);
+    if (this.uncaptured.length) {
+      const e = this.uncaptured.shift()!;
+      this.uncaptured = [];
+      throw new GpuKernelError(`WebGPU error: ${e.message}`, 'internal', []);
+    }
+    this.assertAlive();
+  }
+
+  /** Drops recorded-but-unsubmitted work (used by cancel). */
+  discardPending(): void {
+    this.recorded = [];
+    this.uniformUsed = 0;
+  }
+
+  // ---------------------------------------------------------------- timing
+
+  private timestampSet() {
+    if (!this.timestamps) {
+      this.timestamps = {
+        querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 }),
+        resolve: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        read: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      };
+    }
+    return this.timestamps;
+  }
+
+  /**
+   * Times `record` (which records dispatches) as one batch. With timestamp-query the figure is GPU time of
+   * the pass; otherwise wall time from submit to onSubmittedWorkDone. Returns milliseconds.
+   */
+  async timeBatch(record: () => void): Promise<{ ms: number; source: 'timestamp-query' | 'wall' }> {
+    await this.sync();
+    record();
+    const useTs = this.report.features.timestampQuery;
+    const t0 = performance.now();
+    this.submit({ timestamps: useTs });
+    if (useTs && this.timestamps) {
+      const { resolve, read } = this.timestamps;
+      const enc = this.device.createCommandEncoder();
+      enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+      this.device.queue.submit([enc.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const [b, e] = new BigUint64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      await this.flushErrors();
+      const ns = Number(e - b);
+      if (ns > 0) return { ms: ns / 1e6, source: 'timestamp-query' };
+    }
+    await this.device.queue.onSubmittedWorkDone();
+    const ms = performance.now() - t0;
+    await this.flushErrors();
+    return { ms, source: 'wall' };
+  }
+
+  destroy(): void {
+    this.device.destroy();
+  }
+}
+
+function isBufferBinding(b: GPUBuffer | { buffer: GPUBuffer }): b is { buffer: GPUBuffer; offset?: number; size?: number } {
+  return typeof (b as GPUBuffer).mapAsync !== 'function';
+}
+
+function summarizeKernels(kernels: string[]): string {
+  if (kernels.length <= 4) return kernels.join(', ');
+  return `${kernels.slice(0, 3).join(', ')} and ${kernels.length - 3} more`;
+}
+
+/** Splits a 1-D workgroup count into (x, y) under the per-dimension limit; shaders linearize x + y * nx. */
+export function grid1d(workgroups: number, maxPerDim = 65535): [number, number, number] {
+  if (workgroups <= maxPerDim) return [workgroups, 1, 1];
+  const y = Math.ceil(workgroups / maxPerDim);
+  return [Math.ceil(workgroups / y), y, 1];
+}

@@ -1,0 +1,47 @@
+// WebGPU in Node through the `webgpu` package (Dawn, Chrome's implementation). Node only: the page uses
+// navigator.gpu. When Dawn finds no adapter and Debian's Chromium ships its SwiftShader Vulkan driver
+// (a CPU implementation), it is used instead, and stderr says so.
+
+import { existsSync } from 'node:fs';
+import { Engine, type EngineOptions } from './engine';
+import { WebGpuUnavailableError } from './errors';
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+let cached: Promise<GPU> | null = null;
+
+/** The `GPU` object for Node, with WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) installed. */
+export function nodeGpu(opts: { quiet?: boolean } = {}): Promise<GPU> {
+  cached ??= findGpu(opts.quiet ?? false);
+  return cached;
+}
+
+async function findGpu(quiet: boolean): Promise<GPU> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  let mod: { create: (o: string[]) => GPU; globals: object };
+  try {
+    mod = (await import('webgpu')) as unknown as typeof mod;
+  } catch (e) {
+    throw new WebGpuUnavailableError(`The 'webgpu' package could not be loaded (${(e as Error).message}). Run npm install.`);
+  }
+  Object.assign(globalThis, mod.globals);
+  const first = mod.create([]);
+  if (await first.requestAdapter()) return first;
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    const second = mod.create([]);
+    if (await second.requestAdapter()) {
+      if (!quiet) process.stderr.write(`webgpu: no GPU adapter found; using Chromium's SwiftShader (CPU) Vulkan driver from ${SWIFTSHADER_ICD}\n`);
+      return second;
+    }
+  }
+  throw new WebGpuUnavailableError(
+    'No WebGPU adapter in Node. On a machine without a GPU, install a software Vulkan driver: on Debian, ' +
+      '`apt-get install chromium libvulkan1` (SwiftShader ships with Chromium and is used automatically). ' +
+      'On a machine with a GPU, install its Vulkan driver and the Vulkan loader (libvulkan1).',
+  );
+}
+
+export async function createNodeEngine(options: EngineOptions & { quiet?: boolean } = {}): Promise<Engine> {
+  return Engine.create(await nodeGpu({ quiet: options.quiet }), options);
+}

@@ -1,0 +1,53 @@
+// A GPU tensor: a float32 buffer with a shape (row-major, last dimension fastest) and the memory category
+// it is counted under. Tensors are created through the Engine so that the allocator sees every byte.
+
+import type { MemoryCategory } from './allocator';
+
+export interface TensorOwner {
+  releaseBuffer(buffer: GPUBuffer): void;
+}
+
+export class Tensor {
+  private released = false;
+  constructor(
+    private readonly owner: TensorOwner,
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    readonly category: MemoryCategory,
+    readonly label: string,
+    readonly dtype: 'f32' | 'u32' = 'f32',
+  ) {}
+
+  get numel(): number {
+    return numel(this.shape);
+  }
+
+  get bytes(): number {
+    return this.numel * 4;
+  }
+
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Frees the GPU buffer and its accounting. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.releaseBuffer(this.buffer);
+  }
+
+  toString(): string {
+    return `${this.label}[${this.shape.join('×')}]`;
+  }
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeToString(shape: readonly number[]): string {
+  return `(${shape.join(', ')})`;
+}

@@ -1,0 +1,181 @@
+// Foundation kernels against their float64 twins on random inputs of awkward sizes.
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../testing/engine';
+import { normalArray, relativeError, uniformArray } from '../testing/random';
+import { embeddingRef, matmulRef, rmsnormRef, sigmoid, silu, softplus } from '../reference/basic';
+import { matmul } from './matmul';
+import { binary, unary } from './elementwise';
+import { rmsnorm } from './rmsnorm';
+import { embedding } from './embedding';
+import { GpuLimitError, KernelInputError } from '../engine/errors';
+
+const TOL = 1e-5;
+
+describe('matmul (tiled and naive) against the float64 twin', () => {
+  const cases: [number, number, number, number, boolean, boolean][] = [
+    // batch, M, K, N, transposeB, batchedB
+    [1, 1, 1, 1, false, false],
+    [1, 1, 7, 13, true, false],
+    [1, 3, 5, 7, false, false],
+    [1, 67, 129, 65, true, false],
+    [3, 17, 31, 97, false, true],
+    [2, 64, 64, 64, true, false],
+    [1, 130, 257, 3, true, false],
+  ];
+  for (const variant of ['tiled', 'naive'] as const) {
+    for (const [batch, M, K, N, tB, bB] of cases) {
+      it(`${variant} batch=${batch} M=${M} K=${K} N=${N}${tB ? ' wᵀ' : ''}${bB ? ' batched w' : ''}`, async () => {
+        const e = await testEngine();
+        const a = normalArray(batch * M * K, M * 31 + K);
+        const w = normalArray((bB ? batch : 1) * K * N, N * 17 + K);
+        const aT = e.upload(a, [batch, M, K], 'activations', 'a');
+        const wShape = tB ? [N, K] : [K, N];
+        const wT = e.upload(w, bB ? [batch, ...wShape] : wShape, 'weights', 'w');
+        const out = matmul(e, aT, wT, { transposeB: tB, variant });
+        expect(out.shape).toEqual([batch, M, N]);
+        const got = await e.read(out);
+        expect(relativeError(got, matmulRef(a, w, batch, M, K, N, tB, bB))).toBeLessThan(TOL);
+        [aT, wT, out].forEach((t) => t.release());
+      });
+    }
+  }
+
+  it('accumulates into an existing output (residual add)', async () => {
+    const e = await testEngine();
+    const [M, K, N] = [5, 9, 11];
+    const a = normalArray(M * K, 1);
+    const w = normalArray(N * K, 2);
+    const base = normalArray(M * N, 3);
+    const out = e.upload(base, [M, N], 'activations', 'residual');
+    matmul(e, e.upload(a, [M, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, out, accumulate: true });
+    const ref = matmulRef(a, w, 1, M, K, N, true).map((v, i) => v + base[i]);
+    expect(relativeError(await e.read(out), ref)).toBeLessThan(TOL);
+  });
+
+  it('names the mismatched dimension when shapes do not fit', async () => {
+    const e = await testEngine();
+    const a = e.tensor([4, 5], 'activations', 'a');
+    const w = e.tensor([6, 7], 'weights', 'w');
+    expect(() => matmul(e, a, w)).toThrow(KernelInputError);
+    expect(() => matmul(e, a, w)).toThrow(/K=5.*K=6/);
+  });
+});
+
+describe('elementwise ops', () => {
+  for (const n of [1, 255, 257, 10_007]) {
+    it(`silu, sigmoid, softplus over ${n} values, including both sides of the softplus threshold`, async () => {
+      const e = await testEngine();
+      const x = uniformArray(n, n, -30, 30);
+      if (n > 2) {
+        x[0] = 20;
+        x[1] = 20.001;
+        x[2] = -25;
+      }
+      const t = e.upload(x, [n], 'activations', 'x');
+      for (const [op, f] of [
+        ['silu', silu],
+        ['sigmoid', sigmoid],
+        ['softplus', softplus],
+      ] as const) {
+        const got = await e.read(unary(e, op, t));
+        expect(relativeError(got, Array.from(x, f)), op).toBeLessThan(TOL);
+      }
+    });
+  }
+
+  it('add and mul broadcast b over leading dims; mulSilu gates', async () => {
+    const e = await testEngine();
+    const [rows, D] = [13, 37];
+    const a = normalArray(rows * D, 5);
+    const b = normalArray(D, 6);
+    const g = normalArray(rows * D, 7);
+    const aT = e.upload(a, [rows, D], 'activations', 'a');
+    const bT = e.upload(b, [D], 'weights', 'b');
+    expect(relativeError(await e.read(binary(e, 'add', aT, bT)), Array.from(a, (v, i) => v + b[i % D]))).toBeLessThan(TOL);
+    expect(relativeError(await e.read(binary(e, 'mul', aT, bT)), Array.from(a, (v, i) => v * b[i % D]))).toBeLessThan(TOL);
+    const gT = e.upload(g, [rows, D], 'activations', 'g');
+    expect(relativeError(await e.read(binary(e, 'mulSilu', aT, gT)), Array.from(a, (v, i) => v * silu(g[i])))).toBeLessThan(TOL);
+  });
+
+  it('covers more values than one dispatch dimension of workgroups allows (2-D grid)', async () => {
+    const e = await testEngine();
+    const n = 65535 * 256 + 1001; // one more row of workgroups than fits in x
+    const x = uniformArray(n, 9, -3, 3);
+    const got = await e.read(unary(e, 'sigmoid', e.upload(x, [n], 'activations', 'x')));
+    for (const i of [0, 1, 65535 * 256 - 1, 65535 * 256, n - 1]) expect(got[i]).toBeCloseTo(sigmoid(x[i]), 5);
+    expect(relativeError(got, Array.from(x, sigmoid))).toBeLessThan(TOL);
+  });
+});
+
+describe('rmsnorm and embedding', () => {
+  for (const [rows, D] of [
+    [1, 1],
+    [3, 7],
+    [5, 257],
+    [64, 768],
+  ]) {
+    it(`rmsnorm rows=${rows} D=${D}`, async () => {
+      const e = await testEngine();
+      const x = normalArray(rows * D, rows + D);
+      const w = uniformArray(D, D, 0.5, 1.5);
+      const got = await e.read(rmsnorm(e, e.upload(x, [rows, D], 'activations', 'x'), e.upload(w, [D], 'weights', 'w'), 1e-5));
+      expect(relativeError(got, rmsnormRef(x, w, D, 1e-5))).toBeLessThan(TOL);
+    });
+  }
+
+  it('embedding gathers rows of the table', async () => {
+    const e = await testEngine();
+    const [vocab, D] = [101, 19];
+    const table = normalArray(vocab * D, 3);
+    const ids = [0, 100, 5, 5, 42, 7, 99];
+    const got = await e.read(embedding(e, e.uploadU32(ids, [ids.length], 'activations', 'ids'), e.upload(table, [vocab, D], 'weights', 'table')));
+    expect(relativeError(got, embeddingRef(ids, table, D))).toBeLessThan(TOL);
+  });
+});
+
+describe('engine limits and accounting', () => {
+  it('refuses a buffer over maxBufferSize before creating it, with the numbers', async () => {
+    const e = await testEngine();
+    const before = e.memory().live.total;
+    const tooMany = Math.floor(e.report.limits.maxBufferSize / 4) + 1;
+    expect(() => e.tensor([tooMany], 'activations', 'huge')).toThrow(GpuLimitError);
+    expect(() => e.tensor([tooMany], 'activations', 'huge')).toThrow(/huge.*exceeds this GPU's max(Buffer|StorageBufferBinding)Size/);
+    expect(e.memory().live.total).toBe(before);
+  });
+
+  it('counts live and peak bytes per category', async () => {
+    const e = await testEngine();
+    e.alloc.resetPeak();
+    const base = e.memory().live;
+    const w = e.tensor([1000], 'weights', 'w');
+    const c = e.tensor([10, 10], 'cache', 'kv');
+    let m = e.memory();
+    expect(m.live.weights - base.weights).toBe(4000);
+    expect(m.live.cache - base.cache).toBe(400);
+    c.release();
+    c.release();
+    m = e.memory();
+    expect(m.live.cache - base.cache).toBe(0);
+    expect(m.peak.cache - base.cache).toBe(400);
+    expect(m.peak.total - base.total).toBe(4400);
+    w.release();
+  });
+
+  it('rejects a dispatch over the per-dimension workgroup limit by name', async () => {
+    const e = await testEngine();
+    const p = e.pipeline('elementwise:copy-test', () => ({ code: '@compute @workgroup_size(1) fn main() {}' }));
+    expect(() => e.dispatch('copy-test(n=huge)', p, [], [70_000])).toThrow(/copy-test.*70000 workgroups.*65535/);
+  });
+
+  it('reports a WebGPU validation error naming the kernel', async () => {
+    const e = await testEngine();
+    // A storage binding that the shader declares read_write bound twice: invalid aliasing.
+    const t = e.tensor([16], 'scratch', 't');
+    const p = e.pipeline('alias-test', () => ({
+      code: '@group(0) @binding(0) var<storage, read_write> a: array<f32>; @group(0) @binding(1) var<storage, read_write> b: array<f32>; @compute @workgroup_size(1) fn main() { a[0] = b[0]; }',
+    }));
+    e.dispatch('alias-test(n=16)', p, [t, t], [1]);
+    await expect(e.sync()).rejects.toThrow(/validation error in alias-test\(n=16\)/);
+    t.release();
+  });
+});

@@ -1,0 +1,91 @@
+// Matmul: out[b] = a[b] · op(w[b]).  Shapes: a (..., M, K); w (K, N), or (N, K) with transposeB (the
+// linear-layer weight layout, y = x Wᵀ); w may carry the same leading batch dims as a, or none (shared).
+// out (..., M, N). Two variants: 'tiled' (64×64 tiles through workgroup memory) and 'naive' (the baseline).
+
+import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
+import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
+import type { Engine } from '../engine/engine';
+import { KernelInputError } from '../engine/errors';
+import { Tensor, numel, shapeToString } from '../engine/tensor';
+import { defineUniforms } from '../engine/uniforms';
+import type { MemoryCategory } from '../engine/allocator';
+
+export const MATMUL_PARAMS = defineUniforms([
+  ['M', 'u32'],
+  ['K', 'u32'],
+  ['N', 'u32'],
+  ['batchStrideA', 'u32'],
+  ['batchStrideB', 'u32'],
+  ['batchStrideC', 'u32'],
+  ['transposeB', 'u32'],
+  ['accumulate', 'u32'],
+] as const);
+
+export type MatmulVariant = 'tiled' | 'naive';
+
+export interface MatmulOptions {
+  transposeB?: boolean;
+  variant?: MatmulVariant;
+  /** Write into this tensor instead of allocating (must have the output shape). */
+  out?: Tensor;
+  /** Add into `out` instead of overwriting it (residual connections). */
+  accumulate?: boolean;
+  category?: MemoryCategory;
+  label?: string;
+}
+
+export interface MatmulShape {
+  batch: number;
+  M: number;
+  K: number;
+  N: number;
+  batchedB: boolean;
+  outShape: number[];
+}
+
+export function matmulShape(aShape: readonly number[], bShape: readonly number[], transposeB: boolean): MatmulShape {
+  if (aShape.length < 2) throw new KernelInputError(`matmul: a must have at least 2 dims, got ${shapeToString(aShape)}`);
+  if (bShape.length < 2) throw new KernelInputError(`matmul: w must have at least 2 dims, got ${shapeToString(bShape)}`);
+  const M = aShape[aShape.length - 2];
+  const K = aShape[aShape.length - 1];
+  const lead = aShape.slice(0, -2);
+  const batch = numel(lead);
+  const [bk, bn] = transposeB ? [bShape[bShape.length - 1], bShape[bShape.length - 2]] : [bShape[bShape.length - 2], bShape[bShape.length - 1]];
+  if (bk !== K) {
+    throw new KernelInputError(
+      `matmul: inner dimensions differ: a ${shapeToString(aShape)} has K=${K}, w ${shapeToString(bShape)}${transposeB ? ' (transposed)' : ''} has K=${bk}`,
+    );
+  }
+  const bLead = bShape.slice(0, -2);
+  const batchedB = bLead.length > 0 && numel(bLead) > 1;
+  if (batchedB && numel(bLead) !== batch) {
+    throw new KernelInputError(`matmul: batch dims of w ${shapeToString(bShape)} do not match a ${shapeToString(aShape)}`);
+  }
+  return { batch, M, K, N: bn, batchedB, outShape: [...lead, M, bn] };
+}
+
+export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor {
+  const transposeB = opts.transposeB ?? false;
+  const variant = opts.variant ?? 'tiled';
+  const s = matmulShape(a.shape, w.shape, transposeB);
+  const out = opts.out ?? engine.tensor(s.outShape, opts.category ?? 'activations', opts.label ?? 'matmul.out');
+  if (numel(out.shape) !== numel(s.outShape)) {
+    throw new KernelInputError(`matmul: out ${shapeToString(out.shape)} does not hold ${shapeToString(s.outShape)}`);
+  }
+  const uniforms = MATMUL_PARAMS.pack({
+    M: s.M,
+    K: s.K,
+    N: s.N,
+    batchStrideA: s.M * s.K,
+    batchStrideB: s.batchedB ? s.K * s.N : 0,
+    batchStrideC: s.M * s.N,
+    transposeB: transposeB ? 1 : 0,
+    accumulate: opts.accumulate ? 1 : 0,
+  });
+  const name = `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
+  const source = variant === 'tiled' ? tiledSource : naiveSource;
+  const pipeline = engine.pipeline(`matmul_${variant}`, () => ({ code: MATMUL_PARAMS.wgsl() + source }));
+  const tile = variant === 'tiled' ? 64 : 16;
+  engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / tile), Math.ceil(s.M / tile), s.batch], uniforms);
+  return out;
+}
