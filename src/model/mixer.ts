@@ -1,0 +1,37 @@
+// The contract every block kind implements (Mamba mixer, attention, gated attention, GLA, SwiGLU MLP), so
+// the model runner can stack them. Dimensions: B batch, L sequence length, d = dModel.
+//
+// A block is the sub-layer alone: no pre-norm and no residual (the model runner adds RMSNorm before and
+// the residual after, as mamba_ssm's Block and Llama do). Weights are host arrays under documented names
+// (the official state_dict names for Mamba), uploaded once as 'weights'.
+
+import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
+
+export type HostWeights = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** Decode state of one block: its tensors are counted as 'cache' (KV cache, conv state, SSM/GLA state). */
+export interface BlockState {
+  /** Tokens seen so far (the position of the next token). */
+  position: number;
+  /** Every GPU tensor the state holds, for accounting and release. */
+  tensors: Tensor[];
+}
+
+export interface SequenceBlock<S extends BlockState = BlockState> {
+  readonly kind: string;
+  /** The uploaded weights by name. */
+  readonly weights: Record<string, Tensor>;
+  /**
+   * Prefill: x (B, L, d) -> y (B, L, d). With `state` (fresh from createState), also fills it so that
+   * step() continues the sequence: prefill of L tokens then k steps equals prefill of L + k.
+   */
+  forward(x: Tensor, state?: S): Tensor;
+  /** Empty decode state for `batch` sequences; `capacity` bounds the context length (KV cache size). */
+  createState(batch: number, capacity: number): S;
+  /** One decode step: x (B, 1, d) -> y (B, 1, d), advancing `state` by one token. */
+  step(x: Tensor, state: S): Tensor;
+  release(): void;
+}
+
+export type BlockFactory<Settings, S extends BlockState = BlockState> = (engine: Engine, settings: Settings, dModel: number, weights: HostWeights) => SequenceBlock<S>;
