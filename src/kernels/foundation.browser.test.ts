@@ -1,0 +1,34 @@
+// WGSL kernels in headless Chromium (Chrome's own Dawn, SwiftShader here): the same modules the page runs.
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../testing/engine';
+import { normalArray, relativeError, uniformArray } from '../testing/random';
+import { matmulRef, rmsnormRef, softplus } from '../reference/basic';
+import { matmul } from './matmul';
+import { rmsnorm } from './rmsnorm';
+import { unary } from './elementwise';
+
+describe('kernels in Chromium', () => {
+  it('gets a WebGPU adapter from navigator.gpu', async () => {
+    const e = await testEngine();
+    expect(e.report.limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
+  });
+
+  it('tiled matmul with transposed weights matches the float64 twin', async () => {
+    const e = await testEngine();
+    const [M, K, N] = [37, 70, 129];
+    const a = normalArray(M * K, 1);
+    const w = normalArray(N * K, 2);
+    const out = matmul(e, e.upload(a, [M, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true });
+    expect(relativeError(await e.read(out), matmulRef(a, w, 1, M, K, N, true))).toBeLessThan(1e-5);
+  });
+
+  it('rmsnorm and softplus match their twins', async () => {
+    const e = await testEngine();
+    const x = normalArray(5 * 300, 3);
+    const w = uniformArray(300, 4, 0.5, 1.5);
+    const got = await e.read(rmsnorm(e, e.upload(x, [5, 300], 'activations', 'x'), e.upload(w, [300], 'weights', 'w'), 1e-6));
+    expect(relativeError(got, rmsnormRef(x, w, 300, 1e-6))).toBeLessThan(1e-5);
+    const s = uniformArray(999, 5, -40, 40);
+    expect(relativeError(await e.read(unary(e, 'softplus', e.upload(s, [999], 'activations', 's'))), Array.from(s, softplus))).toBeLessThan(1e-5);
+  });
+});
