@@ -1,0 +1,141 @@
+// Attention kernels (flash and naive) against the float64 twin: grouped-query heads, causal and not,
+// lengths that are not multiples of the tiles, head dims 32/64/128 (and odd ones), both gate kinds,
+// tokens-first layouts, a KV-cache prefix, and one long sequence.
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../testing/engine';
+import { normalArray, relativeError } from '../testing/random';
+import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
+import { attention, headsFirst, prefixView, tokensFirst, type AttentionVariant } from './attention';
+import { KernelInputError } from '../engine/errors';
+
+const TOL = 2e-5;
+
+interface Case {
+  B: number;
+  H: number;
+  Hkv: number;
+  L: number;
+  S: number;
+  E: number;
+  causal: boolean;
+  gate?: 'elementwise' | 'headwise';
+  scale?: number;
+}
+
+async function runCase(c: Case, variant: AttentionVariant, seed: number) {
+  const e = await testEngine();
+  const { B, H, Hkv, L, S, E } = c;
+  const q = normalArray(B * H * L * E, seed);
+  const k = normalArray(B * Hkv * S * E, seed + 1);
+  const v = normalArray(B * Hkv * S * E, seed + 2);
+  const gw = c.gate === 'elementwise' ? E : 1;
+  const g = c.gate ? normalArray(B * H * L * gw, seed + 3, 2) : undefined;
+  const qT = e.upload(q, [B, H, L, E], 'activations', 'q');
+  const kT = e.upload(k, [B, Hkv, S, E], 'activations', 'k');
+  const vT = e.upload(v, [B, Hkv, S, E], 'activations', 'v');
+  const gT = g ? e.upload(g, [B, H, L, gw], 'activations', 'gate') : undefined;
+  const out = attention(e, headsFirst(qT), headsFirst(kT), headsFirst(vT), { causal: c.causal, scale: c.scale, gate: gT && headsFirst(gT), variant });
+  const got = await e.read(out);
+  const ref = attentionRef(q, k, v, c, { causal: c.causal, scale: c.scale, gate: g });
+  [qT, kT, vT, gT, out].forEach((t) => t?.release());
+  return { got, ref };
+}
+
+describe('attention against the float64 twin', () => {
+  const cases: Case[] = [
+    { B: 1, H: 1, Hkv: 1, L: 1, S: 1, E: 32, causal: true },
+    { B: 1, H: 2, Hkv: 1, L: 1, S: 77, E: 64, causal: true },
+    { B: 2, H: 4, Hkv: 2, L: 70, S: 70, E: 32, causal: true, gate: 'elementwise' },
+    { B: 1, H: 4, Hkv: 1, L: 100, S: 100, E: 64, causal: true, gate: 'headwise' },
+    { B: 1, H: 2, Hkv: 2, L: 65, S: 130, E: 64, causal: false },
+    { B: 1, H: 3, Hkv: 3, L: 33, S: 97, E: 128, causal: true, gate: 'elementwise' },
+    { B: 1, H: 2, Hkv: 1, L: 129, S: 129, E: 128, causal: false, gate: 'headwise' },
+    { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
+    { B: 1, H: 2, Hkv: 1, L: 70, S: 45, E: 96, causal: true },
+    { B: 1, H: 1, Hkv: 1, L: 37, S: 50, E: 256, causal: true, gate: 'elementwise' },
+    { B: 1, H: 2, Hkv: 2, L: 20, S: 20, E: 7, causal: false },
+  ];
+  for (const variant of ['flash', 'naive'] as const) {
+    for (const [n, c] of cases.entries()) {
+      const name = `${variant} B=${c.B} H=${c.H} Hkv=${c.Hkv} L=${c.L} S=${c.S} E=${c.E}${c.causal ? ' causal' : ''}${c.gate ? ` gate=${c.gate}` : ''}`;
+      it(name, async () => {
+        const { got, ref } = await runCase(c, variant, 100 + n * 10);
+        expect(relativeError(got, ref)).toBeLessThan(TOL);
+      });
+    }
+  }
+
+  it('L > S with causal masking: rows that see no key are zero, the rest match', async () => {
+    const c: Case = { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true };
+    const { got, ref } = await runCase(c, 'flash', 7);
+    for (let i = 0; i < 6 * 32; i++) expect(got[i]).toBe(0);
+    expect(relativeError(got, ref)).toBeLessThan(TOL);
+  });
+
+  it('a long sequence (L = S = 8200, H = 1, E = 32) stays accurate', async () => {
+    const c: Case = { B: 1, H: 1, Hkv: 1, L: 8200, S: 8200, E: 32, causal: true };
+    const e = await testEngine();
+    const q = normalArray(c.L * c.E, 5);
+    const k = normalArray(c.S * c.E, 6);
+    const v = normalArray(c.S * c.E, 7);
+    const qT = e.upload(q, [1, 1, c.L, c.E], 'activations', 'q');
+    const kT = e.upload(k, [1, 1, c.S, c.E], 'activations', 'k');
+    const vT = e.upload(v, [1, 1, c.S, c.E], 'activations', 'v');
+    const got = await e.read(attention(e, headsFirst(qT), headsFirst(kT), headsFirst(vT), { causal: true }));
+    // Check a sample of rows (the twin costs O(L·S·E)): first, tile edges, last.
+    const rows = [0, 1, 63, 64, 4095, 8127, 8128, 8199];
+    for (const r of rows) {
+      const qr = q.subarray(r * c.E, (r + 1) * c.E);
+      // Row r of a causal L = S problem is a one-query problem over the first r + 1 keys.
+      const ref = attentionRef(qr, k.subarray(0, (r + 1) * c.E), v.subarray(0, (r + 1) * c.E), { B: 1, H: 1, Hkv: 1, L: 1, S: r + 1, E: c.E }, { causal: true });
+      expect(relativeError(got.subarray(r * c.E, (r + 1) * c.E), ref)).toBeLessThan(TOL);
+    }
+  });
+
+  it('tokens-first (B, L, H·E) inputs and output, with a KV cache prefix, match heads-first', async () => {
+    const e = await testEngine();
+    const [B, H, Hkv, L, S, cap, E] = [2, 4, 2, 5, 37, 64, 32];
+    const q = normalArray(B * L * H * E, 11); // (B, L, H, E)
+    const kAll = normalArray(B * Hkv * cap * E, 12); // cache (B, Hkv, cap, E)
+    const vAll = normalArray(B * Hkv * cap * E, 13);
+    const g = normalArray(B * L * H, 14); // per-head gate (B, L, H)
+    const qT = e.upload(q, [B, L, H * E], 'activations', 'q');
+    const kT = e.upload(kAll, [B, Hkv, cap, E], 'cache', 'k');
+    const vT = e.upload(vAll, [B, Hkv, cap, E], 'cache', 'v');
+    const gT = e.upload(g, [B, L, H], 'activations', 'g');
+    for (const variant of ['flash', 'naive'] as const) {
+      const out = attention(e, tokensFirst(qT, H), prefixView(headsFirst(kT), S), prefixView(headsFirst(vT), S), {
+        causal: true,
+        gate: tokensFirst(gT, H),
+        outLayout: 'tokens-first',
+        variant,
+      });
+      expect(out.shape).toEqual([B, L, H * E]);
+      const got = await e.read(out);
+      const take = (a: Float32Array) => {
+        const r = new Float64Array(B * Hkv * S * E);
+        for (let bh = 0; bh < B * Hkv; bh++) r.set(a.subarray(bh * cap * E, bh * cap * E + S * E), bh * S * E);
+        return r;
+      };
+      const ref = attentionRef(tokensToHeads(q, B, L, H, E), take(kAll), take(vAll), { B, H, Hkv, L, S, E }, { causal: true, gate: tokensToHeads(g, B, L, H, 1) });
+      expect(relativeError(got, headsToTokens(ref, B, H, L, E))).toBeLessThan(TOL);
+    }
+  });
+
+  it('flash equals naive on the same inputs', async () => {
+    const c: Case = { B: 1, H: 4, Hkv: 2, L: 150, S: 150, E: 64, causal: true, gate: 'elementwise' };
+    const a = await runCase(c, 'flash', 42);
+    const b = await runCase(c, 'naive', 42);
+    expect(relativeError(a.got, b.got)).toBeLessThan(1e-5);
+  });
+
+  it('names the mismatch when shapes do not fit', async () => {
+    const e = await testEngine();
+    const q = e.tensor([1, 3, 4, 32], 'activations', 'q');
+    const k = e.tensor([1, 2, 4, 32], 'activations', 'k');
+    expect(() => attention(e, headsFirst(q), headsFirst(k), headsFirst(k))).toThrow(KernelInputError);
+    expect(() => attention(e, headsFirst(q), headsFirst(k), headsFirst(k))).toThrow(/multiple/);
+    const k2 = e.tensor([1, 3, 4, 16], 'activations', 'k');
+    expect(() => attention(e, headsFirst(q), headsFirst(k2), headsFirst(k2))).toThrow(/head dim/);
+  });
+});

@@ -1,0 +1,230 @@
+// Softmax attention forward with an optional fused sigmoid output gate.
+// Dimensions: B batch, H query heads, Hkv key/value heads (H a multiple of Hkv), L queries, S keys, E head dim.
+// Operands are strided head views (see HeadView): (B, H, L, E) "heads first", (B, L, H·E) "tokens first"
+// (what the q/k/v projections produce), or a KV cache (B, Hkv, capacity, E) of which the first S positions
+// are valid. Causal masking is bottom-right aligned (query i sees keys j <= i + S - L), so one decode query
+// attends the whole cache. Gate: (B, H, L, E) elementwise or (B, H, L, 1) per head (as views, so a
+// (B, L, H·E) or (B, L, H) projection output works too).
+// Variants: 'flash' (tiles through workgroup memory, online softmax; no score matrix in GPU memory) and
+// 'naive' (materializes the (B, H, L, S) scores in a 'scratch' buffer; the baseline).
+
+import flashSource from '../../shaders/attention_flash.wgsl?raw';
+import naiveSource from '../../shaders/attention_naive.wgsl?raw';
+import type { Engine } from '../engine/engine';
+import { grid1d } from '../engine/engine';
+import { GpuLimitError, KernelInputError } from '../engine/errors';
+import { Tensor, shapeToString } from '../engine/tensor';
+import { defineUniforms } from '../engine/uniforms';
+import type { MemoryCategory } from '../engine/allocator';
+
+export const ATTENTION_PARAMS = defineUniforms([
+  ['B', 'u32'],
+  ['H', 'u32'],
+  ['Hkv', 'u32'],
+  ['L', 'u32'],
+  ['S', 'u32'],
+  ['E', 'u32'],
+  ['causal', 'u32'],
+  ['gateKind', 'u32'],
+  ['scale', 'f32'],
+  ['qSB', 'u32'],
+  ['qSH', 'u32'],
+  ['qSL', 'u32'],
+  ['kSB', 'u32'],
+  ['kSH', 'u32'],
+  ['kSL', 'u32'],
+  ['vSB', 'u32'],
+  ['vSH', 'u32'],
+  ['vSL', 'u32'],
+  ['gSB', 'u32'],
+  ['gSH', 'u32'],
+  ['gSL', 'u32'],
+  ['oSB', 'u32'],
+  ['oSH', 'u32'],
+  ['oSL', 'u32'],
+] as const);
+
+/**
+ * A strided view of a tensor as (batch, heads, length, dim): element (b, h, p, e) is at
+ * b·strides.batch + h·strides.head + p·strides.pos + e (e contiguous).
+ */
+export interface HeadView {
+  tensor: Tensor;
+  batch: number;
+  heads: number;
+  length: number;
+  dim: number;
+  strides: { batch: number; head: number; pos: number };
+}
+
+/** A (B, H, L, E) tensor as a head view. */
+export function headsFirst(t: Tensor): HeadView {
+  if (t.shape.length !== 4) throw new KernelInputError(`attention: ${t.label} ${shapeToString(t.shape)} is not (B, H, L, E)`);
+  const [B, H, L, E] = t.shape;
+  return { tensor: t, batch: B, heads: H, length: L, dim: E, strides: { batch: H * L * E, head: L * E, pos: E } };
+}
+
+/** A (B, L, H·E) or (B, L, H, E) tensor as a head view of `heads` heads. */
+export function tokensFirst(t: Tensor, heads: number): HeadView {
+  const [B, L] = t.shape;
+  const width = t.shape.slice(2).reduce((a, d) => a * d, 1);
+  if (t.shape.length < 3 || width % heads !== 0) {
+    throw new KernelInputError(`attention: ${t.label} ${shapeToString(t.shape)} is not (B, L, H·E) with H=${heads}`);
+  }
+  const E = width / heads;
+  return { tensor: t, batch: B, heads, length: L, dim: E, strides: { batch: L * width, head: E, pos: width } };
+}
+
+/** The first `length` positions of a view (a KV cache holding fewer positions than its capacity). */
+export function prefixView(v: HeadView, length: number): HeadView {
+  if (length > v.length) throw new KernelInputError(`attention: prefix of ${length} positions exceeds ${v.tensor.label}'s ${v.length}`);
+  return { ...v, length };
+}
+
+export type AttentionVariant = 'flash' | 'naive';
+export type GateKind = 'none' | 'elementwise' | 'headwise';
+
+export interface AttentionOptions {
+  causal?: boolean;
+  /** Default E^-0.5. */
+  scale?: number;
+  /** Sigmoid output gate: a view with dim E (elementwise) or dim 1 (per head), H heads, L positions. */
+  gate?: HeadView;
+  variant?: AttentionVariant;
+  /** Output layout when `out` is not given: (B, H, L, E) or (B, L, H·E). Default 'heads-first'. */
+  outLayout?: 'heads-first' | 'tokens-first';
+  /** Write into this view (B, H, L, E) instead of allocating. */
+  out?: HeadView;
+  /** Naive variant: a (B, H, L, S) score buffer to reuse (otherwise one is allocated, used and freed). */
+  scratch?: Tensor;
+  category?: MemoryCategory;
+  label?: string;
+}
+
+const BQ = 64;
+
+/** Head-dim bucket, split and key-tile size of the flash kernel for head dim E on this device. */
+export function flashConfig(E: number, workgroupStorageBytes: number): { DPAD: number; SPLIT: number; SL: number; BK: number; WG: number; storageBytes: number } {
+  if (E > 256) throw new KernelInputError(`attention: head dim ${E} exceeds the flash kernel's 256`);
+  const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : E <= 128 ? 128 : 256;
+  const SPLIT = DPAD <= 64 ? 1 : DPAD / 64;
+  const SL = DPAD / SPLIT;
+  const WG = BQ * SPLIT;
+  for (const BK of [32, 16, 8, 4]) {
+    const partial = SPLIT > 1 ? BK * WG : 1;
+    const storageBytes = 4 * (2 * BK * DPAD + partial);
+    if (storageBytes <= workgroupStorageBytes) return { DPAD, SPLIT, SL, BK, WG, storageBytes };
+  }
+  throw new GpuLimitError(
+    `attention: head dim ${E} needs more workgroup memory than this GPU's ${workgroupStorageBytes} bytes`,
+    'maxComputeWorkgroupStorageSize',
+    4 * (2 * 4 * DPAD),
+    workgroupStorageBytes,
+  );
+}
+
+function viewSpan(v: HeadView): number {
+  if (v.batch === 0 || v.heads === 0 || v.length === 0) return 0;
+  return (v.batch - 1) * v.strides.batch + (v.heads - 1) * v.strides.head + (v.length - 1) * v.strides.pos + v.dim;
+}
+
+function checkView(name: string, v: HeadView): void {
+  if (viewSpan(v) > v.tensor.numel) {
+    throw new KernelInputError(`attention: ${name} view (${v.batch}, ${v.heads}, ${v.length}, ${v.dim}) reaches past ${v.tensor} `);
+  }
+}
+
+export interface AttentionShape {
+  B: number;
+  H: number;
+  Hkv: number;
+  L: number;
+  S: number;
+  E: number;
+}
+
+export function attentionShape(q: HeadView, k: HeadView, v: HeadView, gate?: HeadView): AttentionShape {
+  const { batch: B, heads: H, length: L, dim: E } = q;
+  const [Hkv, S] = [k.heads, k.length];
+  const desc = (x: HeadView) => `(B=${x.batch}, heads=${x.heads}, len=${x.length}, E=${x.dim})`;
+  if (k.batch !== B || v.batch !== B) throw new KernelInputError(`attention: batch of q ${desc(q)}, k ${desc(k)} and v ${desc(v)} differ`);
+  if (k.dim !== E || v.dim !== E) throw new KernelInputError(`attention: head dim of q ${desc(q)}, k ${desc(k)} and v ${desc(v)} differ`);
+  if (v.heads !== Hkv || v.length !== S) throw new KernelInputError(`attention: k ${desc(k)} and v ${desc(v)} differ in heads or length`);
+  if (Hkv === 0 || H % Hkv !== 0) throw new KernelInputError(`attention: q heads ${H} is not a multiple of k/v heads ${Hkv}`);
+  if (gate) {
+    if (gate.batch !== B || gate.heads !== H || gate.length !== L || (gate.dim !== E && gate.dim !== 1)) {
+      throw new KernelInputError(`attention: gate ${desc(gate)} is neither (B, H, L, E) nor (B, H, L, 1) for q ${desc(q)}`);
+    }
+  }
+  for (const [n, x] of [['q', q], ['k', k], ['v', v]] as const) checkView(n, x);
+  if (gate) checkView('gate', gate);
+  return { B, H, Hkv, L, S, E };
+}
+
+export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView, opts: AttentionOptions = {}): Tensor {
+  const s = attentionShape(q, k, v, opts.gate);
+  const { B, H, Hkv, L, S, E } = s;
+  const variant = opts.variant ?? 'flash';
+  const causal = opts.causal ?? true;
+  const scale = opts.scale ?? 1 / Math.sqrt(E);
+  let out: HeadView;
+  let outTensor: Tensor;
+  if (opts.out) {
+    out = opts.out;
+    if (out.batch !== B || out.heads !== H || out.length !== L || out.dim !== E) throw new KernelInputError(`attention: out view does not hold (${B}, ${H}, ${L}, ${E})`);
+    checkView('out', out);
+    outTensor = out.tensor;
+  } else if (opts.outLayout === 'tokens-first') {
+    outTensor = engine.tensor([B, L, H * E], opts.category ?? 'activations', opts.label ?? 'attention.out');
+    out = tokensFirst(outTensor, H);
+  } else {
+    outTensor = engine.tensor([B, H, L, E], opts.category ?? 'activations', opts.label ?? 'attention.out');
+    out = headsFirst(outTensor);
+  }
+  const gate = opts.gate;
+  const gateKind = !gate ? 0 : gate.dim === E && E !== 1 ? 1 : 2;
+  const uniforms = ATTENTION_PARAMS.pack({
+    B, H, Hkv, L, S, E,
+    causal: causal ? 1 : 0,
+    gateKind,
+    scale,
+    qSB: q.strides.batch, qSH: q.strides.head, qSL: q.strides.pos,
+    kSB: k.strides.batch, kSH: k.strides.head, kSL: k.strides.pos,
+    vSB: v.strides.batch, vSH: v.strides.head, vSL: v.strides.pos,
+    gSB: gate?.strides.batch ?? 0, gSH: gate?.strides.head ?? 0, gSL: gate?.strides.pos ?? 0,
+    oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
+  });
+  const gateT = gate?.tensor ?? q.tensor;
+  const dims = `B=${B}, H=${H}, Hkv=${Hkv}, L=${L}, S=${S}, E=${E}${causal ? ', causal' : ''}${gateKind ? `, gate=${gateKind === 1 ? 'elementwise' : 'headwise'}` : ''}`;
+  if (L === 0) return outTensor;
+  if (variant === 'flash') {
+    const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
+    const key = `attention_flash:D${cfg.DPAD}:BK${cfg.BK}`;
+    const pipeline = engine.pipeline(key, () => ({
+      code:
+        ATTENTION_PARAMS.wgsl() +
+        `const DPAD: u32 = ${cfg.DPAD}u;\nconst SPLIT: u32 = ${cfg.SPLIT}u;\nconst SL: u32 = ${cfg.SL}u;\nconst BQ: u32 = ${BQ}u;\n` +
+        `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
+        flashSource,
+    }));
+    engine.dispatch(`attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
+  } else {
+    const WG = 256;
+    const own = !opts.scratch;
+    const scratch = opts.scratch ?? engine.tensor([B, H, L, S], 'scratch', 'attention_naive.scores');
+    if (scratch.numel < B * H * L * S) throw new KernelInputError(`attention: scratch ${scratch} holds fewer than B·H·L·S = ${B * H * L * S} scores`);
+    const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
+    const p1 = engine.pipeline('attention_naive:scores', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'scores', constants: { WG } }));
+    const p2 = engine.pipeline('attention_naive:combine', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'combine', constants: { WG } }));
+    const bindings = [q.tensor, k.tensor, v.tensor, gateT, scratch, outTensor];
+    engine.dispatch(`attention_naive.scores(${dims})`, p1, bindings, grid1d(Math.ceil((B * H * L * S) / WG), maxDim), uniforms);
+    engine.dispatch(`attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
+    if (own) {
+      // Submit so the batch that reads the scores is on the queue; WebGPU keeps a destroyed buffer alive
+      // until submitted work using it has finished.
+      engine.submit();
+      scratch.release();
+    }
+  }
+  return outTensor;
+}
