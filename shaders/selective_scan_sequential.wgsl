@@ -1,0 +1,72 @@
+// Selective scan, sequential baseline: one invocation per (b, d) walks the whole sequence with the
+// dState-long hidden state h in registers. Used for short sequences and as the reference for the chunked
+// variant. Layouts (D fastest): u, delta, y (B, L, D); B/C rows of `bcRowStride` floats per token with B at
+// bOffset + g·dState and C at cOffset + g·dState (group g = d / (D / G)); z rows of zRowStride at zOffset;
+// channel params (D, dState + 2) = [A(d, 0..dState), Dskip(d), deltaBias(d)]; state (B, D, dState) holds
+// the initial state (when hasInitState) and receives the final state (when writeFinalState).
+// Recurrence: dt = softplus?(delta + bias); h = exp(dt·A)·h + dt·B·u; y = <h, C> + Dskip·u; y *= silu(z).
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> U: array<f32>;
+@group(0) @binding(2) var<storage, read> Delta: array<f32>;
+@group(0) @binding(3) var<storage, read> Channel: array<f32>;
+@group(0) @binding(4) var<storage, read> BC: array<f32>;
+@group(0) @binding(5) var<storage, read> Z: array<f32>;
+@group(0) @binding(6) var<storage, read_write> State: array<f32>;
+@group(0) @binding(7) var<storage, read_write> Y: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let wgIndex = wid.x + wid.y * nwg.x;
+  let b = wgIndex / P.dBlocks;
+  let d = (wgIndex % P.dBlocks) * WG + lid.x;
+  if (b >= P.batch || d >= P.dInner) { return; }
+
+  let N = P.dState;
+  let chanRow = d * (N + 2u);
+  let dSkip = Channel[chanRow + N];
+  let bias = Channel[chanRow + N + 1u];
+  let g = d / (P.dInner / P.groups);
+  let stateBase = (b * P.dInner + d) * N;
+
+  var a: array<f32, STATE_SLOTS>;
+  var h: array<f32, STATE_SLOTS>;
+  for (var n = 0u; n < STATE_SLOTS; n++) {
+    var an = 0.0;
+    var hn = 0.0;
+    if (n < N) {
+      an = Channel[chanRow + n];
+      if (P.hasInitState == 1u) { hn = State[stateBase + n]; }
+    }
+    a[n] = an;
+    h[n] = hn;
+  }
+
+  for (var t = 0u; t < P.seqLen; t++) {
+    let row = b * P.seqLen + t;
+    let at = row * P.dInner + d;
+    let dt = scan_delta(Delta[at], bias, P.deltaSoftplus);
+    let uu = U[at];
+    let du = dt * uu;
+    let bBase = row * P.bcRowStride + P.bOffset + g * N;
+    let cBase = row * P.bcRowStride + P.cOffset + g * N;
+    var y = 0.0;
+    for (var n = 0u; n < STATE_SLOTS; n++) {
+      if (n < N) {
+        h[n] = fma(exp(dt * a[n]), h[n], du * BC[bBase + n]);
+        y = fma(h[n], BC[cBase + n], y);
+      }
+    }
+    y = fma(dSkip, uu, y);
+    if (P.hasZ == 1u) { y = y * scan_silu(Z[row * P.zRowStride + P.zOffset + d]); }
+    Y[at] = y;
+  }
+
+  if (P.writeFinalState == 1u) {
+    for (var n = 0u; n < STATE_SLOTS; n++) {
+      if (n < N) { State[stateBase + n] = h[n]; }
+    }
+  }
+}

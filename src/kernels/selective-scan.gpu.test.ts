@@ -1,0 +1,226 @@
+// Selective scan (sequential and chunked) and the decode state update against their float64 twins on
+// random inputs of awkward sizes: L = 1, L not a multiple of the chunk, long L, N from 1 to 256, odd D,
+// groups, without D / z / bias, softplus on both sides of its threshold, initial and final states.
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../testing/engine';
+import { normalArray, relativeError, uniformArray } from '../testing/random';
+import { selectiveScanRef, selectiveStateUpdateRef } from '../reference/mamba';
+import { packScanChannels, selectiveScan, type ScanVariant } from './selective-scan';
+import { selectiveStateUpdate } from './selective-state-update';
+import { KernelInputError } from '../engine/errors';
+
+/** B and C (rows, G·N each) interleaved per row as the kernels' default bc layout: [B row, C row]. */
+function packBc(Bm: Float32Array, Cm: Float32Array, rows: number, width: number): Float32Array {
+  const out = new Float32Array(rows * 2 * width);
+  for (let r = 0; r < rows; r++) {
+    out.set(Bm.subarray(r * width, (r + 1) * width), r * 2 * width);
+    out.set(Cm.subarray(r * width, (r + 1) * width), r * 2 * width + width);
+  }
+  return out;
+}
+
+interface ScanCase {
+  name: string;
+  batch: number;
+  seqLen: number;
+  dInner: number;
+  dState: number;
+  groups?: number;
+  noD?: boolean;
+  noZ?: boolean;
+  noBias?: boolean;
+  noSoftplus?: boolean;
+  biasCenter?: number;
+  initialState?: boolean;
+  chunkLen?: number;
+  tol?: number;
+}
+
+function makeInputs(c: ScanCase, seed: number) {
+  const { batch, seqLen, dInner, dState } = c;
+  const groups = c.groups ?? 1;
+  const n = batch * seqLen * dInner;
+  const bcN = batch * seqLen * groups * dState;
+  const u = normalArray(n, seed + 1);
+  // Without softplus the step must stay positive, as real step sizes are.
+  const delta = c.noSoftplus ? uniformArray(n, seed + 2, 0.01, 0.6) : uniformArray(n, seed + 2, -4, 1);
+  const A = uniformArray(dInner * dState, seed + 3, -2, -0.05);
+  const Bm = normalArray(bcN, seed + 4);
+  const Cm = normalArray(bcN, seed + 5);
+  const D = c.noD ? null : normalArray(dInner, seed + 6);
+  const z = c.noZ ? null : normalArray(n, seed + 7, 2);
+  const center = c.biasCenter ?? 0;
+  const deltaBias = c.noBias ? null : uniformArray(dInner, seed + 8, center - 2, center + 2);
+  const initialState = c.initialState ? normalArray(batch * dInner * dState, seed + 9) : null;
+  return { u, delta, A, Bm, Cm, D, z, deltaBias, initialState, groups };
+}
+
+async function runScan(c: ScanCase, variant: ScanVariant, seed: number) {
+  const e = await testEngine();
+  const { batch, seqLen, dInner, dState } = c;
+  const inp = makeInputs(c, seed);
+  const rows = batch * seqLen;
+  const width = inp.groups * dState;
+  const tensors = {
+    u: e.upload(inp.u, [batch, seqLen, dInner], 'activations', 'u'),
+    delta: e.upload(inp.delta, [batch, seqLen, dInner], 'activations', 'delta'),
+    channels: e.upload(packScanChannels(inp.A, dInner, dState, inp.D, inp.deltaBias), [dInner, dState + 2], 'weights', 'channels'),
+    bc: e.upload(packBc(inp.Bm, inp.Cm, rows, width), [batch, seqLen, 2 * width], 'activations', 'bc'),
+    z: inp.z ? e.upload(inp.z, [batch, seqLen, dInner], 'activations', 'z') : undefined,
+    state: e.upload(inp.initialState ?? new Float32Array(batch * dInner * dState), [batch, dInner, dState], 'cache', 'state'),
+  };
+  const y = selectiveScan(e, {
+    ...tensors,
+    groups: inp.groups,
+    deltaSoftplus: !c.noSoftplus,
+    useInitialState: Boolean(inp.initialState),
+    writeFinalState: true,
+    variant,
+    chunkLen: c.chunkLen,
+  });
+  const got = await e.read(y);
+  const lastState = await e.read(tensors.state);
+  for (const t of [...Object.values(tensors), y]) t?.release();
+  const ref = selectiveScanRef({
+    batch,
+    seqLen,
+    dInner,
+    dState,
+    groups: inp.groups,
+    u: inp.u,
+    delta: inp.delta,
+    A: inp.A,
+    B: inp.Bm,
+    C: inp.Cm,
+    D: inp.D,
+    z: inp.z,
+    deltaBias: inp.deltaBias,
+    deltaSoftplus: !c.noSoftplus,
+    initialState: inp.initialState,
+  });
+  return { got, lastState, ref };
+}
+
+const CASES: ScanCase[] = [
+  { name: 'L=1', batch: 2, seqLen: 1, dInner: 5, dState: 16, chunkLen: 4 },
+  { name: 'N=1, odd D, L not a multiple of the chunk', batch: 2, seqLen: 37, dInner: 7, dState: 1, chunkLen: 8 },
+  { name: 'the golden size', batch: 2, seqLen: 300, dInner: 20, dState: 16, chunkLen: 32 },
+  { name: 'groups', batch: 1, seqLen: 129, dInner: 16, dState: 8, groups: 2, chunkLen: 16 },
+  { name: 'N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7 },
+  { name: 'N=5 (not a power of two), no D, no z, no bias, no softplus', batch: 3, seqLen: 70, dInner: 3, dState: 5, noD: true, noZ: true, noBias: true, noSoftplus: true, chunkLen: 16 },
+  { name: 'bias across the softplus threshold (dt near 20)', batch: 1, seqLen: 50, dInner: 67, dState: 4, biasCenter: 20, chunkLen: 9 },
+  { name: 'initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 8 },
+  { name: 'N=200 (beyond 64)', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6 },
+  { name: 'more than 64 channels (several workgroups along D)', batch: 2, seqLen: 33, dInner: 131, dState: 16, chunkLen: 10 },
+];
+
+describe('selective scan against selective_scan_ref (float64)', () => {
+  for (const c of CASES) {
+    for (const variant of ['sequential', 'chunked'] as const) {
+      it(`${variant}: ${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
+        const { got, lastState, ref } = await runScan(c, variant, c.seqLen * 7 + c.dState);
+        expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
+        expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
+      });
+    }
+  }
+
+  it('long sequence (L=16384): chunked and sequential both match the reference, and each other', async () => {
+    const c: ScanCase = { name: 'long', batch: 1, seqLen: 16384, dInner: 5, dState: 4, initialState: true };
+    const seq = await runScan(c, 'sequential', 11);
+    const chk = await runScan(c, 'chunked', 11);
+    expect(relativeError(seq.got, seq.ref.y)).toBeLessThan(2e-5);
+    expect(relativeError(chk.got, chk.ref.y)).toBeLessThan(2e-5);
+    expect(relativeError(chk.lastState, chk.ref.lastState)).toBeLessThan(2e-5);
+    expect(relativeError(chk.got, seq.got)).toBeLessThan(2e-5);
+  });
+
+  it('auto picks a variant that matches the reference for short and long L', async () => {
+    for (const seqLen of [3, 300]) {
+      const { got, ref } = await runScan({ name: 'auto', batch: 1, seqLen, dInner: 6, dState: 16, chunkLen: 32 }, 'auto', seqLen);
+      expect(relativeError(got, ref.y)).toBeLessThan(2e-5);
+    }
+  });
+
+  it('refuses groups that do not divide D and a state of the wrong shape, naming them', async () => {
+    const e = await testEngine();
+    const u = e.tensor([1, 4, 6], 'activations', 'u');
+    const channels = e.tensor([6, 18], 'weights', 'channels');
+    const bc = e.tensor([1, 4, 64], 'activations', 'bc');
+    expect(() => selectiveScan(e, { u, delta: u, channels, bc, groups: 4 })).toThrow(/groups 4 must divide D = 6/);
+    const badState = e.tensor([1, 6, 8], 'cache', 'state');
+    expect(() => selectiveScan(e, { u, delta: u, channels, bc, state: badState, writeFinalState: true })).toThrow(KernelInputError);
+    expect(() => selectiveScan(e, { u, delta: u, channels, bc, state: badState, writeFinalState: true })).toThrow(/state \(1, 6, 8\) must be/);
+  });
+});
+
+describe('selective state update (decode) against selective_state_update_ref (float64)', () => {
+  const cases: [number, number, number, number, boolean][] = [
+    // batch, dInner, dState, groups, with D/z/bias
+    [3, 40, 16, 1, true],
+    [1, 7, 1, 1, false],
+    [2, 130, 64, 2, true],
+  ];
+  for (const [batch, dInner, dState, groups, full] of cases) {
+    it(`B=${batch}, D=${dInner}, N=${dState}, G=${groups}${full ? '' : ', no D/z/bias'}`, async () => {
+      const e = await testEngine();
+      const seed = dInner + dState;
+      const state0 = normalArray(batch * dInner * dState, seed);
+      const x = normalArray(batch * dInner, seed + 1);
+      const dt = uniformArray(batch * dInner, seed + 2, -3, 1);
+      const A = uniformArray(dInner * dState, seed + 3, -2, -0.05);
+      const Bm = normalArray(batch * groups * dState, seed + 4);
+      const Cm = normalArray(batch * groups * dState, seed + 5);
+      const D = full ? normalArray(dInner, seed + 6) : null;
+      const z = full ? normalArray(batch * dInner, seed + 7) : null;
+      const dtBias = full ? uniformArray(dInner, seed + 8, 18, 22) : null;
+      const state = e.upload(state0, [batch, dInner, dState], 'cache', 'state');
+      const y = selectiveStateUpdate(e, {
+        state,
+        x: e.upload(x, [batch, dInner], 'activations', 'x'),
+        dt: e.upload(dt, [batch, dInner], 'activations', 'dt'),
+        channels: e.upload(packScanChannels(A, dInner, dState, D, dtBias), [dInner, dState + 2], 'weights', 'channels'),
+        bc: e.upload(packBc(Bm, Cm, batch, groups * dState), [batch, 2 * groups * dState], 'activations', 'bc'),
+        groups,
+        z: z ? e.upload(z, [batch, dInner], 'activations', 'z') : undefined,
+        dtSoftplus: true,
+      });
+      const ref = selectiveStateUpdateRef({ batch, dInner, dState, groups, state: state0, x, dt, A, B: Bm, C: Cm, D, z, dtBias, dtSoftplus: true });
+      expect(relativeError(await e.read(y), ref.y)).toBeLessThan(1e-5);
+      expect(relativeError(await e.read(state), ref.state)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('the fused dt projection equals projecting first', async () => {
+    const e = await testEngine();
+    const [batch, dInner, dState, rank] = [2, 9, 4, 3];
+    const width = rank + 2 * dState;
+    const xdbl = normalArray(batch * width, 1);
+    const wdt = normalArray(dInner * rank, 2, 0.5);
+    const A = uniformArray(dInner * dState, 3, -2, -0.05);
+    const x = normalArray(batch * dInner, 4);
+    const state0 = normalArray(batch * dInner * dState, 5);
+    const dt = new Float32Array(batch * dInner);
+    for (let b = 0; b < batch; b++) for (let d = 0; d < dInner; d++) for (let r = 0; r < rank; r++) dt[b * dInner + d] += xdbl[b * width + r] * wdt[d * rank + r];
+    const Bm = new Float32Array(batch * dState);
+    const Cm = new Float32Array(batch * dState);
+    for (let b = 0; b < batch; b++) for (let n = 0; n < dState; n++) {
+      Bm[b * dState + n] = xdbl[b * width + rank + n];
+      Cm[b * dState + n] = xdbl[b * width + rank + dState + n];
+    }
+    const state = e.upload(state0, [batch, dInner, dState], 'cache', 'state');
+    const y = selectiveStateUpdate(e, {
+      state,
+      x: e.upload(x, [batch, 1, dInner], 'activations', 'x'),
+      dt: e.upload(wdt, [dInner, rank], 'weights', 'dt_proj'),
+      dtProjection: { rank },
+      channels: e.upload(packScanChannels(A, dInner, dState), [dInner, dState + 2], 'weights', 'channels'),
+      bc: e.upload(xdbl, [batch, 1, width], 'activations', 'xdbl'),
+      bcLayout: { rowStride: width, bOffset: rank, cOffset: rank + dState },
+      dtSoftplus: true,
+    });
+    const ref = selectiveStateUpdateRef({ batch, dInner, dState, state: state0, x, dt, A, B: Bm, C: Cm, dtSoftplus: true });
+    expect(relativeError(await e.read(y), ref.y)).toBeLessThan(1e-5);
+    expect(relativeError(await e.read(state), ref.state)).toBeLessThan(1e-5);
+  });
+});

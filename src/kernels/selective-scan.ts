@@ -1,0 +1,230 @@
+// Selective scan (Mamba's SSM, forward), with official selective_scan_ref semantics:
+//   dt = softplus?(delta + deltaBias); h_t = exp(dt·A)·h_{t-1} + dt·B_t·u_t; y_t = <h_t, C_t> + Dskip·u_t;
+//   y_t *= silu(z_t) when z is given. Optional initial state, optional final state.
+// Dimensions: B batch, L seqLen, D dInner (channels), N dState, G groups of B/C (channel d uses d / (D/G)).
+// Layouts (D fastest, as the matmuls produce them): u, delta, y (B, L, D); B and C in one tensor `bc` of
+// B·L rows of bcRowStride floats, B at bOffset + g·N and C at cOffset + g·N (so the Mamba block's x_proj
+// output (B, L, dtRank + 2N) is used as is); z rows of zRowStride at zOffset (a column slice of in_proj's
+// output); per-channel params packed as `channels` (D, N + 2) = [A(d, :), Dskip(d), deltaBias(d)]
+// (packScanChannels); state (B, D, N).
+// The hidden state (B, D, L, N) never reaches GPU memory. Variants: 'sequential' (one invocation per
+// (b, d) walking L) and 'chunked' (three passes: per-chunk local scans, a carry pass over chunks per
+// (b, n, d), then per-chunk rescans from the carried state; chunk-boundary states (B, L/chunk, N, D) are
+// the only extra memory). 'auto' picks sequential when the sequence fits in one chunk.
+
+import sequentialSource from '../../shaders/selective_scan_sequential.wgsl?raw';
+import chunkLocalSource from '../../shaders/selective_scan_chunk_local.wgsl?raw';
+import chunkCarrySource from '../../shaders/selective_scan_chunk_carry.wgsl?raw';
+import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?raw';
+import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
+import type { Engine } from '../engine/engine';
+import { grid1d } from '../engine/engine';
+import { KernelInputError } from '../engine/errors';
+import { Tensor, shapeToString } from '../engine/tensor';
+import { defineUniforms } from '../engine/uniforms';
+import type { MemoryCategory } from '../engine/allocator';
+import { scratchTensor } from './scratch-pool';
+
+export const SCAN_PARAMS = defineUniforms([
+  ['batch', 'u32'],
+  ['seqLen', 'u32'],
+  ['dInner', 'u32'],
+  ['dState', 'u32'],
+  ['groups', 'u32'],
+  ['chunkLen', 'u32'],
+  ['numChunks', 'u32'],
+  ['dBlocks', 'u32'],
+  ['bcRowStride', 'u32'],
+  ['bOffset', 'u32'],
+  ['cOffset', 'u32'],
+  ['zRowStride', 'u32'],
+  ['zOffset', 'u32'],
+  ['hasZ', 'u32'],
+  ['deltaSoftplus', 'u32'],
+  ['hasInitState', 'u32'],
+  ['writeFinalState', 'u32'],
+] as const);
+
+/** Largest dState the kernels hold in registers. */
+export const MAX_D_STATE = 256;
+/** Invocations along D per workgroup in the per-(b, d) passes. */
+const WG_D = 64;
+const WG_CARRY = 256;
+
+export type ScanVariant = 'auto' | 'sequential' | 'chunked';
+
+export interface BcLayout {
+  /** Floats per token row of `bc`. */
+  rowStride: number;
+  /** Column of B(g = 0, n = 0) in a row. */
+  bOffset: number;
+  /** Column of C(g = 0, n = 0) in a row. */
+  cOffset: number;
+}
+
+export interface SelectiveScanArgs {
+  /** (B, L, D) */
+  u: Tensor;
+  /** (B, L, D), before bias and softplus. */
+  delta: Tensor;
+  /** (D, N + 2): A, Dskip, deltaBias per channel (packScanChannels). */
+  channels: Tensor;
+  /** B and C, B·L rows as described by bcLayout. */
+  bc: Tensor;
+  /** Default: rows of 2·G·N, B then C. */
+  bcLayout?: BcLayout;
+  /** Number of B/C groups G (D must be a multiple). Default 1. */
+  groups?: number;
+  /** Gate, B·L rows of zLayout.rowStride (default D) at zLayout.offset (default 0). */
+  z?: Tensor;
+  zLayout?: { rowStride: number; offset: number };
+  deltaSoftplus?: boolean;
+  /** (B, D, N). Read as the initial state when useInitialState; receives the final state when writeFinalState. */
+  state?: Tensor;
+  useInitialState?: boolean;
+  writeFinalState?: boolean;
+  variant?: ScanVariant;
+  /** Tokens per chunk for the chunked variant (default: chosen from the size). */
+  chunkLen?: number;
+  out?: Tensor;
+  category?: MemoryCategory;
+  label?: string;
+}
+
+/** Packs per-channel parameters into the (D, N + 2) layout the scan kernels read: [A(d, :), Dskip(d), deltaBias(d)]. */
+export function packScanChannels(A: ArrayLike<number>, dInner: number, dState: number, dSkip?: ArrayLike<number> | null, deltaBias?: ArrayLike<number> | null): Float32Array {
+  if (A.length !== dInner * dState) throw new KernelInputError(`selective_scan: A has ${A.length} values, expected D·N = ${dInner}·${dState}`);
+  if (dSkip && dSkip.length !== dInner) throw new KernelInputError(`selective_scan: D has ${dSkip.length} values, expected ${dInner}`);
+  if (deltaBias && deltaBias.length !== dInner) throw new KernelInputError(`selective_scan: delta_bias has ${deltaBias.length} values, expected ${dInner}`);
+  const out = new Float32Array(dInner * (dState + 2));
+  for (let d = 0; d < dInner; d++) {
+    const row = d * (dState + 2);
+    for (let n = 0; n < dState; n++) out[row + n] = A[d * dState + n];
+    out[row + dState] = dSkip ? dSkip[d] : 0;
+    out[row + dState + 1] = deltaBias ? deltaBias[d] : 0;
+  }
+  return out;
+}
+
+/** Register slots for the state: dState rounded up to a power of two (bounds the pipeline variants). */
+export function stateSlots(dState: number): number {
+  let s = 1;
+  while (s < dState) s *= 2;
+  return s;
+}
+
+/** The chunk length the chunked variant uses by default: enough (b, chunk, d) invocations to fill a large GPU. */
+export function defaultChunkLen(batch: number, seqLen: number, dInner: number): number {
+  const targetInvocations = 1 << 18;
+  const perInvocation = (batch * seqLen * dInner) / targetInvocations;
+  let c = 32;
+  while (c * 2 <= perInvocation && c < 256) c *= 2;
+  return c;
+}
+
+export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' {
+  if (variant !== 'auto') return variant;
+  return seqLen <= chunkLen ? 'sequential' : 'chunked';
+}
+
+function shaderCode(source: string, slots: number): string {
+  return SCAN_PARAMS.wgsl() + `const STATE_SLOTS: u32 = ${slots}u;\n` + commonSource + source;
+}
+
+export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
+  const { u, delta, channels, bc } = args;
+  if (u.shape.length !== 3) throw new KernelInputError(`selective_scan: u must be (B, L, D), got ${shapeToString(u.shape)}`);
+  const [batch, seqLen, dInner] = u.shape;
+  if (delta.shape.length !== 3 || delta.shape.some((s, i) => s !== u.shape[i])) {
+    throw new KernelInputError(`selective_scan: delta ${shapeToString(delta.shape)} must match u ${shapeToString(u.shape)}`);
+  }
+  if (channels.shape.length !== 2 || channels.shape[0] !== dInner || channels.shape[1] < 3) {
+    throw new KernelInputError(`selective_scan: channels ${shapeToString(channels.shape)} must be (D, N + 2) with D = ${dInner}`);
+  }
+  const dState = channels.shape[1] - 2;
+  if (dState > MAX_D_STATE) throw new KernelInputError(`selective_scan: dState ${dState} exceeds ${MAX_D_STATE}`);
+  const groups = args.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1 || dInner % groups !== 0) {
+    throw new KernelInputError(`selective_scan: groups ${groups} must divide D = ${dInner}`);
+  }
+  const bcLayout = args.bcLayout ?? { rowStride: 2 * groups * dState, bOffset: 0, cOffset: groups * dState };
+  for (const [name, off] of [['B', bcLayout.bOffset], ['C', bcLayout.cOffset]] as const) {
+    if (off + groups * dState > bcLayout.rowStride) {
+      throw new KernelInputError(`selective_scan: ${name} columns ${off}..${off + groups * dState} do not fit bc rows of ${bcLayout.rowStride}`);
+    }
+  }
+  if (bc.numel < batch * seqLen * bcLayout.rowStride) {
+    throw new KernelInputError(`selective_scan: bc ${shapeToString(bc.shape)} holds fewer than B·L = ${batch * seqLen} rows of ${bcLayout.rowStride}`);
+  }
+  const zLayout = args.zLayout ?? { rowStride: dInner, offset: 0 };
+  if (args.z) {
+    if (zLayout.offset + dInner > zLayout.rowStride || args.z.numel < batch * seqLen * zLayout.rowStride) {
+      throw new KernelInputError(`selective_scan: z ${shapeToString(args.z.shape)} does not hold B·L rows of ${zLayout.rowStride} with D = ${dInner} columns at ${zLayout.offset}`);
+    }
+  }
+  const useInit = args.useInitialState ?? false;
+  const writeFinal = args.writeFinalState ?? false;
+  if ((useInit || writeFinal) && !args.state) throw new KernelInputError('selective_scan: a state tensor is needed for the initial or final state');
+  if (args.state && (args.state.shape.length !== 3 || args.state.shape[0] !== batch || args.state.shape[1] !== dInner || args.state.shape[2] !== dState)) {
+    throw new KernelInputError(`selective_scan: state ${shapeToString(args.state.shape)} must be (B, D, N) = (${batch}, ${dInner}, ${dState})`);
+  }
+  const out = args.out ?? engine.tensor([batch, seqLen, dInner], args.category ?? 'activations', args.label ?? 'selective_scan.out');
+  if (out.numel !== batch * seqLen * dInner) throw new KernelInputError(`selective_scan: out ${shapeToString(out.shape)} does not hold (B, L, D)`);
+  if (batch * seqLen * dInner === 0) {
+    return out;
+  }
+
+  const chunkLen = Math.max(1, Math.floor(args.chunkLen ?? defaultChunkLen(batch, seqLen, dInner)));
+  const variant = chooseScanVariant(args.variant ?? 'auto', seqLen, chunkLen);
+  const numChunks = variant === 'chunked' ? Math.ceil(seqLen / chunkLen) : 1;
+  const dBlocks = Math.ceil(dInner / WG_D);
+  const slots = stateSlots(dState);
+  const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
+  const uniforms = SCAN_PARAMS.pack({
+    batch,
+    seqLen,
+    dInner,
+    dState,
+    groups,
+    chunkLen: variant === 'chunked' ? chunkLen : seqLen,
+    numChunks,
+    dBlocks,
+    bcRowStride: bcLayout.rowStride,
+    bOffset: bcLayout.bOffset,
+    cOffset: bcLayout.cOffset,
+    zRowStride: zLayout.rowStride,
+    zOffset: zLayout.offset,
+    hasZ: args.z ? 1 : 0,
+    deltaSoftplus: args.deltaSoftplus ? 1 : 0,
+    hasInitState: useInit ? 1 : 0,
+    writeFinalState: writeFinal ? 1 : 0,
+  });
+  // Absent optional inputs bind a stand-in that the shader never reads (flags say so).
+  const z = args.z ?? u;
+  const state = args.state ?? scratchTensor(engine, 'selective_scan.unused-state', 1);
+  const size = `B=${batch}, L=${seqLen}, D=${dInner}, N=${dState}`;
+
+  if (variant === 'sequential') {
+    const pipeline = engine.pipeline(`selective_scan_sequential:slots=${slots}`, () => ({ code: shaderCode(sequentialSource, slots), constants: { WG: WG_D } }));
+    engine.dispatch(`selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
+    return out;
+  }
+
+  const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
+  const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
+  const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
+  const local = engine.pipeline(`selective_scan_chunk_local:slots=${slots}`, () => ({ code: shaderCode(chunkLocalSource, slots), constants: { WG: WG_D } }));
+  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, slots), constants: { WG: WG_CARRY } }));
+  const output = engine.pipeline(`selective_scan_chunk_output:slots=${slots}`, () => ({ code: shaderCode(chunkOutputSource, slots), constants: { WG: WG_D } }));
+  const chunked = `${size}, chunk=${chunkLen}`;
+  engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
+  engine.dispatch(
+    `selective_scan_chunk_carry(${chunked})`,
+    carryPass,
+    [channels, deltaSum, carry, state],
+    grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
+    uniforms,
+  );
+  engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], chunkGrid, uniforms);
+  return out;
+}
