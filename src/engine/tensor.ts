@@ -30,17 +30,25 @@ export class Tensor {
     return this.released;
   }
 
-  /** Frees the GPU buffer and its accounting. */
+  /** Frees the GPU buffer and its accounting (a view frees nothing). */
   release(): void {
     if (this.released) return;
     this.released = true;
     this.owner.releaseBuffer(this.buffer);
   }
 
+  /** The same buffer seen with another shape of the same size; releasing the view frees nothing. */
+  view(shape: readonly number[]): Tensor {
+    if (numel(shape) !== this.numel) throw new Error(`${this.label}: cannot view ${this.numel} values as [${shape.join('×')}]`);
+    return new Tensor(VIEW_OWNER, this.buffer, [...shape], this.category, this.label, this.dtype);
+  }
+
   toString(): string {
     return `${this.label}[${this.shape.join('×')}]`;
   }
 }
+
+const VIEW_OWNER: TensorOwner = { releaseBuffer: () => {} };
 
 export function numel(shape: readonly number[]): number {
   let n = 1;
