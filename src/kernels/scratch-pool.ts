@@ -5,7 +5,7 @@
 // (no pending dispatches), at a later call.
 
 import type { Engine } from '../engine/engine';
-import type { Tensor } from '../engine/tensor';
+import { Tensor } from '../engine/tensor';
 import type { MemoryCategory } from '../engine/allocator';
 
 interface Pool {
@@ -53,4 +53,15 @@ export function releaseScratch(engine: Engine): void {
   for (const t of pool.byName.values()) t.release();
   for (const t of pool.retired) t.release();
   pools.delete(engine);
+}
+
+const NO_OWNER = { releaseBuffer: () => {} };
+
+/**
+ * A tensor of exactly `shape` over the front of the pooled buffer `name` (see scratchTensor). Releasing it
+ * frees nothing; the pool keeps the buffer for the next call. For intermediates inside one op or block.
+ */
+export function scratchShaped(engine: Engine, name: string, shape: readonly number[], category: MemoryCategory = 'scratch'): Tensor {
+  const pooled = scratchTensor(engine, name, shape.reduce((a, b) => a * b, 1), category);
+  return new Tensor(NO_OWNER, pooled.buffer, [...shape], category, name);
 }
