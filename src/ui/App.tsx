@@ -1,6 +1,8 @@
 // The page: the model builder on the left, measurements and charts on the right.
 import { useEffect } from 'react';
 import { AdapterPanel } from './components/AdapterPanel';
+import { BuilderPanel } from './builder/BuilderPanel';
+import { MeasurePanel } from './measure/MeasurePanel';
 import { useAppStore } from './store';
 
 export function App() {
@@ -15,12 +17,10 @@ export function App() {
         <p className="tagline">State space models and attention, side by side, on your GPU.</p>
       </header>
       <main className="layout">
-        <section className="builder panel" aria-label="Model builder">
-          <h2>Models</h2>
-          <p>The model builder lives here.</p>
-        </section>
+        <BuilderPanel />
         <section className="results" aria-label="Measurements">
           <AdapterPanel />
+          <MeasurePanel />
         </section>
       </main>
     </div>

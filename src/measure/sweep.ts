@@ -1,0 +1,266 @@
+// The sweep runner, shared by the page and the `bench` CLI: for each model of a comparison and each
+// sequence length, measure prefill (one forward pass over B×L tokens) and decode (single-token steps at
+// context L), with warm-up and repeats, and record the allocator's peak bytes by category beside the cost
+// model's figures. Points that cannot fit are skipped with their reason; an out-of-memory error or a lost
+// device keeps the finished points and moves on with a fresh device. No UI imports.
+//
+// Dimensions: B batch, L sequence length (prefill) or context length (decode), V vocabulary.
+
+import type { AdapterReport, Engine } from '../engine/engine';
+import { GpuDeviceLostError, GpuKernelError, GpuLimitError, formatBytes } from '../engine/errors';
+import type { Comparison, ModelConfig, SweepMode } from '../model/config';
+import { sweepLengths } from '../model/config';
+import { costModel, decodeStateBytes } from '../model/cost-model';
+import { GpuModel } from '../model/model';
+import { modelForwardRef } from '../model/model-ref';
+import { initModelWeights } from '../model/weights';
+import { rng } from '../testing/random';
+import { largestBufferBytes } from './fit';
+
+export interface BytesByKind {
+  weights: number;
+  activations: number;
+  cache: number;
+  scratch: number;
+  peakTotal: number;
+}
+
+export interface SweepPoint {
+  /** The model's name (legend label) and its index in the comparison. */
+  model: string;
+  modelIndex: number;
+  mode: SweepMode;
+  seqLen: number;
+  batch: number;
+  status: 'ok' | 'skipped' | 'failed';
+  /** Why a point was skipped or failed. */
+  reason?: string;
+  /** Prefill: ms per forward pass; decode: ms per token step. Median over the repeats. */
+  msMedian?: number;
+  msMin?: number;
+  msMax?: number;
+  /** Prefill: B·L / time; decode: B / time per step. */
+  tokensPerSecond?: number;
+  measuredBytes?: BytesByKind;
+  analyticBytes: BytesByKind;
+  /** 'gpu' (WebGPU) or 'cpu' (the float64 path, for when there is no WebGPU). */
+  device: 'gpu' | 'cpu';
+}
+
+export interface SweepResults {
+  adapter: AdapterReport | { vendor: 'cpu'; description: string };
+  config: Comparison;
+  startedAt: string;
+  points: SweepPoint[];
+}
+
+export interface SweepProgress {
+  done: number;
+  total: number;
+  model: string;
+  mode: SweepMode;
+  seqLen: number;
+  /** Estimated milliseconds left, from the time taken so far (null before the first point). */
+  etaMs: number | null;
+}
+
+export interface SweepOptions {
+  /** A working engine; called again after a device loss to get a fresh one. Absent: the CPU path. */
+  getEngine?: () => Promise<Engine>;
+  onPoint?: (p: SweepPoint) => void;
+  onProgress?: (p: SweepProgress) => void;
+  signal?: AbortSignal;
+  /** Points whose estimated bytes exceed this are skipped (WebGPU does not report free memory). */
+  memoryBudgetBytes?: number;
+  /** The CPU path runs prefill only, up to this many tokens per sequence. */
+  cpuMaxSeqLen?: number;
+  seed?: number;
+  /** Explicit sequence lengths instead of the sweep's doubling from seqStart to seqMax. */
+  lengths?: number[];
+}
+
+export class SweepCancelled extends Error {
+  override name = 'SweepCancelled';
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+function analyticBytes(config: ModelConfig, mode: SweepMode, seqLen: number, batch: number, capacity: number): BytesByKind {
+  const c = costModel(config, { seqLen, batch, mode });
+  const cache = mode === 'decode' ? decodeStateBytes(config, batch, capacity) : 0;
+  return { weights: c.bytes.weights, activations: c.bytes.activations, cache, scratch: c.bytes.scratch, peakTotal: c.bytes.weights + c.bytes.activations + cache + c.bytes.scratch };
+}
+
+/** Why a point cannot run here, or null when it fits. */
+export function whyNotFit(config: ModelConfig, mode: SweepMode, seqLen: number, capacity: number, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }, budgetBytes: number): string | null {
+  const largest = largestBufferBytes(config, mode, seqLen, config.batch, capacity);
+  const bindLimit = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  if (largest.bytes > bindLimit) {
+    return `${largest.what} needs one buffer of ${formatBytes(largest.bytes)}, over this GPU's limit of ${formatBytes(bindLimit)} per buffer`;
+  }
+  const total = analyticBytes(config, mode, seqLen, config.batch, capacity).peakTotal;
+  if (total > budgetBytes) return `needs about ${formatBytes(total)}, over the memory budget of ${formatBytes(budgetBytes)}`;
+  return null;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export async function runSweep(comparison: Comparison, opts: SweepOptions = {}): Promise<SweepResults> {
+  const { sweep } = comparison;
+  const lengths = opts.lengths ?? sweepLengths(sweep);
+  const onCpu = !opts.getEngine;
+  let engine = opts.getEngine ? await opts.getEngine() : null;
+  const results: SweepResults = {
+    adapter: engine ? engine.report : { vendor: 'cpu', description: 'float64 CPU path (no WebGPU): slow, for small sizes only' },
+    config: comparison,
+    startedAt: new Date().toISOString(),
+    points: [],
+  };
+  const total = comparison.models.length * lengths.length * sweep.modes.length;
+  let done = 0;
+  const t0 = performance.now();
+  const checkCancel = () => {
+    if (opts.signal?.aborted) {
+      engine?.discardPending();
+      throw new SweepCancelled('The sweep was cancelled; the points measured so far are kept.');
+    }
+  };
+  const emit = (p: SweepPoint) => {
+    results.points.push(p);
+    opts.onPoint?.(p);
+  };
+
+  for (let mi = 0; mi < comparison.models.length; mi++) {
+    const config = comparison.models[mi];
+    const B = config.batch;
+    let model: GpuModel | null = null;
+    const weights = initModelWeights(config, opts.seed ?? 0);
+    const r = rng(1234 + mi);
+    const randomIds = (n: number) => Array.from({ length: n }, () => Math.floor(r() * config.vocabSize));
+    try {
+      for (const mode of sweep.modes) {
+        for (const L of lengths) {
+          checkCancel();
+          const elapsed = performance.now() - t0;
+          opts.onProgress?.({ done, total, model: config.name, mode, seqLen: L, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
+          await yieldToEventLoop();
+          const capacity = L + sweep.warmup + sweep.decodeSteps;
+          const base = { model: config.name, modelIndex: mi, mode, seqLen: L, batch: B, analyticBytes: analyticBytes(config, mode, L, B, capacity), device: onCpu ? ('cpu' as const) : ('gpu' as const) };
+          done++;
+          if (onCpu) {
+            const maxL = opts.cpuMaxSeqLen ?? 256;
+            if (mode === 'decode') {
+              emit({ ...base, status: 'skipped', reason: 'the CPU path measures prefill only' });
+              continue;
+            }
+            if (L > maxL) {
+              emit({ ...base, status: 'skipped', reason: `the CPU path stops at ${maxL} tokens (it is slow)` });
+              continue;
+            }
+            const samples: number[] = [];
+            for (let i = 0; i < Math.max(1, sweep.repeats); i++) {
+              checkCancel();
+              const ids = randomIds(B * L);
+              const s = performance.now();
+              modelForwardRef(config, weights, ids, B, L);
+              samples.push(performance.now() - s);
+              await yieldToEventLoop();
+            }
+            const ms = median(samples);
+            emit({ ...base, status: 'ok', msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000) });
+            continue;
+          }
+          const why = whyNotFit(config, mode, L, capacity, engine!.report.limits, opts.memoryBudgetBytes ?? Infinity);
+          if (why) {
+            emit({ ...base, status: 'skipped', reason: why });
+            continue;
+          }
+          try {
+            model ??= GpuModel.create(engine!, config, weights);
+            const point = mode === 'prefill' ? await measurePrefill(engine!, model, L, sweep, randomIds, checkCancel) : await measureDecode(engine!, model, L, capacity, sweep, randomIds, checkCancel);
+            emit({ ...base, status: 'ok', ...point });
+          } catch (e) {
+            if (e instanceof SweepCancelled) throw e;
+            const lost = e instanceof GpuDeviceLostError || engine!.isLost;
+            const oom = e instanceof GpuKernelError && e.kind === 'out-of-memory';
+            if (!(lost || oom || e instanceof GpuLimitError || e instanceof GpuKernelError)) throw e;
+            emit({ ...base, status: 'failed', reason: (e as Error).message });
+            try {
+              model?.release();
+            } catch {
+              /* the device may be gone */
+            }
+            model = null;
+            if (lost || oom) {
+              // A fresh device for what follows; larger lengths of this mode would fail the same way.
+              engine = await opts.getEngine!();
+              break;
+            }
+          }
+        }
+      }
+    } finally {
+      if (model && !engine?.isLost) model.release();
+    }
+  }
+  opts.onProgress?.({ done: total, total, model: '', mode: sweep.modes[0], seqLen: 0, etaMs: 0 });
+  return results;
+}
+
+type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes'>;
+
+function measuredBytes(engine: Engine): BytesByKind {
+  const m = engine.memory();
+  return { weights: m.peak.weights, activations: m.peak.activations, cache: m.peak.cache, scratch: m.peak.scratch, peakTotal: m.peak.total };
+}
+
+async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
+  const B = model.config.batch;
+  engine.alloc.resetPeak();
+  const samples: number[] = [];
+  for (let i = 0; i < sweep.warmup + sweep.repeats; i++) {
+    checkCancel();
+    const ids = randomIds(B * L);
+    const s = performance.now();
+    const logits = model.forward(ids, B, L);
+    await engine.sync();
+    const ms = performance.now() - s;
+    logits.release();
+    if (i >= sweep.warmup) samples.push(ms);
+    await yieldToEventLoop();
+  }
+  const ms = median(samples);
+  return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000), measuredBytes: measuredBytes(engine) };
+}
+
+async function measureDecode(engine: Engine, model: GpuModel, L: number, capacity: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
+  const B = model.config.batch;
+  engine.alloc.resetPeak();
+  const state = model.createState(B, capacity);
+  try {
+    // Fill the context with L tokens (untimed), then time single-token steps; each step waits for the GPU,
+    // as generation must before it can pick the next token.
+    model.forward(randomIds(B * L), B, L, { state }).release();
+    await engine.sync();
+    const samples: number[] = [];
+    for (let i = 0; i < sweep.warmup + sweep.decodeSteps; i++) {
+      if (i % 8 === 0) {
+        checkCancel();
+        await yieldToEventLoop();
+      }
+      const s = performance.now();
+      const logits = model.step(randomIds(B), state);
+      await engine.sync();
+      const ms = performance.now() - s;
+      logits.release();
+      if (i >= sweep.warmup) samples.push(ms);
+    }
+    const ms = median(samples);
+    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine) };
+  } finally {
+    model.releaseState(state);
+  }
+}

@@ -1,0 +1,79 @@
+// Whole-model weights: names, shapes, seeded initialisation and loading from safetensors.
+//
+// Names follow mamba_ssm's MambaLMHeadModel so official Mamba checkpoints load as they are:
+//   backbone.embedding.weight (V, d)
+//   backbone.layers.{i}.norm.weight (d)           pre-norm of the mixer
+//   backbone.layers.{i}.mixer.<block weight>      the mixer's own names (Mamba: in_proj.weight, A_log, ...)
+//   backbone.layers.{i}.norm2.weight (d)          pre-norm of the MLP (layers with an MLP)
+//   backbone.layers.{i}.mlp.<block weight>        gate_proj.weight, up_proj.weight, down_proj.weight
+//   backbone.norm_f.weight (d)
+//   lm_head.weight (V, d)                         only when embeddings are not tied
+// A layer with an MLP but no mixer has only norm2 and mlp.
+
+import type { ModelConfig } from './config';
+import { modelWeights } from './cost-model';
+import type { HostWeights } from './mixer';
+import { mixerSpec, mlpSpec } from './block-registry';
+import { rng as makeRng, normalArray } from '../testing/random';
+
+export const layerPrefix = (i: number) => `backbone.layers.${i}.`;
+
+/** name -> shape for every weight the model has (from the cost model's table, the one source of names). */
+export function weightShapes(config: ModelConfig): Record<string, number[]> {
+  return Object.fromEntries(modelWeights(config).map((w) => [w.name, w.shape]));
+}
+
+/** Seeded random weights, each block initialised as its reference does; norms at 1; embedding N(0, 0.02). */
+export function initModelWeights(config: ModelConfig, seed = 0): HostWeights {
+  const d = config.dModel;
+  const w: HostWeights = {};
+  const ones = () => ({ shape: [d], data: new Float32Array(d).fill(1) });
+  w['backbone.embedding.weight'] = { shape: [config.vocabSize, d], data: normalArray(config.vocabSize * d, seed * 7919 + 1, 0.02) };
+  config.layers.forEach((layer, i) => {
+    const p = layerPrefix(i);
+    if (layer.mixer) {
+      w[`${p}norm.weight`] = ones();
+      const block = mixerSpec(layer.mixer).init(layer.mixer as never, d, makeRng(seed * 1_000_003 + i * 2 + 11));
+      for (const [name, t] of Object.entries(block)) w[`${p}mixer.${name}`] = t;
+    }
+    if (layer.mlp) {
+      w[`${p}norm2.weight`] = ones();
+      const block = mlpSpec.init(layer.mlp, d, makeRng(seed * 1_000_003 + i * 2 + 12));
+      for (const [name, t] of Object.entries(block)) w[`${p}mlp.${name}`] = t;
+    }
+  });
+  w['backbone.norm_f.weight'] = ones();
+  if (!config.tiedEmbeddings) w['lm_head.weight'] = { shape: [config.vocabSize, d], data: normalArray(config.vocabSize * d, seed * 7919 + 2, 0.02) };
+  return w;
+}
+
+/**
+ * Checks loaded weights against the config: every expected name present with its shape. Returns the
+ * weights restricted to expected names (conv1d.weight given as (d_inner, 1, W) is accepted as is), or
+ * throws an error listing what is missing or mis-shaped.
+ */
+export function checkWeights(config: ModelConfig, given: HostWeights): HostWeights {
+  const expected = weightShapes(config);
+  const problems: string[] = [];
+  const out: HostWeights = {};
+  for (const [name, shape] of Object.entries(expected)) {
+    const t = given[name];
+    if (!t) {
+      problems.push(`missing ${name} ${JSON.stringify(shape)}`);
+      continue;
+    }
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) problems.push(`${name} has shape ${JSON.stringify(t.shape)}; expected ${JSON.stringify(shape)}`);
+    else out[name] = { shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+  }
+  if (problems.length) throw new Error(`weights do not fit the config: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+  return out;
+}
+
+/** The weights of one block under its own names (prefix stripped). */
+export function blockWeights(all: HostWeights, prefix: string): HostWeights {
+  const out: HostWeights = {};
+  for (const [name, t] of Object.entries(all)) if (name.startsWith(prefix)) out[name.slice(prefix.length)] = t;
+  return out;
+}
+
