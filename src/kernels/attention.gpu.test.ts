@@ -1,4 +1,4 @@
-// Attention kernels (flash and naive) against the float64 twin: grouped-query heads, causal and not,
+// Attention kernels (flash and naive), RoPE and the KV cache against the float64 twins: grouped-query heads, causal and not,
 // lengths that are not multiples of the tiles, head dims 32/64/128 (and odd ones), both gate kinds,
 // tokens-first layouts, a KV-cache prefix, and one long sequence.
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
 import { attention, headsFirst, prefixView, tokensFirst, type AttentionVariant } from './attention';
 import { KernelInputError } from '../engine/errors';
+import { ropeRef } from '../reference/attention';
+import { ropeInPlace } from './rope';
+import { KvCache } from './kv-cache';
 
 const TOL = 2e-5;
 
@@ -137,5 +140,83 @@ describe('attention against the float64 twin', () => {
     expect(() => attention(e, headsFirst(q), headsFirst(k), headsFirst(k))).toThrow(/multiple/);
     const k2 = e.tensor([1, 3, 4, 16], 'activations', 'k');
     expect(() => attention(e, headsFirst(q), headsFirst(k2), headsFirst(k2))).toThrow(/head dim/);
+  });
+});
+
+describe('rope against the float64 twin', () => {
+  for (const [B, L, H, E, offset, base] of [
+    [1, 1, 1, 32, 0, 10000],
+    [2, 13, 3, 64, 5, 10000],
+    [1, 7, 2, 128, 1000, 500000],
+  ] as const) {
+    it(`B=${B} L=${L} H=${H} E=${E} offset=${offset} base=${base}, tokens-first`, async () => {
+      const e = await testEngine();
+      const x = normalArray(B * L * H * E, L * 7 + E);
+      const t = e.upload(x, [B, L, H * E], 'activations', 'x');
+      ropeInPlace(e, tokensFirst(t, H), { base, offset });
+      // Angles reach ~1000 rad: float32 position·frequency (as the references compute it) costs ~1e-5 there.
+      expect(relativeError(await e.read(t), ropeRef(x, B, L, H, E, base, offset))).toBeLessThan(offset >= 1000 ? 5e-5 : 1e-6);
+      t.release();
+    });
+  }
+
+  it('heads-first layout gives the same rotation', async () => {
+    const e = await testEngine();
+    const [B, L, H, E] = [1, 9, 2, 32];
+    const x = normalArray(B * L * H * E, 3);
+    const t = e.upload(tokensToHeads(x, B, L, H, E), [B, H, L, E], 'activations', 'x');
+    ropeInPlace(e, headsFirst(t), { offset: 3 });
+    const ref = tokensToHeads(ropeRef(x, B, L, H, E, 10000, 3), B, L, H, E);
+    expect(relativeError(await e.read(t), ref)).toBeLessThan(1e-6);
+  });
+
+  it('refuses an odd head dim', async () => {
+    const e = await testEngine();
+    const t = e.tensor([1, 2, 6], 'activations', 'x');
+    expect(() => ropeInPlace(e, tokensFirst(t, 2))).toThrow(/odd/);
+  });
+});
+
+describe('KV cache: append then decode through the attention kernel', () => {
+  it('decode queries against caches of many lengths equal full attention over the prefix', async () => {
+    const e = await testEngine();
+    const [B, H, Hkv, E, cap] = [2, 4, 2, 64, 160];
+    const total = 150;
+    const kAll = normalArray(B * total * Hkv * E, 21); // (B, T, Hkv·E) as projections produce it
+    const vAll = normalArray(B * total * Hkv * E, 22);
+    const qAll = normalArray(B * total * H * E, 23);
+    const cache = KvCache.create(e, B, Hkv, cap, E);
+    expect(e.memory().live.cache).toBeGreaterThanOrEqual(2 * B * Hkv * cap * E * 4);
+    // Prefill 100 positions in one append, then single steps; check decode outputs at several lengths.
+    const slice = (a: Float32Array, W: number, t0: number, t1: number) => {
+      const r = new Float32Array(B * (t1 - t0) * W);
+      for (let b = 0; b < B; b++) r.set(a.subarray((b * total + t0) * W, (b * total + t1) * W), b * (t1 - t0) * W);
+      return r;
+    };
+    const appendRange = (t0: number, t1: number) => {
+      const kT = e.upload(slice(kAll, Hkv * E, t0, t1), [B, t1 - t0, Hkv * E], 'activations', 'k');
+      const vT = e.upload(slice(vAll, Hkv * E, t0, t1), [B, t1 - t0, Hkv * E], 'activations', 'v');
+      cache.append(tokensFirst(kT, Hkv), tokensFirst(vT, Hkv));
+      return [kT, vT];
+    };
+    appendRange(0, 100);
+    for (let t = 100; t < total; t++) {
+      appendRange(t, t + 1);
+      if (![100, 101, 127, 128, 129, 149].includes(t)) continue;
+      const q = slice(qAll, H * E, t, t + 1);
+      const qT = e.upload(q, [B, 1, H * E], 'activations', 'q');
+      const got = await e.read(cache.attend(tokensFirst(qT, H), { outLayout: 'tokens-first' }));
+      const S = t + 1;
+      const ref = attentionRef(
+        q,
+        tokensToHeads(slice(kAll, Hkv * E, 0, S), B, S, Hkv, E),
+        tokensToHeads(slice(vAll, Hkv * E, 0, S), B, S, Hkv, E),
+        { B, H, Hkv, L: 1, S, E },
+        { causal: true },
+      );
+      expect(relativeError(got, ref)).toBeLessThan(TOL);
+    }
+    expect(cache.length).toBe(total);
+    expect(() => appendRange(0, 11)).toThrow(/capacity/);
   });
 });

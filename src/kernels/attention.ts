@@ -16,6 +16,7 @@ import { GpuLimitError, KernelInputError } from '../engine/errors';
 import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
+import { scratchTensor } from './scratch-pool';
 
 export const ATTENTION_PARAMS = defineUniforms([
   ['B', 'u32'],
@@ -95,7 +96,7 @@ export interface AttentionOptions {
   outLayout?: 'heads-first' | 'tokens-first';
   /** Write into this view (B, H, L, E) instead of allocating. */
   out?: HeadView;
-  /** Naive variant: a (B, H, L, S) score buffer to reuse (otherwise one is allocated, used and freed). */
+  /** Naive variant: a buffer of at least B·H·L·S scores (default: the engine's pooled 'scratch' buffer). */
   scratch?: Tensor;
   category?: MemoryCategory;
   label?: string;
@@ -210,8 +211,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     engine.dispatch(`attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
   } else {
     const WG = 256;
-    const own = !opts.scratch;
-    const scratch = opts.scratch ?? engine.tensor([B, H, L, S], 'scratch', 'attention_naive.scores');
+    const scratch = opts.scratch ?? scratchTensor(engine, 'attention_naive.scores', B * H * L * S);
     if (scratch.numel < B * H * L * S) throw new KernelInputError(`attention: scratch ${scratch} holds fewer than B·H·L·S = ${B * H * L * S} scores`);
     const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
     const p1 = engine.pipeline('attention_naive:scores', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'scores', constants: { WG } }));
@@ -219,12 +219,6 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     const bindings = [q.tensor, k.tensor, v.tensor, gateT, scratch, outTensor];
     engine.dispatch(`attention_naive.scores(${dims})`, p1, bindings, grid1d(Math.ceil((B * H * L * S) / WG), maxDim), uniforms);
     engine.dispatch(`attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
-    if (own) {
-      // Submit so the batch that reads the scores is on the queue; WebGPU keeps a destroyed buffer alive
-      // until submitted work using it has finished.
-      engine.submit();
-      scratch.release();
-    }
   }
   return outTensor;
 }

@@ -1,0 +1,129 @@
+// Gated linear attention (fla's GLA): per head a state h (K, V) with
+//   h_t = diag(exp(gk_t)) h_{t-1} + k_tᵀ v_t,   o_t = (q_t · scale) h_t   (scale default K^-0.5).
+// Inputs: q, k, gk (B, T, H·K) or (B, T, H, K), v (B, T, H·V) or (B, T, H, V); gk in log space (<= 0).
+// Output o with v's shape; the state (B, H, K, V) is read as the initial state (when asked) and
+// overwritten with the final state. Variants: 'recurrent' (one invocation per value column walking T
+// steps: decode and the baseline) and 'chunked' (prefill: chunks of C steps as masked in-chunk products
+// with decays relative to the chunk start, state carried between chunks; three dispatches).
+
+import recurrentSource from '../../shaders/gla_recurrent.wgsl?raw';
+import chunkStateSource from '../../shaders/gla_chunk_state.wgsl?raw';
+import chunkScanSource from '../../shaders/gla_chunk_scan.wgsl?raw';
+import chunkOutputSource from '../../shaders/gla_chunk_output.wgsl?raw';
+import type { Engine } from '../engine/engine';
+import { grid1d } from '../engine/engine';
+import { GpuLimitError, KernelInputError } from '../engine/errors';
+import { Tensor, shapeToString } from '../engine/tensor';
+import { defineUniforms } from '../engine/uniforms';
+import type { MemoryCategory } from '../engine/allocator';
+import { scratchTensor } from './scratch-pool';
+
+export const GLA_PARAMS = defineUniforms([
+  ['B', 'u32'],
+  ['T', 'u32'],
+  ['H', 'u32'],
+  ['K', 'u32'],
+  ['V', 'u32'],
+  ['N', 'u32'],
+  ['C', 'u32'],
+  ['useInit', 'u32'],
+  ['scale', 'f32'],
+] as const);
+
+export type GlaVariant = 'chunked' | 'recurrent';
+
+export interface GlaDims {
+  B: number;
+  T: number;
+  H: number;
+  K: number;
+  V: number;
+}
+
+export interface GlaOptions {
+  /** Heads H (needed when inputs are (B, T, H·K); read from dim 2 of 4-D inputs otherwise). */
+  heads?: number;
+  /** Default K^-0.5. */
+  scale?: number;
+  /** State (B, H, K, V): the initial state when `initialState` (default true when given); receives the final state. */
+  state?: Tensor;
+  initialState?: boolean;
+  /** Default 'chunked' when T > 1, 'recurrent' for one step. */
+  variant?: GlaVariant;
+  out?: Tensor;
+  category?: MemoryCategory;
+  label?: string;
+}
+
+export function glaDims(q: Tensor, k: Tensor, v: Tensor, gk: Tensor, heads?: number): GlaDims {
+  const H = heads ?? (q.shape.length === 4 ? q.shape[2] : undefined);
+  if (H === undefined) throw new KernelInputError(`gla: q ${shapeToString(q.shape)} is (B, T, H·K); pass the number of heads`);
+  const width = (t: Tensor) => t.shape.slice(2).reduce((a, d) => a * d, 1);
+  if (q.shape.length < 3) throw new KernelInputError(`gla: q ${shapeToString(q.shape)} is not (B, T, H, K)`);
+  const [B, T] = q.shape;
+  if (width(q) % H !== 0) throw new KernelInputError(`gla: q ${shapeToString(q.shape)} does not split into ${H} heads`);
+  const K = width(q) / H;
+  for (const [name, t] of [['k', k], ['gk', gk]] as const) {
+    if (t.shape[0] !== B || t.shape[1] !== T || width(t) !== H * K) {
+      throw new KernelInputError(`gla: ${name} ${shapeToString(t.shape)} does not match q ${shapeToString(q.shape)}`);
+    }
+  }
+  if (v.shape[0] !== B || v.shape[1] !== T || v.shape.length < 3 || width(v) % H !== 0) {
+    throw new KernelInputError(`gla: v ${shapeToString(v.shape)} is not (B=${B}, T=${T}, H·V) with H=${H}`);
+  }
+  return { B, T, H, K, V: width(v) / H };
+}
+
+function kpad(K: number): number {
+  if (K > 256) throw new KernelInputError(`gla: key head dim ${K} exceeds the kernels' 256`);
+  return K <= 32 ? 32 : K <= 64 ? 64 : K <= 128 ? 128 : 256;
+}
+
+/** Chunk length for key head dim bucket KPAD within the workgroup memory limit (about 64). */
+export function glaChunkSize(KPAD: number, workgroupStorageBytes: number): number {
+  for (const C of [64, 32, 16, 8]) if (4 * (C * KPAD + C * C) <= workgroupStorageBytes) return C;
+  throw new GpuLimitError(`gla: key head dim ${KPAD} needs more workgroup memory than ${workgroupStorageBytes} bytes`, 'maxComputeWorkgroupStorageSize', 4 * 8 * (KPAD + 8), workgroupStorageBytes);
+}
+
+export function gla(engine: Engine, q: Tensor, k: Tensor, v: Tensor, gk: Tensor, opts: GlaOptions = {}): { o: Tensor; state: Tensor } {
+  const d = glaDims(q, k, v, gk, opts.heads);
+  const { B, T, H, K, V } = d;
+  const KPAD = kpad(K);
+  const scale = opts.scale ?? 1 / Math.sqrt(K);
+  const state = opts.state ?? engine.tensor([B, H, K, V], opts.category ?? 'activations', 'gla.state');
+  if (state.numel !== B * H * K * V) throw new KernelInputError(`gla: state ${state} is not (B=${B}, H=${H}, K=${K}, V=${V})`);
+  const useInit = opts.state ? (opts.initialState ?? true) : false;
+  const o = opts.out ?? engine.tensor(v.shape, opts.category ?? 'activations', opts.label ?? 'gla.o');
+  if (o.numel !== v.numel) throw new KernelInputError(`gla: out ${o} does not hold v's shape ${shapeToString(v.shape)}`);
+  const variant = opts.variant ?? (T > 1 ? 'chunked' : 'recurrent');
+  const dims = `B=${B}, T=${T}, H=${H}, K=${K}, V=${V}`;
+  const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
+  if (T === 0) {
+    if (!useInit) engine.write(state, new Float32Array(state.numel));
+    return { o, state };
+  }
+  if (variant === 'recurrent') {
+    const WG = 64;
+    const pipeline = engine.pipeline(`gla_recurrent:K${KPAD}`, () => ({
+      code: GLA_PARAMS.wgsl() + `const KPAD: u32 = ${KPAD}u;\nconst WG: u32 = ${WG}u;\n` + recurrentSource,
+    }));
+    const uniforms = GLA_PARAMS.pack({ B, T, H, K, V, N: 1, C: T, useInit: useInit ? 1 : 0, scale });
+    engine.dispatch(`gla_recurrent(${dims})`, pipeline, [q, k, v, gk, state, o], [Math.ceil(V / WG), H, B], uniforms);
+    return { o, state };
+  }
+  const C = glaChunkSize(KPAD, engine.report.limits.maxComputeWorkgroupStorageSize);
+  const N = Math.ceil(T / C);
+  const WG = 256;
+  // Pooled 'scratch': cumulative decays (B, T, H, K) and per-chunk states (B, H, N, K, V).
+  const bcum = scratchTensor(engine, 'gla.decay_cumsum', B * T * H * K);
+  const hbuf = scratchTensor(engine, 'gla.chunk_states', B * H * N * K * V);
+  const uniforms = GLA_PARAMS.pack({ B, T, H, K, V, N, C, useInit: useInit ? 1 : 0, scale });
+  const consts = `const C: u32 = ${C}u;\nconst KPAD: u32 = ${KPAD}u;\nconst WG: u32 = ${WG}u;\n`;
+  const p1 = engine.pipeline(`gla_chunk_state:K${KPAD}:C${C}`, () => ({ code: GLA_PARAMS.wgsl() + consts + chunkStateSource }));
+  const p2 = engine.pipeline('gla_chunk_scan', () => ({ code: GLA_PARAMS.wgsl() + chunkScanSource, constants: { WG } }));
+  const p3 = engine.pipeline(`gla_chunk_output:K${KPAD}:C${C}`, () => ({ code: GLA_PARAMS.wgsl() + consts + chunkOutputSource }));
+  engine.dispatch(`gla_chunk_state(${dims}, C=${C})`, p1, [k, v, gk, bcum, hbuf], [N, H, B], uniforms);
+  engine.dispatch(`gla_chunk_scan(${dims}, C=${C})`, p2, [bcum, hbuf, state], grid1d(Math.ceil((B * H * K * V) / WG), maxDim), uniforms);
+  engine.dispatch(`gla_chunk_output(${dims}, C=${C})`, p3, [q, k, v, bcum, hbuf, o], [N, H, B], uniforms);
+  return { o, state };
+}

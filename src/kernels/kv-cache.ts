@@ -1,0 +1,98 @@
+// KV cache: K and V tensors (B, Hkv, capacity, E) counted as 'cache', of which the first `length`
+// positions are valid. append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection
+// outputs) at the current length; keys()/values() are the valid prefixes as head views for attention(),
+// whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache.
+
+import source from '../../shaders/kv_cache_append.wgsl?raw';
+import type { Engine } from '../engine/engine';
+import { grid1d } from '../engine/engine';
+import { KernelInputError } from '../engine/errors';
+import type { Tensor } from '../engine/tensor';
+import { defineUniforms } from '../engine/uniforms';
+import { attention, headsFirst, prefixView, type AttentionOptions, type HeadView } from './attention';
+
+const PARAMS = defineUniforms([
+  ['B', 'u32'],
+  ['H', 'u32'],
+  ['L', 'u32'],
+  ['E', 'u32'],
+  ['capacity', 'u32'],
+  ['offset', 'u32'],
+  ['sB', 'u32'],
+  ['sH', 'u32'],
+  ['sL', 'u32'],
+] as const);
+
+const WG = 256;
+
+/** Copies `src` (B, Hkv, L, E) into `cache` (B, Hkv, capacity, E) at positions offset .. offset + L - 1. */
+export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offset: number): void {
+  const [B, H, capacity, E] = cache.shape;
+  if (src.batch !== B || src.heads !== H || src.dim !== E) {
+    throw new KernelInputError(`kv cache: new entries (B=${src.batch}, heads=${src.heads}, E=${src.dim}) do not match cache ${cache}`);
+  }
+  const L = src.length;
+  if (offset + L > capacity) {
+    throw new KernelInputError(`kv cache: appending ${L} positions at ${offset} exceeds ${cache}'s capacity of ${capacity}`);
+  }
+  const n = B * H * L * E;
+  if (n === 0) return;
+  const pipeline = engine.pipeline('kv_cache_append', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
+  engine.dispatch(
+    `kv_cache_append(B=${B}, Hkv=${H}, L=${L}, E=${E}, at=${offset})`,
+    pipeline,
+    [src.tensor, cache],
+    grid1d(Math.ceil(n / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),
+    PARAMS.pack({ B, H, L, E, capacity, offset, sB: src.strides.batch, sH: src.strides.head, sL: src.strides.pos }),
+  );
+}
+
+export class KvCache {
+  /** Valid positions (tokens appended so far). */
+  length = 0;
+  private constructor(
+    private readonly engine: Engine,
+    readonly k: Tensor,
+    readonly v: Tensor,
+  ) {}
+
+  /** An empty cache of B sequences, Hkv heads, `capacity` positions, head dim E: 2·B·Hkv·capacity·E·4 bytes. */
+  static create(engine: Engine, batch: number, kvHeads: number, capacity: number, headDim: number, label = 'kv'): KvCache {
+    const shape = [batch, kvHeads, capacity, headDim];
+    return new KvCache(engine, engine.tensor(shape, 'cache', `${label}.k`), engine.tensor(shape, 'cache', `${label}.v`));
+  }
+
+  get capacity(): number {
+    return this.k.shape[2];
+  }
+
+  get tensors(): Tensor[] {
+    return [this.k, this.v];
+  }
+
+  /** Appends L positions of keys and values (head views with the cache's batch, heads and head dim). */
+  append(kNew: HeadView, vNew: HeadView): void {
+    if (kNew.length !== vNew.length) throw new KernelInputError(`kv cache: ${kNew.length} new keys but ${vNew.length} new values`);
+    kvCacheWrite(this.engine, this.k, kNew, this.length);
+    kvCacheWrite(this.engine, this.v, vNew, this.length);
+    this.length += kNew.length;
+  }
+
+  keys(): HeadView {
+    return prefixView(headsFirst(this.k), this.length);
+  }
+
+  values(): HeadView {
+    return prefixView(headsFirst(this.v), this.length);
+  }
+
+  /** Attention of q (L new queries, already appended to the cache) against every cached position. */
+  attend(q: HeadView, opts: AttentionOptions = {}): Tensor {
+    return attention(this.engine, q, this.keys(), this.values(), { causal: true, ...opts });
+  }
+
+  release(): void {
+    this.k.release();
+    this.v.release();
+  }
+}
