@@ -1,0 +1,150 @@
+// Selective-scan benchmark: the chunked (parallel over the sequence) scan against the sequential baseline
+// and against a vec4 copy kernel measured in the same run. Effective bandwidth counts each input read once
+// and the output written once (../shared/gpu/README.md): bytes = 4·(4·B·L·D + 2·B·L·N) for u, delta, z, y
+// of (B, L, D) and B, C of (B, L, N). Inputs are random; the fast output is checked against the sequential
+// one. Dimensions: B batch, L seqLen, D dInner, N dState.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--out FILE.json]
+//        (npm run --silent bench:scan -- [--small] [--out FILE.json])
+
+import type { Engine } from '../engine/engine';
+import { createNodeEngine } from '../engine/node-gpu';
+import type { Tensor } from '../engine/tensor';
+import { copyVec4 } from '../kernels/copy';
+import { chooseScanVariant, defaultChunkLen, packScanChannels, selectiveScan, type ScanVariant } from '../kernels/selective-scan';
+import { normalArray, relativeError, uniformArray } from '../testing/random';
+import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
+
+interface Size {
+  batch: number;
+  seqLen: number;
+  dInner: number;
+  dState: number;
+  /** Extra rows for these chunk lengths (tuning figures). */
+  chunkSweep?: number[];
+}
+
+const FULL_SIZES: Size[] = [
+  { batch: 1, seqLen: 8192, dInner: 3072, dState: 16, chunkSweep: [32, 64, 128, 256] },
+  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16 },
+  { batch: 64, seqLen: 512, dInner: 2048, dState: 16 },
+  ...[512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].map((seqLen) => ({ batch: 1, seqLen, dInner: 2048, dState: 16 })),
+];
+
+const SMALL_SIZES: Size[] = [
+  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, chunkSweep: [32, 64] },
+  { batch: 4, seqLen: 256, dInner: 128, dState: 16 },
+  { batch: 16, seqLen: 64, dInner: 128, dState: 16 },
+  ...[512, 2048].map((seqLen) => ({ batch: 1, seqLen, dInner: 128, dState: 16 })),
+];
+
+const UPLOAD_PIECE = 1 << 22;
+
+/** A tensor filled with random values, generated and uploaded piece by piece (no host copy of the whole). */
+function randomTensor(engine: Engine, shape: number[], seed: number, kind: 'normal' | 'delta', label: string): Tensor {
+  const t = engine.tensor(shape, 'activations', label);
+  for (let at = 0, piece = 0; at < t.numel; at += UPLOAD_PIECE, piece++) {
+    const n = Math.min(UPLOAD_PIECE, t.numel - at);
+    const data = kind === 'normal' ? normalArray(n, seed * 1000 + piece) : uniformArray(n, seed * 1000 + piece, -4, 1);
+    engine.write(t, data, at);
+  }
+  return t;
+}
+
+function scanBytes(s: Size): number {
+  const tokens = s.batch * s.seqLen;
+  return 4 * (4 * tokens * s.dInner + 2 * tokens * s.dState);
+}
+
+async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number }> {
+  const src = randomTensor(engine, [floats], 99, 'normal', 'copy.src');
+  const dst = engine.tensor([floats], 'scratch', 'copy.dst');
+  const timing = await timeIterations(engine, () => copyVec4(engine, src, dst));
+  const bytes = 2 * 4 * floats; // read + write
+  [src, dst].forEach((t) => t.release());
+  return { gbPerS: bytes / timing.msMedian / 1e6, timing, bytes };
+}
+
+async function main() {
+  const { flags, values } = parseArgs(process.argv.slice(2));
+  const small = flags.has('small');
+  const engine = await createNodeEngine();
+  const sizes = small ? SMALL_SIZES : FULL_SIZES;
+  const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
+  console.error(`copy_vec4 ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
+
+  const rows: Record<string, string | number>[] = [];
+  const points = [];
+  for (const s of sizes) {
+    const { batch, seqLen, dInner, dState } = s;
+    const label = `B=${batch} L=${seqLen} D=${dInner} N=${dState}`;
+    console.error(`scan ${label} ...`);
+    const shape = [batch, seqLen, dInner];
+    const u = randomTensor(engine, shape, 1, 'normal', 'u');
+    const delta = randomTensor(engine, shape, 2, 'delta', 'delta');
+    const z = randomTensor(engine, shape, 3, 'normal', 'z');
+    const bc = randomTensor(engine, [batch, seqLen, 2 * dState], 4, 'normal', 'bc');
+    const A = new Float32Array(dInner * dState);
+    for (let d = 0; d < dInner; d++) for (let n = 0; n < dState; n++) A[d * dState + n] = -(n + 1);
+    const channels = engine.upload(packScanChannels(A, dInner, dState, normalArray(dInner, 5), uniformArray(dInner, 6, -4, -2)), [dInner, dState + 2], 'weights', 'channels');
+    const ySeq = engine.tensor(shape, 'activations', 'y.sequential');
+    const yFast = engine.tensor(shape, 'activations', 'y.fast');
+    const run = (variant: ScanVariant, out: Tensor, chunkLen?: number) => () =>
+      selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, out });
+
+    const bytes = scanBytes(s);
+    const gb = (t: Timing) => bytes / t.msMedian / 1e6;
+    const seq = await timeIterations(engine, run('sequential', ySeq), { repeats: 3, warmup: 1, targetMs: 300 });
+    const seqOut = await engine.read(ySeq);
+    const chunkLens = [undefined, ...(s.chunkSweep ?? [])];
+    for (const chunkLen of chunkLens) {
+      const effChunk = chunkLen ?? defaultChunkLen(batch, seqLen, dInner);
+      const variant = chunkLen ? 'chunked' : 'auto';
+      const used = chooseScanVariant(variant, seqLen, effChunk);
+      const fast = await timeIterations(engine, run(variant, yFast, chunkLen));
+      const err = relativeError(await engine.read(yFast), seqOut);
+      const name = `${used}${used === 'chunked' ? `/${effChunk}` : ''}${chunkLen ? ' (sweep)' : ''}`;
+      rows.push({
+        size: label,
+        variant: name,
+        'fast ms': fast.msMedian,
+        'seq ms': seq.msMedian,
+        'fast GB/s': gb(fast),
+        'seq GB/s': gb(seq),
+        'fast/copy %': (100 * gb(fast)) / copy.gbPerS,
+        'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
+        speedup: seq.msMedian / fast.msMedian,
+        'rel err': err.toExponential(1),
+      });
+      points.push({
+        batch,
+        seqLen,
+        dInner,
+        dState,
+        variant: used,
+        chunkLen: used === 'chunked' ? effChunk : null,
+        sweep: Boolean(chunkLen),
+        bytes,
+        fast,
+        sequential: seq,
+        gbPerSFast: gb(fast),
+        gbPerSSequential: gb(seq),
+        fractionOfCopyFast: gb(fast) / copy.gbPerS,
+        fractionOfCopySequential: gb(seq) / copy.gbPerS,
+        speedup: seq.msMedian / fast.msMedian,
+        relErrFastVsSequential: err,
+      });
+      if (!(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
+    }
+    [u, delta, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
+  }
+  console.log(`selective scan (fp32, z gate, D skip, softplus) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
+  console.log(`copy_vec4: ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
+  printTable(rows);
+  writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, points });
+  engine.destroy();
+}
+
+main().catch((e) => {
+  console.error(`bench:scan: ${(e as Error).message}`);
+  process.exit(1);
+});
