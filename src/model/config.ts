@@ -241,8 +241,9 @@ const AttentionSchema = v.object(
   objectMsg,
 );
 const GlaSchema = v.object({ kind: v.literal('gla'), heads: v.optional(intIn(LIMITS.glaHeads)), expandK: v.optional(numIn(LIMITS.glaExpand)), expandV: v.optional(numIn(LIMITS.glaExpand)) }, objectMsg);
+// A bad discriminator reports the kind's value (a string or nothing); a non-object mixer reports itself.
 const MixerSchema = v.variant('kind', [MambaSchema, AttentionSchema, GlaSchema], (i) =>
-  typeof i.input === 'object' && i.input !== null ? `must be 'mamba', 'attention' or 'gla', got ${show(i.input)}` : `must be a mixer object or null, got ${show(i.input)}`,
+  typeof i.input === 'string' || i.input === undefined ? `must be 'mamba', 'attention' or 'gla', got ${show(i.input)}` : `must be a mixer object ({ kind: 'mamba' | 'attention' | 'gla', … }) or null, got ${show(i.input)}`,
 );
 const MlpSchema = v.object({ kind: v.optional(v.literal('swiglu', (i) => `must be 'swiglu', got ${show(i.input)}`)), hidden: v.optional(intOrAuto(LIMITS.mlpHidden)) }, (i) => `must be an MLP object or null, got ${show(i.input)}`);
 const LayerSchema = v.object({ mixer: v.nullish(MixerSchema), mlp: v.nullish(MlpSchema) }, objectMsg);
