@@ -1,0 +1,108 @@
+// One chart: a titled card with a recharts line chart (one colour per model, consistent everywhere),
+// log or linear axes, tooltips with exact figures, legend entries that toggle series, PNG/SVG export.
+import { useRef, useState } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ChartRow } from '../../measure/chart-data';
+import { seriesKey } from '../../measure/chart-data';
+import { modelColor } from '../palette';
+import { chartPngBlob, chartSvgText, downloadBlob, downloadText } from './download';
+
+export interface ChartSeries {
+  modelIndex: number;
+  name: string;
+  /** Draw the measured series (solid), the analytic one (dashed, key suffix 'a'), or both. */
+  measured: boolean;
+  analytic: boolean;
+}
+
+interface Props {
+  id: string;
+  title: string;
+  subtitle?: string;
+  rows: ChartRow[];
+  series: ChartSeries[];
+  yLabel: string;
+  formatY: (v: number) => string;
+  logX: boolean;
+  logY: boolean;
+  empty?: string;
+  children?: React.ReactNode;
+}
+
+export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, logX, logY, empty, children }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const [hidden, setHidden] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<string | null>(null);
+  const hasData = rows.some((r) => Object.keys(r).some((k) => k !== 'seqLen' && r[k] !== undefined && (!logY || (r[k] as number) > 0)));
+  const toggle = (name: string) =>
+    setHidden((h) => {
+      const next = new Set(h);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      return next;
+    });
+  const exportAs = async (kind: 'png' | 'svg') => {
+    setError(null);
+    try {
+      if (!box.current) return;
+      if (kind === 'svg') downloadText(chartSvgText(box.current), `${id}.svg`, 'image/svg+xml');
+      else downloadBlob(await chartPngBlob(box.current), `${id}.png`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const lines = series.flatMap((s) => {
+    const out = [];
+    const label = s.name;
+    if (s.measured) out.push({ key: seriesKey(s.modelIndex), name: s.analytic ? `${label} (measured)` : label, color: modelColor(s.modelIndex), dashed: false, group: label });
+    if (s.analytic) out.push({ key: seriesKey(s.modelIndex, 'a'), name: s.measured ? `${label} (analytic)` : `${label} (analytic)`, color: modelColor(s.modelIndex), dashed: true, group: label });
+    return out;
+  });
+  return (
+    <figure className="panel chart-card" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
+      <figcaption className="chart-head">
+        <div>
+          <h3 id={`${id}-title`}>{title}</h3>
+          {subtitle ? <p className="muted">{subtitle}</p> : null}
+        </div>
+        <div className="chart-tools">
+          {children}
+          <button type="button" onClick={() => void exportAs('png')} disabled={!hasData} aria-label={`Save ${title} as PNG`}>
+            PNG
+          </button>
+          <button type="button" onClick={() => void exportAs('svg')} disabled={!hasData} aria-label={`Save ${title} as SVG`}>
+            SVG
+          </button>
+        </div>
+      </figcaption>
+      {error ? <p role="alert" className="error">{error}</p> : null}
+      <div ref={box} className="chart-box">
+        {hasData ? (
+          <ResponsiveContainer width="100%" height={260}>
+            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
+              <CartesianGrid strokeDasharray="2 4" stroke="var(--border)" />
+              <XAxis
+                dataKey="seqLen"
+                type="number"
+                scale={logX ? 'log' : 'linear'}
+                domain={['dataMin', 'dataMax']}
+                ticks={rows.map((r) => r.seqLen)}
+                tickFormatter={(v: number) => (v >= 1024 ? `${v / 1024}K` : String(v))}
+                stroke="var(--muted)"
+                label={{ value: 'sequence length (tokens)', position: 'insideBottom', offset: -12, fill: 'var(--muted)' }}
+              />
+              <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? ['auto', 'auto'] : [0, 'auto']} allowDataOverflow={false} tickFormatter={formatY} stroke="var(--muted)" width={64} label={{ value: yLabel, angle: -90, position: 'insideLeft', fill: 'var(--muted)', style: { textAnchor: 'middle' } }} />
+              <Tooltip formatter={(v) => (typeof v === 'number' ? formatY(v) : String(v))} labelFormatter={(l) => `L = ${l}`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+              <Legend onClick={(e) => toggle(String((e as { value?: unknown }).value))} wrapperStyle={{ cursor: 'pointer' }} />
+              {lines.map((l) => (
+                <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeDasharray={l.dashed ? '6 4' : undefined} strokeWidth={2} dot={{ r: l.dashed ? 0 : 3 }} connectNulls hide={hidden.has(l.name)} isAnimationActive={false} />
+              ))}
+            </LineChart>
+          </ResponsiveContainer>
+        ) : (
+          <p className="chart-empty muted">{empty ?? 'No points yet: run a sweep.'}</p>
+        )}
+      </div>
+    </figure>
+  );
+}
