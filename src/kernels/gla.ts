@@ -10,6 +10,7 @@ import recurrentSource from '../../shaders/gla_recurrent.wgsl?raw';
 import chunkStateSource from '../../shaders/gla_chunk_state.wgsl?raw';
 import chunkScanSource from '../../shaders/gla_chunk_scan.wgsl?raw';
 import chunkOutputSource from '../../shaders/gla_chunk_output.wgsl?raw';
+import gateSource from '../../shaders/gla_gate.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { GpuLimitError, KernelInputError } from '../engine/errors';
@@ -126,4 +127,22 @@ export function gla(engine: Engine, q: Tensor, k: Tensor, v: Tensor, gk: Tensor,
   engine.dispatch(`gla_chunk_scan(${dims}, C=${C})`, p2, [bcum, hbuf, state], grid1d(Math.ceil((B * H * K * V) / WG), maxDim), uniforms);
   engine.dispatch(`gla_chunk_output(${dims}, C=${C})`, p3, [q, k, v, bcum, hbuf, o], [N, H, B], uniforms);
   return { o, state };
+}
+
+const GATE_PARAMS = defineUniforms([
+  ['n', 'u32'],
+  ['width', 'u32'],
+  ['invNormalizer', 'f32'],
+] as const);
+
+/** gk = logsigmoid(a + bias) / normalizer (fla's GLA gate, normalizer 16); bias (width) broadcast over a's rows. */
+export function glaGate(engine: Engine, a: Tensor, bias: Tensor, normalizer: number, opts: { out?: Tensor; category?: MemoryCategory; label?: string } = {}): Tensor {
+  const width = bias.numel;
+  if (width === 0 || a.numel % width !== 0) throw new KernelInputError(`gla gate: bias ${bias} does not broadcast over ${a}`);
+  const out = opts.out ?? engine.tensor(a.shape, opts.category ?? 'activations', opts.label ?? 'gla.gk');
+  if (out.numel !== a.numel) throw new KernelInputError(`gla gate: out ${out} does not match ${a}`);
+  const WG = 256;
+  const pipeline = engine.pipeline('gla_gate', () => ({ code: GATE_PARAMS.wgsl() + gateSource, constants: { WG } }));
+  engine.dispatch(`gla_gate(n=${a.numel})`, pipeline, [a, bias, out], grid1d(Math.ceil(a.numel / WG), engine.report.limits.maxComputeWorkgroupsPerDimension), GATE_PARAMS.pack({ n: a.numel, width, invNormalizer: 1 / normalizer }));
+  return out;
 }

@@ -1,0 +1,183 @@
+// The attention block (Llama-style self-attention with RoPE and grouped-query heads, optionally with the
+// gated-attention sigmoid output gate), the sub-layer alone: no norm, no residual.
+// Dimensions: B batch, L seqLen, d = dModel, H heads, Hkv kvHeads, E headDim.
+//   q = x · q_projᵀ (B, L, H·E), k = x · k_projᵀ, v = x · v_projᵀ (B, L, Hkv·E); RoPE on q and k at positions
+//   p0 .. p0 + L - 1 (p0 = tokens already cached); o = attention(q, k, v) (causal, scale E^-0.5) · σ(g)
+//   with g = x · g_projᵀ (B, L, H·E) elementwise or (B, L, H) per head; out = o · o_projᵀ (B, L, d).
+// Weights: q_proj.weight (H·E, d), k_proj.weight (Hkv·E, d), v_proj.weight (Hkv·E, d), o_proj.weight
+// (d, H·E), and when gated g_proj.weight (H·E, d) elementwise or (H, d) per head. No biases.
+// State (AttentionState, 'cache'): the KV cache, K and V (B, Hkv, capacity, E): 2·B·Hkv·capacity·E·4 bytes.
+
+import type { Engine } from '../../engine/engine';
+import { KernelInputError } from '../../engine/errors';
+import { Tensor, shapeToString } from '../../engine/tensor';
+import { matmul } from '../../kernels/matmul';
+import { attention, tokensFirst } from '../../kernels/attention';
+import { ropeInPlace } from '../../kernels/rope';
+import { KvCache } from '../../kernels/kv-cache';
+import { scratchShaped } from '../../kernels/scratch-pool';
+import { matmulRef } from '../../reference/basic';
+import { attentionRef, headsToTokens, ropeRef, tokensToHeads } from '../../reference/attention';
+import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+
+export type AttentionGateKind = 'none' | 'headwise' | 'elementwise';
+
+export interface AttentionBlockSettings {
+  heads: number;
+  /** Key/value heads; heads must be a multiple (default heads). */
+  kvHeads?: number;
+  /** Head dim E (default dModel / heads). */
+  headDim?: number;
+  /** RoPE base (default 10000). */
+  ropeBase?: number;
+  /** Sigmoid output gate (default 'none'). */
+  gate?: AttentionGateKind;
+}
+
+interface Resolved {
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ropeBase: number;
+  gate: AttentionGateKind;
+}
+
+function resolve(s: AttentionBlockSettings, dModel: number): Resolved {
+  const heads = s.heads;
+  const kvHeads = s.kvHeads ?? heads;
+  const headDim = s.headDim ?? dModel / heads;
+  const r: Resolved = { heads, kvHeads, headDim, ropeBase: s.ropeBase ?? 10000, gate: s.gate ?? 'none' };
+  for (const k of ['heads', 'kvHeads', 'headDim'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] <= 0) throw new KernelInputError(`attention: setting ${k} = ${r[k]} must be a positive integer`);
+  }
+  if (heads % kvHeads !== 0) throw new KernelInputError(`attention: heads ${heads} is not a multiple of kvHeads ${kvHeads}`);
+  if (headDim % 2 !== 0) throw new KernelInputError(`attention: headDim ${headDim} must be even (RoPE rotates pairs)`);
+  if (!(r.ropeBase > 1)) throw new KernelInputError(`attention: ropeBase ${r.ropeBase} must exceed 1`);
+  if (!['none', 'headwise', 'elementwise'].includes(r.gate)) throw new KernelInputError(`attention: unknown gate '${r.gate}'`);
+  return r;
+}
+
+export function attentionWeightShapes(settings: AttentionBlockSettings, dModel: number): Record<string, number[]> {
+  const s = resolve(settings, dModel);
+  const q = s.heads * s.headDim;
+  const kv = s.kvHeads * s.headDim;
+  const shapes: Record<string, number[]> = {
+    'q_proj.weight': [q, dModel],
+    'k_proj.weight': [kv, dModel],
+    'v_proj.weight': [kv, dModel],
+    'o_proj.weight': [dModel, q],
+  };
+  if (s.gate !== 'none') shapes['g_proj.weight'] = [s.gate === 'elementwise' ? q : s.heads, dModel];
+  return shapes;
+}
+
+/** nn.Linear's default initialization (as Llama's modules start): uniform ±1/sqrt(fan_in). `rng` uniform [0, 1). */
+export function initAttentionWeights(settings: AttentionBlockSettings, dModel: number, rng: () => number): HostWeights {
+  const out: HostWeights = {};
+  for (const [name, shape] of Object.entries(attentionWeightShapes(settings, dModel))) {
+    const bound = 1 / Math.sqrt(shape[1]);
+    const data = new Float32Array(shape[0] * shape[1]);
+    for (let i = 0; i < data.length; i++) data[i] = (2 * rng() - 1) * bound;
+    out[name] = { shape, data };
+  }
+  return out;
+}
+
+export interface AttentionState extends BlockState {
+  batch: number;
+  cache: KvCache;
+}
+
+export class AttentionBlock implements SequenceBlock<AttentionState> {
+  readonly kind = 'attention';
+  readonly weights: Record<string, Tensor>;
+  readonly settings: Resolved;
+
+  constructor(
+    private readonly engine: Engine,
+    settings: AttentionBlockSettings,
+    readonly dModel: number,
+    host: HostWeights,
+  ) {
+    this.settings = resolve(settings, dModel);
+    this.weights = {};
+    for (const [name, shape] of Object.entries(attentionWeightShapes(settings, dModel))) {
+      const w = host[name];
+      if (!w) throw new KernelInputError(`attention: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
+      if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1] || w.data.length !== shape[0] * shape[1]) {
+        throw new KernelInputError(`attention: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
+      }
+      this.weights[name] = engine.upload(w.data, shape, 'weights', `attention.${name}`);
+    }
+  }
+
+  private run(x: Tensor, state: AttentionState | undefined, what: string): Tensor {
+    if (x.shape.length !== 3 || x.shape[2] !== this.dModel) {
+      throw new KernelInputError(`attention ${what}: x ${shapeToString(x.shape)} must be (B, L, d) with d = ${this.dModel}`);
+    }
+    const [B, L] = x.shape;
+    const { heads: H, kvHeads: Hkv, headDim: E, ropeBase, gate } = this.settings;
+    const e = this.engine;
+    const w = this.weights;
+    if (state) {
+      if (state.batch !== B) throw new KernelInputError(`attention ${what}: state holds ${state.batch} sequences, x has batch ${B}`);
+      if (state.cache.length + L > state.cache.capacity) {
+        throw new KernelInputError(`attention ${what}: ${state.cache.length} cached + ${L} new tokens exceed the KV cache capacity ${state.cache.capacity}`);
+      }
+    }
+    const proj = (name: string, width: number) =>
+      matmul(e, x, w[`${name}.weight`], { transposeB: true, out: scratchShaped(e, `attention.${name}`, [B, L, width], 'activations') });
+    const q = tokensFirst(proj('q_proj', H * E), H);
+    const k = tokensFirst(proj('k_proj', Hkv * E), Hkv);
+    const v = tokensFirst(proj('v_proj', Hkv * E), Hkv);
+    const offset = state?.cache.length ?? 0;
+    ropeInPlace(e, q, { base: ropeBase, offset });
+    ropeInPlace(e, k, { base: ropeBase, offset });
+    const g = gate === 'none' ? undefined : tokensFirst(proj('g_proj', gate === 'elementwise' ? H * E : H), H);
+    const o = scratchShaped(e, 'attention.o', [B, L, H * E], 'activations');
+    const opts = { causal: true, gate: g, out: tokensFirst(o, H) };
+    if (state) {
+      state.cache.append(k, v);
+      state.cache.attend(q, opts);
+      state.position = state.cache.length;
+    } else {
+      attention(e, q, k, v, opts);
+    }
+    return matmul(e, o, w['o_proj.weight'], { transposeB: true, label: 'attention.out' });
+  }
+
+  forward(x: Tensor, state?: AttentionState): Tensor {
+    return this.run(x, state, 'forward');
+  }
+
+  step(x: Tensor, state: AttentionState): Tensor {
+    if (x.shape[1] !== 1) throw new KernelInputError(`attention step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
+    return this.run(x, state, 'step');
+  }
+
+  createState(batch: number, capacity: number): AttentionState {
+    const { kvHeads, headDim } = this.settings;
+    const cache = KvCache.create(this.engine, batch, kvHeads, capacity, headDim, 'attention.kv');
+    return { position: 0, batch, cache, tensors: cache.tensors };
+  }
+
+  release(): void {
+    for (const t of Object.values(this.weights)) t.release();
+  }
+}
+
+export const createAttentionBlock: BlockFactory<AttentionBlockSettings, AttentionState> = (engine, settings, dModel, weights) =>
+  new AttentionBlock(engine, settings, dModel, weights);
+
+/** Float64 forward of the block: x (B, L, d) -> (B, L, d), positions 0 .. L - 1. */
+export function attentionBlockRef(settings: AttentionBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {
+  const { heads: H, kvHeads: Hkv, headDim: E, ropeBase, gate } = resolve(settings, dModel);
+  const [B, L, d] = [batch, seqLen, dModel];
+  const lin = (name: string, N: number) => matmulRef(x, w[`${name}.weight`].data, 1, B * L, d, N, true);
+  const q = tokensToHeads(ropeRef(lin('q_proj', H * E), B, L, H, E, ropeBase, 0), B, L, H, E);
+  const k = tokensToHeads(ropeRef(lin('k_proj', Hkv * E), B, L, Hkv, E, ropeBase, 0), B, L, Hkv, E);
+  const v = tokensToHeads(lin('v_proj', Hkv * E), B, L, Hkv, E);
+  const g = gate === 'none' ? undefined : tokensToHeads(lin('g_proj', gate === 'elementwise' ? H * E : H), B, L, H, gate === 'elementwise' ? E : 1);
+  const o = attentionRef(q, k, v, { B, H, Hkv, L, S: L, E }, { causal: true, gate: g });
+  return matmulRef(headsToTokens(o, B, H, L, E), w['o_proj.weight'].data, 1, B * L, H * E, d, true);
+}

@@ -1,0 +1,98 @@
+// The SwiGLU MLP block (Llama's MLP), the sub-layer alone: out = down(silu(gate(x)) · up(x)).
+// Dimensions: B batch, L seqLen, d = dModel, F = hidden.
+// Weights: gate_proj.weight (F, d), up_proj.weight (F, d), down_proj.weight (d, F); no biases.
+// Stateless: step() is forward() on one token, and the state holds no tensors.
+
+import type { Engine } from '../../engine/engine';
+import { KernelInputError } from '../../engine/errors';
+import { Tensor, shapeToString } from '../../engine/tensor';
+import { matmul } from '../../kernels/matmul';
+import { binary } from '../../kernels/elementwise';
+import { scratchShaped } from '../../kernels/scratch-pool';
+import { matmulRef, silu } from '../../reference/basic';
+import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+
+export interface MlpBlockSettings {
+  /** F: hidden width. */
+  hidden: number;
+}
+
+export function mlpWeightShapes(settings: MlpBlockSettings, dModel: number): Record<string, number[]> {
+  const F = settings.hidden;
+  if (!Number.isInteger(F) || F <= 0) throw new KernelInputError(`mlp: hidden ${F} must be a positive integer`);
+  return { 'gate_proj.weight': [F, dModel], 'up_proj.weight': [F, dModel], 'down_proj.weight': [dModel, F] };
+}
+
+/** nn.Linear's default initialization (as Llama's modules start): uniform ±1/sqrt(fan_in). `rng` uniform [0, 1). */
+export function initMlpWeights(settings: MlpBlockSettings, dModel: number, rng: () => number): HostWeights {
+  const out: HostWeights = {};
+  for (const [name, shape] of Object.entries(mlpWeightShapes(settings, dModel))) {
+    const bound = 1 / Math.sqrt(shape[1]);
+    const data = new Float32Array(shape[0] * shape[1]);
+    for (let i = 0; i < data.length; i++) data[i] = (2 * rng() - 1) * bound;
+    out[name] = { shape, data };
+  }
+  return out;
+}
+
+export class MlpBlock implements SequenceBlock<BlockState> {
+  readonly kind = 'mlp';
+  readonly weights: Record<string, Tensor>;
+
+  constructor(
+    private readonly engine: Engine,
+    readonly settings: MlpBlockSettings,
+    readonly dModel: number,
+    host: HostWeights,
+  ) {
+    this.weights = {};
+    for (const [name, shape] of Object.entries(mlpWeightShapes(settings, dModel))) {
+      const w = host[name];
+      if (!w) throw new KernelInputError(`mlp: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
+      if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1] || w.data.length !== shape[0] * shape[1]) {
+        throw new KernelInputError(`mlp: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
+      }
+      this.weights[name] = engine.upload(w.data, shape, 'weights', `mlp.${name}`);
+    }
+  }
+
+  forward(x: Tensor, state?: BlockState): Tensor {
+    if (x.shape.length !== 3 || x.shape[2] !== this.dModel) throw new KernelInputError(`mlp: x ${shapeToString(x.shape)} must be (B, L, d) with d = ${this.dModel}`);
+    const [B, L] = x.shape;
+    const F = this.settings.hidden;
+    const e = this.engine;
+    const w = this.weights;
+    const g = matmul(e, x, w['gate_proj.weight'], { transposeB: true, out: scratchShaped(e, 'mlp.gate', [B, L, F], 'activations') });
+    const u = matmul(e, x, w['up_proj.weight'], { transposeB: true, out: scratchShaped(e, 'mlp.up', [B, L, F], 'activations') });
+    const h = binary(e, 'mulSilu', u, g, { out: scratchShaped(e, 'mlp.hidden', [B, L, F], 'activations') });
+    if (state) state.position += L;
+    return matmul(e, h, w['down_proj.weight'], { transposeB: true, label: 'mlp.out' });
+  }
+
+  step(x: Tensor, state: BlockState): Tensor {
+    if (x.shape[1] !== 1) throw new KernelInputError(`mlp step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
+    return this.forward(x, state);
+  }
+
+  createState(batch: number, capacity: number): BlockState {
+    void batch;
+    void capacity;
+    return { position: 0, tensors: [] };
+  }
+
+  release(): void {
+    for (const t of Object.values(this.weights)) t.release();
+  }
+}
+
+export const createMlpBlock: BlockFactory<MlpBlockSettings> = (engine, settings, dModel, weights) => new MlpBlock(engine, settings, dModel, weights);
+
+/** Float64 forward: x (B, L, d) -> (B, L, d). */
+export function mlpBlockRef(settings: MlpBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {
+  const F = settings.hidden;
+  const T = batch * seqLen;
+  const g = matmulRef(x, w['gate_proj.weight'].data, 1, T, dModel, F, true);
+  const u = matmulRef(x, w['up_proj.weight'].data, 1, T, dModel, F, true);
+  const h = u.map((v, i) => v * silu(g[i]));
+  return matmulRef(h, w['down_proj.weight'].data, 1, T, F, dModel, true);
+}
