@@ -465,3 +465,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
+
+/** Alias of normalizeModel: fills a model's defaults ('auto' fields and left-out settings). */
+export const normalize = normalizeModel;
