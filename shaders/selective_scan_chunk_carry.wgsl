@@ -23,7 +23,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let n = (i / D) % N;
   let b = i / (D * N);
 
-  let a = Channel[d * (N + 2u) + n];
+  let a = Channel[d * (N + 2u) + n] * LOG2E;   // exp(x·A) = exp2(x·a)
   let stateAt = (b * D + d) * N + n;
   var h = 0.0;
   if (P.hasInitState == 1u) { h = State[stateAt]; }
@@ -32,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let at = (bc * N + n) * D + d;
     let localEnd = Carry[at];
     Carry[at] = h;
-    h = fma(exp(a * DeltaSum[bc * D + d]), h, localEnd);
+    h = fma(exp2(a * DeltaSum[bc * D + d]), h, localEnd);
   }
   if (P.writeFinalState == 1u) { State[stateAt] = h; }
 }

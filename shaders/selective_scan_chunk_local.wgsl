@@ -1,9 +1,10 @@
 // Chunked selective scan, pass 1 of 3: each invocation owns one (b, chunk, d) and scans its chunk of
-// chunkLen tokens from a zero state, with the dState-long state in registers. It writes the chunk's end
-// state to Carry (B, numChunks, dState, D) (D fastest, so writes coalesce across d) and the chunk's sum of
-// step sizes to DeltaSum (B, numChunks, D): the chunk's total decay of state slot n is exp(A(d,n)·sum).
-// Layouts as in selective_scan_sequential.wgsl: u, delta (B, L, D); B rows of bcRowStride at bOffset;
-// channel params (D, dState + 2) = [A, Dskip, deltaBias]. Workgroups index (b·numChunks + c)·dBlocks + dBlock.
+// chunkLen tokens from a zero state, with the dState-long state in registers (vec4 lanes, masked lanes
+// stay 0). It writes the chunk's end state to Carry (B, numChunks, dState, D) (D fastest, so writes
+// coalesce across d) and the chunk's sum of step sizes to DeltaSum (B, numChunks, D): the chunk's total
+// decay of state slot n is exp(A(d,n)·sum). Layouts as in selective_scan_sequential.wgsl: u, delta
+// (B, L, D); B rows of bcRowStride at bOffset read through load_bc4; channel params (D, dState + 2) =
+// [A, Dskip, deltaBias]. Workgroups index (b·numChunks + c)·dBlocks + dBlock.
 
 override WG: u32 = 64u;
 
@@ -11,7 +12,7 @@ override WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read> U: array<f32>;
 @group(0) @binding(2) var<storage, read> Delta: array<f32>;
 @group(0) @binding(3) var<storage, read> Channel: array<f32>;
-@group(0) @binding(4) var<storage, read> BC: array<f32>;
+@group(0) @binding(4) var<storage, read> BC: array<BcElem>;
 @group(0) @binding(5) var<storage, read_write> Carry: array<f32>;
 @group(0) @binding(6) var<storage, read_write> DeltaSum: array<f32>;
 
@@ -31,13 +32,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let bias = Channel[chanRow + N + 1u];
   let g = d / (P.dInner / P.groups);
 
-  var a: array<f32, STATE_SLOTS>;
-  var h: array<f32, STATE_SLOTS>;
-  for (var n = 0u; n < STATE_SLOTS; n++) {
-    var an = 0.0;
-    if (n < N) { an = Channel[chanRow + n]; }
-    a[n] = an;
-    h[n] = 0.0;
+  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
+  var a: array<vec4<f32>, STATE_VEC4>;
+  var h: array<vec4<f32>, STATE_VEC4>;
+  for (var q = 0u; q < STATE_VEC4; q++) {
+    var av = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * q + k;
+      if (n < N) { av[k] = Channel[chanRow + n] * LOG2E; }
+    }
+    a[q] = av;
+    h[q] = vec4<f32>(0.0);
   }
 
   var deltaSum = 0.0;
@@ -48,14 +53,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let du = dt * U[at];
     deltaSum += dt;
     let bBase = row * P.bcRowStride + P.bOffset + g * N;
-    for (var n = 0u; n < STATE_SLOTS; n++) {
-      if (n < N) { h[n] = fma(exp(dt * a[n]), h[n], du * BC[bBase + n]); }
+    for (var q = 0u; q < STATE_VEC4; q++) {
+      h[q] = fma(exp2(dt * a[q]), h[q], du * load_bc4(bBase, q));
     }
   }
 
   let carryBase = bc * N * P.dInner + d;
-  for (var n = 0u; n < STATE_SLOTS; n++) {
-    if (n < N) { Carry[carryBase + n * P.dInner] = h[n]; }
+  for (var q = 0u; q < STATE_VEC4; q++) {
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * q + k;
+      if (n < N) { Carry[carryBase + n * P.dInner] = h[q][k]; }
+    }
   }
   DeltaSum[bc * P.dInner + d] = deltaSum;
 }

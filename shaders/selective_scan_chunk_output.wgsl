@@ -1,7 +1,8 @@
 // Chunked selective scan, pass 3 of 3: each invocation owns one (b, chunk, d), starts from the state
 // entering its chunk (Carry, written by pass 2) and rescans the chunk, producing
 // y = <h, C> + Dskip·u, times silu(z) when hasZ. Layouts as in selective_scan_sequential.wgsl:
-// u, delta, y (B, L, D); B/C rows of bcRowStride; z rows of zRowStride at zOffset; Carry (B, numChunks, dState, D).
+// u, delta, y (B, L, D); B/C rows of bcRowStride read through load_bc4; z rows of zRowStride at zOffset;
+// Carry (B, numChunks, dState, D). State in registers as vec4 lanes (masked lanes stay 0).
 
 override WG: u32 = 64u;
 
@@ -9,7 +10,7 @@ override WG: u32 = 64u;
 @group(0) @binding(1) var<storage, read> U: array<f32>;
 @group(0) @binding(2) var<storage, read> Delta: array<f32>;
 @group(0) @binding(3) var<storage, read> Channel: array<f32>;
-@group(0) @binding(4) var<storage, read> BC: array<f32>;
+@group(0) @binding(4) var<storage, read> BC: array<BcElem>;
 @group(0) @binding(5) var<storage, read> Z: array<f32>;
 @group(0) @binding(6) var<storage, read> Carry: array<f32>;
 @group(0) @binding(7) var<storage, read_write> Y: array<f32>;
@@ -32,17 +33,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let g = d / (P.dInner / P.groups);
   let carryBase = bc * N * P.dInner + d;
 
-  var a: array<f32, STATE_SLOTS>;
-  var h: array<f32, STATE_SLOTS>;
-  for (var n = 0u; n < STATE_SLOTS; n++) {
-    var an = 0.0;
-    var hn = 0.0;
-    if (n < N) {
-      an = Channel[chanRow + n];
-      hn = Carry[carryBase + n * P.dInner];
+  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
+  var a: array<vec4<f32>, STATE_VEC4>;
+  var h: array<vec4<f32>, STATE_VEC4>;
+  for (var q = 0u; q < STATE_VEC4; q++) {
+    var av = vec4<f32>(0.0);
+    var hv = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * q + k;
+      if (n < N) {
+        av[k] = Channel[chanRow + n] * LOG2E;
+        hv[k] = Carry[carryBase + n * P.dInner];
+      }
     }
-    a[n] = an;
-    h[n] = hn;
+    a[q] = av;
+    h[q] = hv;
   }
 
   for (var t = t0; t < t1; t++) {
@@ -53,14 +58,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let du = dt * uu;
     let bBase = row * P.bcRowStride + P.bOffset + g * N;
     let cBase = row * P.bcRowStride + P.cOffset + g * N;
-    var y = 0.0;
-    for (var n = 0u; n < STATE_SLOTS; n++) {
-      if (n < N) {
-        h[n] = fma(exp(dt * a[n]), h[n], du * BC[bBase + n]);
-        y = fma(h[n], BC[cBase + n], y);
-      }
+    var y4 = vec4<f32>(0.0);
+    for (var q = 0u; q < STATE_VEC4; q++) {
+      h[q] = fma(exp2(dt * a[q]), h[q], du * load_bc4(bBase, q));
+      y4 = fma(h[q], load_bc4(cBase, q), y4);
     }
-    y = fma(dSkip, uu, y);
+    var y = fma(dSkip, uu, (y4.x + y4.y) + (y4.z + y4.w));
     if (P.hasZ == 1u) { y = y * scan_silu(Z[row * P.zRowStride + P.zOffset + d]); }
     Y[at] = y;
   }

@@ -1,6 +1,8 @@
 // Helpers shared by the selective-scan shaders (sequential, chunk_local, chunk_output) and the decode
-// state update. The host prepends this file (after the Params struct and the STATE_SLOTS constant).
+// state update. The host prepends this file (after the Params struct and the STATE_VEC4 constant).
 // Softplus follows the references (CUDA kernel): x <= 20 ? log1p(exp(x)) : x.
+
+const LOG2E: f32 = 1.4426950408889634;
 
 fn scan_softplus(x: f32) -> f32 {
   if (x <= 20.0) {

@@ -17,6 +17,8 @@ import chunkLocalSource from '../../shaders/selective_scan_chunk_local.wgsl?raw'
 import chunkCarrySource from '../../shaders/selective_scan_chunk_carry.wgsl?raw';
 import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?raw';
 import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
+import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
+import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
@@ -106,11 +108,19 @@ export function packScanChannels(A: ArrayLike<number>, dInner: number, dState: n
   return out;
 }
 
-/** Register slots for the state: dState rounded up to a power of two (bounds the pipeline variants). */
-export function stateSlots(dState: number): number {
+/**
+ * vec4 registers for the state: ceil(dState / 4) rounded up to a power of two (bounds the pipeline
+ * variants; lanes beyond dState are masked to zero).
+ */
+export function stateVec4Count(dState: number): number {
   let s = 1;
-  while (s < dState) s *= 2;
+  while (s * 4 < dState) s *= 2;
   return s;
+}
+
+/** B/C can be read as vec4 when every row, offset and group start is 16-byte aligned. */
+export function bcIsVec4Aligned(dState: number, layout: BcLayout): boolean {
+  return dState % 4 === 0 && layout.rowStride % 4 === 0 && layout.bOffset % 4 === 0 && layout.cOffset % 4 === 0;
 }
 
 /** The chunk length the chunked variant uses by default: enough (b, chunk, d) invocations to fill a large GPU. */
@@ -127,8 +137,9 @@ export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen
   return seqLen <= chunkLen ? 'sequential' : 'chunked';
 }
 
-function shaderCode(source: string, slots: number): string {
-  return SCAN_PARAMS.wgsl() + `const STATE_SLOTS: u32 = ${slots}u;\n` + commonSource + source;
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null): string {
+  const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
+  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + commonSource + loader + source;
 }
 
 export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
@@ -178,7 +189,9 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const variant = chooseScanVariant(args.variant ?? 'auto', seqLen, chunkLen);
   const numChunks = variant === 'chunked' ? Math.ceil(seqLen / chunkLen) : 1;
   const dBlocks = Math.ceil(dInner / WG_D);
-  const slots = stateSlots(dState);
+  const stateVec4 = stateVec4Count(dState);
+  const bcLoader = bcIsVec4Aligned(dState, bcLayout) ? 'vec4' : 'scalar';
+  const variantKey = `v4=${stateVec4}:bc=${bcLoader}`;
   const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
   const uniforms = SCAN_PARAMS.pack({
     batch,
@@ -205,7 +218,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const size = `B=${batch}, L=${seqLen}, D=${dInner}, N=${dState}`;
 
   if (variant === 'sequential') {
-    const pipeline = engine.pipeline(`selective_scan_sequential:slots=${slots}`, () => ({ code: shaderCode(sequentialSource, slots), constants: { WG: WG_D } }));
+    const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
     engine.dispatch(`selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
     return out;
   }
@@ -213,9 +226,9 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
   const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
   const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
-  const local = engine.pipeline(`selective_scan_chunk_local:slots=${slots}`, () => ({ code: shaderCode(chunkLocalSource, slots), constants: { WG: WG_D } }));
-  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, slots), constants: { WG: WG_CARRY } }));
-  const output = engine.pipeline(`selective_scan_chunk_output:slots=${slots}`, () => ({ code: shaderCode(chunkOutputSource, slots), constants: { WG: WG_D } }));
+  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}`, () => ({ code: shaderCode(chunkLocalSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
+  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null), constants: { WG: WG_CARRY } }));
+  const output = engine.pipeline(`selective_scan_chunk_output:${variantKey}`, () => ({ code: shaderCode(chunkOutputSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
   const chunked = `${size}, chunk=${chunkLen}`;
   engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
   engine.dispatch(
