@@ -12,7 +12,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let m = gid.y;
   let b = gid.z;
   if (m >= P.M || n >= P.N) { return; }
-  let baseA = b * P.batchStrideA + m * P.K;
+  let baseA = b * P.batchStrideA + P.aOffset + m * P.lda;
   let baseB = b * P.batchStrideB;
   var acc = 0.0;
   for (var k = 0u; k < P.K; k++) {

@@ -1,7 +1,8 @@
 // Tiled matmul: C[b] = A[b] (M×K) · op(B[b]), op(B) = B (K×N) or Bᵀ with B stored (N×K) (linear-layer
 // weights). Each workgroup computes a TILE_M×TILE_N block of C; each invocation a 4×4 sub-block held in
 // registers; A and B tiles of depth TILE_K pass through workgroup memory.
-// Params (prepended by the host): M, K, N, batchStrideA, batchStrideB, batchStrideC, transposeB, accumulate.
+// Params (prepended by the host): M, K, N, lda (row stride of A: K, or wider when A is a column range
+// of a wider matrix), aOffset (first column), batch strides, transposeB, accumulate.
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -20,7 +21,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let b = wid.z;
   let row0 = wid.y * TILE_M;
   let col0 = wid.x * TILE_N;
-  let baseA = b * P.batchStrideA;
+  let baseA = b * P.batchStrideA + P.aOffset;
   let baseB = b * P.batchStrideB;
   let t = lid.y * 16u + lid.x;   // 0..255
 
@@ -38,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let gm = row0 + m;
       let gk = k0 + k;
       var v = 0.0;
-      if (gm < P.M && gk < P.K) { v = A[baseA + gm * P.K + gk]; }
+      if (gm < P.M && gk < P.K) { v = A[baseA + gm * P.lda + gk]; }
       tileA[k][m] = v;
     }
     // Load B tile (16 k × 64 n).

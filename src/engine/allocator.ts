@@ -68,14 +68,18 @@ export class BufferAllocator {
     return buffer;
   }
 
-  /** Destroys the buffer and removes it from the accounting. Safe to call twice. */
-  release(buffer: GPUBuffer): void {
+  /**
+   * Removes the buffer from the accounting and destroys it, now or through `destroyLater` (the engine
+   * defers destruction while recorded work that uses the buffer has not been submitted). Safe to call twice.
+   */
+  release(buffer: GPUBuffer, destroyLater?: (b: GPUBuffer) => void): void {
     const entry = this.sizes.get(buffer);
     if (!entry) return;
     this.sizes.delete(buffer);
     this.live[entry.category] -= entry.bytes;
     this.liveTotal -= entry.bytes;
-    buffer.destroy();
+    if (destroyLater) destroyLater(buffer);
+    else buffer.destroy();
   }
 
   snapshot(): MemorySnapshot {

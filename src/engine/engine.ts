@@ -79,6 +79,7 @@ export class Engine {
   private scopeOpen = false;
   private pendingScopes: Promise<void>[] = [];
   private uncaptured: GPUError[] = [];
+  private destroyAfterSubmit: GPUBuffer[] = [];
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
   dispatchCount = 0;
@@ -208,8 +209,13 @@ export class Engine {
     this.device.queue.writeBuffer(t.buffer, offsetElements * 4, f32.buffer, f32.byteOffset, f32.byteLength);
   }
 
+  /**
+   * Frees a tensor's buffer. While dispatches are recorded but not submitted, the buffer may still be
+   * bound by them: its bytes leave the accounting now and it is destroyed right after the next submit
+   * (WebGPU keeps a destroyed buffer alive for work already submitted).
+   */
   releaseBuffer(buffer: GPUBuffer): void {
-    this.alloc.release(buffer);
+    this.alloc.release(buffer, this.recorded.length > 0 ? (b) => this.destroyAfterSubmit.push(b) : undefined);
   }
 
   memory(): MemorySnapshot {
@@ -337,7 +343,6 @@ export class Engine {
         }
         for (const b of d.bindings) {
           if (b instanceof Tensor) {
-            if (b.isReleased) throw new KernelInputError(`${d.kernel}: tensor ${b} was released before use`);
             entries.push({ binding: binding++, resource: { buffer: b.buffer } });
           } else if (isBufferBinding(b)) {
             entries.push({ binding: binding++, resource: b });
@@ -352,6 +357,10 @@ export class Engine {
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
       this.device.queue.submit([enc.finish()]);
       this.uniformUsed = 0;
+    }
+    if (this.destroyAfterSubmit.length) {
+      for (const b of this.destroyAfterSubmit) b.destroy();
+      this.destroyAfterSubmit = [];
     }
     this.closeScope(kernels);
     return kernels;
@@ -379,6 +388,8 @@ export class Engine {
   /** Drops recorded-but-unsubmitted work (used by cancel). */
   discardPending(): void {
     this.recorded = [];
+    for (const b of this.destroyAfterSubmit) b.destroy();
+    this.destroyAfterSubmit = [];
     this.uniformUsed = 0;
   }
 

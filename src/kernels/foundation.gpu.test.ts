@@ -52,6 +52,21 @@ describe('matmul (tiled and naive) against the float64 twin', () => {
     expect(relativeError(await e.read(out), ref)).toBeLessThan(TOL);
   });
 
+  it('reads a column range of a wider a without a copy (aColumns)', async () => {
+    const e = await testEngine();
+    const [batch, M, wide, offset, K, N] = [2, 9, 23, 5, 11, 7];
+    const a = normalArray(batch * M * wide, 4);
+    const w = normalArray(N * K, 5);
+    const sub = new Float32Array(batch * M * K);
+    for (let r = 0; r < batch * M; r++) for (let k = 0; k < K; k++) sub[r * K + k] = a[r * wide + offset + k];
+    for (const variant of ['tiled', 'naive'] as const) {
+      const out = matmul(e, e.upload(a, [batch, M, wide], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, aColumns: { offset, count: K }, variant });
+      expect(out.shape).toEqual([batch, M, N]);
+      expect(relativeError(await e.read(out), matmulRef(sub, w, batch, M, K, N, true)), variant).toBeLessThan(TOL);
+    }
+    expect(() => matmul(e, e.tensor([2, 8], 'activations', 'a'), e.tensor([3, 4], 'weights', 'w'), { transposeB: true, aColumns: { offset: 6, count: 4 } })).toThrow(/columns \[6, 10\) are outside/);
+  });
+
   it('names the mismatched dimension when shapes do not fit', async () => {
     const e = await testEngine();
     const a = e.tensor([4, 5], 'activations', 'a');

@@ -14,6 +14,8 @@ export const MATMUL_PARAMS = defineUniforms([
   ['M', 'u32'],
   ['K', 'u32'],
   ['N', 'u32'],
+  ['lda', 'u32'],
+  ['aOffset', 'u32'],
   ['batchStrideA', 'u32'],
   ['batchStrideB', 'u32'],
   ['batchStrideC', 'u32'],
@@ -32,6 +34,8 @@ export interface MatmulOptions {
   accumulate?: boolean;
   category?: MemoryCategory;
   label?: string;
+  /** Use only columns [offset, offset + count) of a's last dimension as the K inputs (no copy). */
+  aColumns?: { offset: number; count: number };
 }
 
 export interface MatmulShape {
@@ -67,7 +71,12 @@ export function matmulShape(aShape: readonly number[], bShape: readonly number[]
 export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor {
   const transposeB = opts.transposeB ?? false;
   const variant = opts.variant ?? 'tiled';
-  const s = matmulShape(a.shape, w.shape, transposeB);
+  const lda = a.shape[a.shape.length - 1];
+  const cols = opts.aColumns;
+  if (cols && (cols.offset < 0 || cols.count < 1 || cols.offset + cols.count > lda)) {
+    throw new KernelInputError(`matmul: columns [${cols.offset}, ${cols.offset + cols.count}) are outside a ${shapeToString(a.shape)}`);
+  }
+  const s = matmulShape(cols ? [...a.shape.slice(0, -1), cols.count] : a.shape, w.shape, transposeB);
   const out = opts.out ?? engine.tensor(s.outShape, opts.category ?? 'activations', opts.label ?? 'matmul.out');
   if (numel(out.shape) !== numel(s.outShape)) {
     throw new KernelInputError(`matmul: out ${shapeToString(out.shape)} does not hold ${shapeToString(s.outShape)}`);
@@ -76,7 +85,9 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     M: s.M,
     K: s.K,
     N: s.N,
-    batchStrideA: s.M * s.K,
+    lda,
+    aOffset: cols?.offset ?? 0,
+    batchStrideA: s.M * lda,
     batchStrideB: s.batchedB ? s.K * s.N : 0,
     batchStrideC: s.M * s.N,
     transposeB: transposeB ? 1 : 0,

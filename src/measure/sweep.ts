@@ -10,7 +10,7 @@ import type { AdapterReport, Engine } from '../engine/engine';
 import { GpuDeviceLostError, GpuKernelError, GpuLimitError, formatBytes } from '../engine/errors';
 import type { Comparison, ModelConfig, SweepMode } from '../model/config';
 import { sweepLengths } from '../model/config';
-import { costModel, decodeStateBytes } from '../model/cost-model';
+import { costModel, decodeStateBytes, paramCount } from '../model/cost-model';
 import { GpuModel } from '../model/model';
 import { modelForwardRef } from '../model/model-ref';
 import { initModelWeights } from '../model/weights';
@@ -83,6 +83,9 @@ export class SweepCancelled extends Error {
   override name = 'SweepCancelled';
 }
 
+/** The float64 CPU path is for small models only. */
+export const CPU_MAX_PARAMS = 20_000_000;
+
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 function analyticBytes(config: ModelConfig, mode: SweepMode, seqLen: number, batch: number, capacity: number): BytesByKind {
@@ -137,7 +140,8 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
     const config = comparison.models[mi];
     const B = config.batch;
     let model: GpuModel | null = null;
-    const weights = initModelWeights(config, opts.seed ?? 0);
+    // Host weights only for the CPU path; the GPU path makes and uploads them one layer at a time.
+    const weights = onCpu && paramCount(config) <= CPU_MAX_PARAMS ? initModelWeights(config, opts.seed ?? 0) : null;
     const r = rng(1234 + mi);
     const randomIds = (n: number) => Array.from({ length: n }, () => Math.floor(r() * config.vocabSize));
     try {
@@ -154,6 +158,10 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
             const maxL = opts.cpuMaxSeqLen ?? 256;
             if (mode === 'decode') {
               emit({ ...base, status: 'skipped', reason: 'the CPU path measures prefill only' });
+              continue;
+            }
+            if (!weights) {
+              emit({ ...base, status: 'skipped', reason: `the CPU path runs models of up to ${CPU_MAX_PARAMS / 1e6}M parameters; this one has ${(paramCount(config) / 1e6).toFixed(1)}M` });
               continue;
             }
             if (L > maxL) {
@@ -179,7 +187,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
             continue;
           }
           try {
-            model ??= GpuModel.create(engine!, config, weights);
+            model ??= await GpuModel.createSeeded(engine!, config, opts.seed ?? 0, yieldToEventLoop);
             const point = mode === 'prefill' ? await measurePrefill(engine!, model, L, sweep, randomIds, checkCancel) : await measureDecode(engine!, model, L, capacity, sweep, randomIds, checkCancel);
             emit({ ...base, status: 'ok', ...point });
           } catch (e) {

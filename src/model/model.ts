@@ -13,7 +13,7 @@ import { rmsnorm } from '../kernels/rmsnorm';
 import type { ModelConfig } from './config';
 import type { BlockState, HostWeights, SequenceBlock } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
-import { blockWeights, checkWeights, layerPrefix } from './weights';
+import { blockWeights, checkWeights, initLayerWeights, initOuterWeights, layerPrefix } from './weights';
 
 interface GpuLayer {
   norm: Tensor | null;
@@ -40,23 +40,49 @@ export class GpuModel {
     private readonly layers: GpuLayer[],
   ) {}
 
-  /** Uploads `weights` (checked against the config) and builds every block. */
+  /** Uploads `weights` (checked against the config: names and shapes) and builds every block. */
   static create(engine: Engine, config: ModelConfig, weights: HostWeights): GpuModel {
     const w = checkWeights(config, weights);
+    const outer = GpuModel.uploadOuter(engine, config, w);
+    const layers = config.layers.map((_, i) => GpuModel.buildLayer(engine, config, i, w));
+    return new GpuModel(engine, config, outer.embed, outer.lmHead, outer.normF, layers);
+  }
+
+  /**
+   * Seeded random weights (initModelWeights' values), made and uploaded one layer at a time so the host
+   * never holds the whole model, pausing between layers so a page stays responsive.
+   */
+  static async createSeeded(engine: Engine, config: ModelConfig, seed: number, pause: () => Promise<void> = () => Promise.resolve()): Promise<GpuModel> {
+    const outer = GpuModel.uploadOuter(engine, config, initOuterWeights(config, seed));
+    const layers: GpuLayer[] = [];
+    try {
+      for (let i = 0; i < config.layers.length; i++) {
+        await pause();
+        layers.push(GpuModel.buildLayer(engine, config, i, initLayerWeights(config, i, seed)));
+      }
+    } catch (e) {
+      new GpuModel(engine, config, outer.embed, outer.lmHead, outer.normF, layers).release();
+      throw e;
+    }
+    return new GpuModel(engine, config, outer.embed, outer.lmHead, outer.normF, layers);
+  }
+
+  private static uploadOuter(engine: Engine, config: ModelConfig, w: HostWeights) {
     const up = (name: string) => engine.upload(w[name].data, w[name].shape, 'weights', name);
     const embed = up('backbone.embedding.weight');
-    const lmHead = config.tiedEmbeddings ? embed : up('lm_head.weight');
-    const normF = up('backbone.norm_f.weight');
-    const layers = config.layers.map((layer, i) => {
-      const p = layerPrefix(i);
-      return {
-        norm: layer.mixer ? up(`${p}norm.weight`) : null,
-        mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`)) : null,
-        norm2: layer.mlp ? up(`${p}norm2.weight`) : null,
-        mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`)) : null,
-      };
-    });
-    return new GpuModel(engine, config, embed, lmHead, normF, layers);
+    return { embed, lmHead: config.tiedEmbeddings ? embed : up('lm_head.weight'), normF: up('backbone.norm_f.weight') };
+  }
+
+  private static buildLayer(engine: Engine, config: ModelConfig, i: number, w: HostWeights): GpuLayer {
+    const layer = config.layers[i];
+    const p = layerPrefix(i);
+    const up = (name: string) => engine.upload(w[name].data, w[name].shape, 'weights', name);
+    return {
+      norm: layer.mixer ? up(`${p}norm.weight`) : null,
+      mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`)) : null,
+      norm2: layer.mlp ? up(`${p}norm2.weight`) : null,
+      mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`)) : null,
+    };
   }
 
   /** Empty decode state for `batch` sequences of up to `capacity` tokens. */
@@ -140,7 +166,7 @@ export class GpuModel {
 
   release(): void {
     this.embed.release();
-    this.lmHead.release();
+    if (this.lmHead !== this.embed) this.lmHead.release();
     this.normF.release();
     for (const l of this.layers) {
       l.norm?.release();

@@ -25,25 +25,38 @@ export function weightShapes(config: ModelConfig): Record<string, number[]> {
 
 /** Seeded random weights, each block initialised as its reference does; norms at 1; embedding N(0, 0.02). */
 export function initModelWeights(config: ModelConfig, seed = 0): HostWeights {
+  const w: HostWeights = initOuterWeights(config, seed);
+  config.layers.forEach((_, i) => Object.assign(w, initLayerWeights(config, i, seed)));
+  return w;
+}
+
+/** The embedding, final norm and (untied) lm_head, under their full names. */
+export function initOuterWeights(config: ModelConfig, seed = 0): HostWeights {
   const d = config.dModel;
   const w: HostWeights = {};
-  const ones = () => ({ shape: [d], data: new Float32Array(d).fill(1) });
   w['backbone.embedding.weight'] = { shape: [config.vocabSize, d], data: normalArray(config.vocabSize * d, seed * 7919 + 1, 0.02) };
-  config.layers.forEach((layer, i) => {
-    const p = layerPrefix(i);
-    if (layer.mixer) {
-      w[`${p}norm.weight`] = ones();
-      const block = mixerSpec(layer.mixer).init(layer.mixer as never, d, makeRng(seed * 1_000_003 + i * 2 + 11));
-      for (const [name, t] of Object.entries(block)) w[`${p}mixer.${name}`] = t;
-    }
-    if (layer.mlp) {
-      w[`${p}norm2.weight`] = ones();
-      const block = mlpSpec.init(layer.mlp, d, makeRng(seed * 1_000_003 + i * 2 + 12));
-      for (const [name, t] of Object.entries(block)) w[`${p}mlp.${name}`] = t;
-    }
-  });
-  w['backbone.norm_f.weight'] = ones();
+  w['backbone.norm_f.weight'] = { shape: [d], data: new Float32Array(d).fill(1) };
   if (!config.tiedEmbeddings) w['lm_head.weight'] = { shape: [config.vocabSize, d], data: normalArray(config.vocabSize * d, seed * 7919 + 2, 0.02) };
+  return w;
+}
+
+/** Layer i's weights under their full names (each layer has its own seed, so layers can be made one at a time). */
+export function initLayerWeights(config: ModelConfig, i: number, seed = 0): HostWeights {
+  const d = config.dModel;
+  const layer = config.layers[i];
+  const p = layerPrefix(i);
+  const w: HostWeights = {};
+  const ones = () => ({ shape: [d], data: new Float32Array(d).fill(1) });
+  if (layer.mixer) {
+    w[`${p}norm.weight`] = ones();
+    const block = mixerSpec(layer.mixer).init(layer.mixer as never, d, makeRng(seed * 1_000_003 + i * 2 + 11));
+    for (const [name, t] of Object.entries(block)) w[`${p}mixer.${name}`] = t;
+  }
+  if (layer.mlp) {
+    w[`${p}norm2.weight`] = ones();
+    const block = mlpSpec.init(layer.mlp, d, makeRng(seed * 1_000_003 + i * 2 + 12));
+    for (const [name, t] of Object.entries(block)) w[`${p}mlp.${name}`] = t;
+  }
   return w;
 }
 

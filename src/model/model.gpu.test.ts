@@ -1,0 +1,95 @@
+// Whole models of every block kind on the GPU against the float64 forward of the same config and weights;
+// prefill + decode against a longer prefill; the allocator's bytes against the cost model's.
+import { describe, expect, it } from 'vitest';
+import { testEngine } from '../testing/engine';
+import { relativeError, rng } from '../testing/random';
+import { presetModel } from './presets';
+import { GpuModel } from './model';
+import { modelForwardRef } from './model-ref';
+import { initModelWeights, weightShapes } from './weights';
+import { costModel, decodeStateBytes } from './cost-model';
+import type { ModelConfig } from './config';
+
+const TINY = ['tiny-mamba', 'tiny-transformer', 'tiny-hybrid'] as const;
+
+function ids(n: number, vocab: number, seed: number): number[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Math.floor(r() * vocab));
+}
+
+describe('whole models on the GPU against the float64 forward', () => {
+  for (const id of TINY) {
+    it(`${id}: logits of every position match (batch 2, length 37)`, async () => {
+      const e = await testEngine();
+      const config = presetModel(id)!;
+      const weights = initModelWeights(config, 3);
+      const [B, L] = [2, 37];
+      const tokens = ids(B * L, config.vocabSize, 5);
+      const model = GpuModel.create(e, config, weights);
+      const logits = model.forward(tokens, B, L, { allLogits: true });
+      expect(logits.shape).toEqual([B, L, config.vocabSize]);
+      const got = await e.read(logits);
+      expect(relativeError(got, modelForwardRef(config, weights, tokens, B, L))).toBeLessThan(1e-4);
+      logits.release();
+      model.release();
+    });
+
+    it(`${id}: prefill of L then k decode steps gives the logits of a prefill of L + k`, async () => {
+      const e = await testEngine();
+      const config = presetModel(id)!;
+      const weights = initModelWeights(config, 4);
+      const [B, L, k] = [2, 19, 4];
+      const tokens = ids(B * (L + k), config.vocabSize, 6);
+      const seq = (b: number, from: number, to: number) => tokens.slice(b * (L + k) + from, b * (L + k) + to);
+      const model = GpuModel.create(e, config, weights);
+      const full = await e.read(model.forward(tokens, B, L + k, { allLogits: true }));
+      const state = model.createState(B, L + k);
+      const prefix = [...seq(0, 0, L), ...seq(1, 0, L)];
+      const last = await e.read(model.forward(prefix, B, L, { state }));
+      const V = config.vocabSize;
+      const at = (b: number, t: number) => full.slice((b * (L + k) + t) * V, (b * (L + k) + t + 1) * V);
+      expect(relativeError(last.slice(0, V), at(0, L - 1))).toBeLessThan(1e-4);
+      expect(relativeError(last.slice(V, 2 * V), at(1, L - 1))).toBeLessThan(1e-4);
+      for (let s = 0; s < k; s++) {
+        const step = await e.read(model.step([seq(0, L + s, L + s + 1)[0], seq(1, L + s, L + s + 1)[0]], state));
+        expect(relativeError(step.slice(0, V), at(0, L + s)), `step ${s}, sequence 0`).toBeLessThan(1e-4);
+        expect(relativeError(step.slice(V, 2 * V), at(1, L + s)), `step ${s}, sequence 1`).toBeLessThan(1e-4);
+      }
+      expect(state.position).toBe(L + k);
+      expect(() => model.step([0, 0], state)).toThrow(/exceeds the state's capacity/);
+      model.releaseState(state);
+      model.release();
+    });
+  }
+});
+
+describe('the allocator agrees with the cost model', () => {
+  const configs: [string, ModelConfig][] = [...TINY.map((id) => [id, presetModel(id)!] as [string, ModelConfig])];
+  for (const [id, config] of configs) {
+    it(`${id}: weight bytes and decode-state bytes are exactly the cost model's`, async () => {
+      const e = await testEngine();
+      const before = e.memory().live;
+      const model = GpuModel.create(e, config, initModelWeights(config, 1));
+      const afterWeights = e.memory().live;
+      expect(afterWeights.weights - before.weights).toBe(costModel(config, { seqLen: 1, mode: 'prefill' }).bytes.weights);
+      for (const [B, capacity] of [
+        [1, 64],
+        [3, 1000],
+      ]) {
+        const state = model.createState(B, capacity);
+        expect(e.memory().live.cache - afterWeights.cache).toBe(decodeStateBytes(config, B, capacity));
+        model.releaseState(state);
+      }
+      model.release();
+      expect(e.memory().live.weights).toBe(before.weights);
+    });
+  }
+
+  it('every weight name the cost model lists is initialised with its shape', () => {
+    const config = presetModel('tiny-hybrid')!;
+    const w = initModelWeights(config, 0);
+    const shapes = weightShapes(config);
+    expect(Object.keys(w).sort()).toEqual(Object.keys(shapes).sort());
+    for (const [name, shape] of Object.entries(shapes)) expect(w[name].data.length, name).toBe(shape.reduce((a, b) => a * b, 1));
+  });
+});
