@@ -2,6 +2,7 @@
 
 import type { RunnerOp } from './op';
 import { matmulOp, rmsNormOp } from './foundation-ops';
+import { attentionOp, glaOp } from './attention-ops';
 import { causalConv1dOp, mambaBlockOp, selectiveScanOp, selectiveStateUpdateOp } from './mamba-ops';
 
 export const RUNNER_OPS: Record<string, RunnerOp> = {
@@ -11,4 +12,6 @@ export const RUNNER_OPS: Record<string, RunnerOp> = {
   selective_state_update: selectiveStateUpdateOp,
   causal_conv1d: causalConv1dOp,
   mamba_block: mambaBlockOp,
+  attention: attentionOp,
+  gla: glaOp,
 };
