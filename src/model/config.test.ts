@@ -68,7 +68,7 @@ describe('validateComparison', () => {
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.value.sweep).toEqual({ seqStart: 256, seqMax: 16384, modes: ['prefill', 'decode'], decodeSteps: 64, warmup: 2, repeats: 5 });
-      expect(r.value.charts.visible).toEqual(['throughput', 'latency', 'memory']);
+      expect(r.value.charts.visible).toEqual(['throughput', 'latency', 'memory', 'flops']);
     }
   });
   it('prefixes model issues with models[i] and checks the sweep', () => {

@@ -81,8 +81,8 @@ export interface ModelConfig {
 export type SweepMode = 'prefill' | 'decode';
 export const SWEEP_MODES: readonly SweepMode[] = ['prefill', 'decode'];
 
-/** Charts the page can show: tokens/s, ms per step or pass, and GPU memory, each against sequence length. */
-export const CHART_IDS = ['throughput', 'latency', 'memory'] as const;
+/** Charts the page can show against sequence length: prefill tokens/s, decode ms per token, GPU memory, analytic FLOPs per token. */
+export const CHART_IDS = ['throughput', 'latency', 'memory', 'flops'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
 export interface SweepConfig {

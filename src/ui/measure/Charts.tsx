@@ -1,7 +1,8 @@
 // The charts: prefill throughput, decode latency per token, memory (measured solid, cost model dashed),
 // and analytic FLOPs per token (available without running anything, and without WebGPU).
 import { useState } from 'react';
-import type { SweepMode } from '../../model/config';
+import type { ChartId, SweepMode } from '../../model/config';
+import { CHART_IDS } from '../../model/config';
 import { sweepLengths } from '../../model/config';
 import { flopsRows, measuredRows, memoryRows } from '../../measure/chart-data';
 import { formatBytes } from '../../engine/errors';
@@ -21,13 +22,13 @@ export function Charts() {
   const onCpu = points.some((p) => p.device === 'cpu');
   const series = (measured: boolean, analytic: boolean): ChartSeries[] => comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic }));
   const setCharts = (patch: Partial<typeof comparison.charts>) => setComparison({ ...comparison, charts: { ...comparison.charts, ...patch } }, 'push');
-  const show = (id: 'throughput' | 'latency' | 'memory') => visible.includes(id);
+  const show = (id: ChartId) => visible.includes(id);
   return (
     <section className="charts" aria-label="Charts">
       <div className="chart-options panel">
         <label><input type="checkbox" checked={logX} onChange={(e) => setCharts({ logX: e.target.checked })} /> log length axis</label>
         <label><input type="checkbox" checked={logY} onChange={(e) => setCharts({ logY: e.target.checked })} /> log value axis</label>
-        {(['throughput', 'latency', 'memory'] as const).map((c) => (
+        {CHART_IDS.map((c) => (
           <label key={c}>
             <input type="checkbox" checked={show(c)} onChange={(e) => setCharts({ visible: e.target.checked ? [...visible, c] : visible.filter((v) => v !== c) })} /> {c}
           </label>
@@ -52,12 +53,14 @@ export function Charts() {
           </select>
         </ChartCard>
       ) : null}
+      {show('flops') ? (
       <ChartCard id="flops" title="FLOPs per token (cost model)" subtitle="analytic: needs no GPU" rows={flopsRows(comparison, flopsMode, lengths)} series={series(false, true)} yLabel="FLOPs / token" formatY={formatCount} logX={logX} logY={logY}>
         <select aria-label="FLOPs chart mode" value={flopsMode} onChange={(e) => setFlopsMode(e.target.value as SweepMode)}>
           <option value="prefill">prefill</option>
           <option value="decode">decode</option>
         </select>
       </ChartCard>
+      ) : null}
     </section>
   );
 }
