@@ -1,0 +1,67 @@
+// Model-level settings of the selected model: preset, name, vocabulary, d_model, RMSNorm epsilon, tied
+// embeddings and batch. Number fields commit on every valid keystroke (history 'replace'); the preset
+// menu and the checkbox are discrete actions (history 'push').
+import { useId } from 'react';
+import { LIMITS } from '../../model/config';
+import { matchPreset, PRESETS, type PresetFamily } from '../../model/presets';
+import { useAppStore } from '../store';
+import { NumberField, TextField } from './fields';
+
+const FAMILIES: [PresetFamily, string][] = [
+  ['same-size', 'Same size (~125M parameters)'],
+  ['official-mamba', 'Official Mamba shapes'],
+  ['tiny', 'Tiny (for tests)'],
+];
+
+export function PresetPicker() {
+  const id = useId();
+  const model = useAppStore((s) => s.comparison.models[s.selectedModel]);
+  const applyPreset = useAppStore((s) => s.applyPreset);
+  const match = model ? matchPreset(model) : undefined;
+  const description = match?.description ?? 'Edited: not one of the presets.';
+  return (
+    <div className="field preset-field">
+      <label htmlFor={id}>Preset</label>
+      <select id={id} value={match?.id ?? ''} aria-describedby={`${id}-desc`} onChange={(e) => e.target.value && applyPreset(e.target.value)}>
+        <option value="" disabled>
+          Custom
+        </option>
+        {FAMILIES.map(([family, label]) => (
+          <optgroup key={family} label={label}>
+            {PRESETS.filter((p) => p.family === family).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.label}
+              </option>
+            ))}
+          </optgroup>
+        ))}
+      </select>
+      <p className="field-help" id={`${id}-desc`}>
+        {description}
+      </p>
+    </div>
+  );
+}
+
+export function ModelSettings() {
+  const index = useAppStore((s) => s.selectedModel);
+  const model = useAppStore((s) => s.comparison.models[s.selectedModel]);
+  const renameModel = useAppStore((s) => s.renameModel);
+  const setModelField = useAppStore((s) => s.setModelField);
+  const tiedId = useId();
+  if (!model) return null;
+  return (
+    <fieldset className="group model-settings">
+      <legend>Model</legend>
+      <TextField label="Name" value={model.name} onCommit={(name) => renameModel(index, name)} className="wide" />
+      <NumberField label="d_model" value={model.dModel} onCommit={(v) => setModelField('dModel', v)} title={`Width of the residual stream, ${LIMITS.dModel[0]} to ${LIMITS.dModel[1]}`} />
+      <NumberField label="Vocabulary" value={model.vocabSize} onCommit={(v) => setModelField('vocabSize', v)} title="Tokens in the vocabulary (embedding and lm_head rows)" />
+      <NumberField label="Norm eps" value={model.normEps} integer={false} step={1e-6} onCommit={(v) => setModelField('normEps', v)} title="RMSNorm epsilon" />
+      <NumberField label="Batch" value={model.batch} onCommit={(v) => setModelField('batch', v)} title="Sequences per forward pass" />
+      <div className="field checkbox-field">
+        <input id={tiedId} type="checkbox" checked={model.tiedEmbeddings} onChange={(e) => setModelField('tiedEmbeddings', e.target.checked, 'push')} />
+        <label htmlFor={tiedId}>Tied embeddings</label>
+      </div>
+    </fieldset>
+  );
+}
