@@ -16,6 +16,7 @@ import { modelForwardRef } from '../model/model-ref';
 import { initModelWeights } from '../model/weights';
 import { rng } from '../testing/random';
 import { largestBufferBytes } from './fit';
+import { releaseScratch } from '../kernels/scratch-pool';
 
 export interface BytesByKind {
   weights: number;
@@ -202,6 +203,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
               /* the device may be gone */
             }
             model = null;
+            if (!lost) releaseScratch(engine!);
             if (lost || oom) {
               // A fresh device for what follows; larger lengths of this mode would fail the same way.
               engine = await opts.getEngine!();
@@ -211,7 +213,11 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
         }
       }
     } finally {
-      if (model && !engine?.isLost) model.release();
+      if (model && engine && !engine.isLost) {
+        model.release();
+        await engine.sync().catch(() => undefined);
+        releaseScratch(engine);
+      }
     }
   }
   opts.onProgress?.({ done: total, total, model: '', mode: sweep.modes[0], seqLen: 0, etaMs: 0 });
@@ -225,9 +231,16 @@ function measuredBytes(engine: Engine): BytesByKind {
   return { weights: m.peak.weights, activations: m.peak.activations, cache: m.peak.cache, scratch: m.peak.scratch, peakTotal: m.peak.total };
 }
 
+/** Frees pooled intermediates of earlier points so that each point's peak is its own. */
+async function startPoint(engine: Engine): Promise<void> {
+  await engine.sync();
+  releaseScratch(engine);
+  engine.alloc.resetPeak();
+}
+
 async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
   const B = model.config.batch;
-  engine.alloc.resetPeak();
+  await startPoint(engine);
   const samples: number[] = [];
   for (let i = 0; i < sweep.warmup + sweep.repeats; i++) {
     checkCancel();
@@ -246,7 +259,7 @@ async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep:
 
 async function measureDecode(engine: Engine, model: GpuModel, L: number, capacity: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
   const B = model.config.batch;
-  engine.alloc.resetPeak();
+  await startPoint(engine);
   const state = model.createState(B, capacity);
   try {
     // Fill the context with L tokens (untimed), then time single-token steps; each step waits for the GPU,

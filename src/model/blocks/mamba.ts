@@ -7,9 +7,9 @@
 //   y = selective_scan(u, delta, A = -exp(A_log), B, C, D, z) (B, L, Di); out = y · out_projᵀ (B, L, d)
 // Weights (official state_dict names): in_proj.weight (2Di, d), conv1d.weight (Di, 1, W), conv1d.bias (Di),
 // x_proj.weight (R + 2N, Di), dt_proj.weight (Di, R), dt_proj.bias (Di), A_log (Di, N), D (Di),
-// out_proj.weight (d, Di). Uploaded as they are, except two derived tensors the kernels read:
-// 'dt_proj.weight.padded' (Di, R + 2N) = [dt_proj.weight, 0] (so delta comes straight from xdbl without a
-// split) and 'scan.channels' (Di, N + 2) = [A, D, dt_proj.bias].
+// out_proj.weight (d, Di). Uploaded as they are, except that A_log, D and dt_proj.bias travel packed as
+// 'scan.channels' (Di, N + 2) = [A = -exp(A_log), D, dt_proj.bias]: the same number of values, so the
+// weight bytes on the GPU equal the parameter count · 4. delta reads the first R columns of xdbl in place.
 // Decode state (MambaState, category 'cache'): conv (B, W - 1, Di) = the last W - 1 conv inputs (row j is
 // W - 1 - j tokens back) and ssm (B, Di, N). Per decode token: in_proj, conv step, x_proj, state update
 // (with the dt projection fused in), out_proj: 5 dispatches.
@@ -154,9 +154,6 @@ export class MambaBlock implements SequenceBlock<MambaState> {
     this.dInner = dInner;
     this.xdblWidth = dtRank + 2 * dState;
     const up = (name: string, shape: number[] = shapes[name]) => engine.upload(host[name].data, shape, 'weights', `mamba.${name}`);
-    const padded = new Float32Array(dInner * this.xdblWidth);
-    const dtW = host['dt_proj.weight'].data;
-    for (let d = 0; d < dInner; d++) for (let r = 0; r < dtRank; r++) padded[d * this.xdblWidth + r] = dtW[d * dtRank + r];
     const A = Float32Array.from(host.A_log.data, (v) => -Math.exp(v));
     this.weights = {
       'in_proj.weight': up('in_proj.weight'),
@@ -164,7 +161,6 @@ export class MambaBlock implements SequenceBlock<MambaState> {
       'conv1d.bias': up('conv1d.bias'),
       'x_proj.weight': up('x_proj.weight'),
       'dt_proj.weight': up('dt_proj.weight'),
-      'dt_proj.weight.padded': engine.upload(padded, [dInner, this.xdblWidth], 'weights', 'mamba.dt_proj.weight.padded'),
       'scan.channels': engine.upload(packScanChannels(A, dInner, dState, host.D.data, host['dt_proj.bias'].data), [dInner, dState + 2], 'weights', 'mamba.scan.channels'),
       'out_proj.weight': up('out_proj.weight'),
     };
@@ -204,7 +200,7 @@ export class MambaBlock implements SequenceBlock<MambaState> {
       out: scratchShaped(e, 'mamba.u', [batch, seqLen, Di], 'activations'),
     });
     const xdbl = matmul(e, u, w['x_proj.weight'], { transposeB: true, out: scratchShaped(e, 'mamba.xdbl', [batch, seqLen, this.xdblWidth], 'activations') });
-    const delta = matmul(e, xdbl, w['dt_proj.weight.padded'], { transposeB: true, out: scratchShaped(e, 'mamba.delta', [batch, seqLen, Di], 'activations') });
+    const delta = matmul(e, xdbl, w['dt_proj.weight'], { transposeB: true, aColumns: { offset: 0, count: dtRank }, out: scratchShaped(e, 'mamba.delta', [batch, seqLen, Di], 'activations') });
     const y = selectiveScan(e, {
       u,
       delta,
