@@ -43,6 +43,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     A[idx] = a;
   }
   workgroupBarrier();
+  // bS becomes q_t ⊙ exp(b_t) (the query decayed from the chunk start), read by every output column.
+  for (var idx = lid; idx < steps * P.K; idx += WG) {
+    let t = idx / P.K;
+    let i = idx % P.K;
+    bS[t * KPAD + i] = Q[((b * P.T + t0 + t) * P.H + h) * P.K + i] * exp(bS[t * KPAD + i]);
+  }
+  workgroupBarrier();
   let hBase = ((b * P.H + h) * P.N + n) * P.K * P.V;
   for (var idx = lid; idx < steps * P.V; idx += WG) {
     let t = idx / P.V;
@@ -51,9 +58,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var s = 0u; s <= t; s++) {
       acc = fma(A[t * C + s], Vt[((b * P.T + t0 + s) * P.H + h) * P.V + j], acc);
     }
-    let qBase = ((b * P.T + t0 + t) * P.H + h) * P.K;
     for (var i = 0u; i < P.K; i++) {
-      acc = fma(Q[qBase + i] * exp(bS[t * KPAD + i]), Hbuf[hBase + i * P.V + j], acc);
+      acc = fma(bS[t * KPAD + i], Hbuf[hBase + i * P.V + j], acc);
     }
     O[((b * P.T + t0 + t) * P.H + h) * P.V + j] = acc * P.scale;
   }

@@ -1,0 +1,131 @@
+// Attention and GLA benchmark. Attention: flash (online softmax, no score matrix) against naive (scores
+// materialized in a scratch buffer), causal, B=1, H=16, E=64, at L = 1024, 4096, 16384; TFLOP/s with causal
+// FLOPs counted as 2·2·B·H·L·L·E / 2. Naive is skipped (and the table says so) where its B·H·L·L score
+// buffer exceeds the device's buffer limits. Each size checks flash against naive (when run) and sampled
+// rows of flash against the float64 twin. GLA: prefill tokens/s of the chunked kernels against the
+// recurrent one, B=1, H=16, K=V=64 at T = 1024, 4096, 16384, plus fla's default layer shape (H=4, K=256,
+// V=512) at T=4096, with chunked checked against recurrent. Random inputs, warm-up, medians of repeats.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--out FILE.json]
+//        (npm run --silent bench:attention -- [--small] [--out FILE.json])
+
+import { createNodeEngine } from '../engine/node-gpu';
+import { attention, headsFirst } from '../kernels/attention';
+import { gla } from '../kernels/gla';
+import { attentionRef } from '../reference/attention';
+import { normalArray, relativeError, uniformArray } from '../testing/random';
+import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
+
+async function main() {
+  const { flags, values } = parseArgs(process.argv.slice(2));
+  const small = flags.has('small');
+  const engine = await createNodeEngine();
+  const limits = engine.report.limits;
+  const maxScoreBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  console.log(`attention and GLA (fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
+
+  // ---------------------------------------------------------------- attention
+  const [B, H, E] = small ? [1, 2, 64] : [1, 16, 64];
+  const lengths = small ? [128, 256] : [1024, 4096, 16384];
+  const attnRows: Record<string, string | number>[] = [];
+  const attnPoints = [];
+  for (const L of lengths) {
+    const n = B * H * L * E;
+    const qHost = normalArray(n, L + 1);
+    const kHost = normalArray(n, L + 2);
+    const vHost = normalArray(n, L + 3);
+    const q = engine.upload(qHost, [B, H, L, E], 'activations', 'q');
+    const k = engine.upload(kHost, [B, H, L, E], 'activations', 'k');
+    const v = engine.upload(vHost, [B, H, L, E], 'activations', 'v');
+    const outFlash = engine.tensor([B, H, L, E], 'activations', 'out.flash');
+    const flops = (2 * 2 * B * H * L * L * E) / 2;
+    const runFlash = () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outFlash) });
+    const flash = await timeIterations(engine, runFlash, { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
+    const flashOut = await engine.read(outFlash);
+    // Sampled rows against the float64 twin: row i of a causal L = S problem is one query over keys 0..i.
+    let refErr = 0;
+    for (const h of [0, H - 1]) {
+      for (const i of [0, Math.floor(L / 2) - 1, L - 1]) {
+        const at = (h * L + i) * E;
+        const kv = (a: Float32Array) => a.subarray(h * L * E, (h * L + i + 1) * E);
+        const ref = attentionRef(qHost.subarray(at, at + E), kv(kHost), kv(vHost), { B: 1, H: 1, Hkv: 1, L: 1, S: i + 1, E }, { causal: true });
+        refErr = Math.max(refErr, relativeError(flashOut.subarray(at, at + E), ref));
+      }
+    }
+    const scoreBytes = B * H * L * L * 4;
+    let naive: Timing | null = null;
+    let flashVsNaive: number | null = null;
+    let naiveNote = '';
+    if (scoreBytes > maxScoreBytes) {
+      naiveNote = `skipped: its ${(scoreBytes / 2 ** 30).toFixed(1)} GiB score buffer exceeds this device's ${(maxScoreBytes / 2 ** 30).toFixed(1)} GiB buffer limit`;
+    } else {
+      const scratch = engine.tensor([B, H, L, L], 'scratch', 'naive.scores');
+      const outNaive = engine.tensor([B, H, L, E], 'activations', 'out.naive');
+      naive = await timeIterations(
+        engine,
+        () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, variant: 'naive', scratch, out: headsFirst(outNaive) }),
+        { repeats: 3, warmup: 1 },
+      );
+      flashVsNaive = relativeError(flashOut, await engine.read(outNaive));
+      [scratch, outNaive].forEach((t) => t.release());
+    }
+    const tfFlash = flops / flash.msMedian / 1e9;
+    const tfNaive = naive ? flops / naive.msMedian / 1e9 : null;
+    attnRows.push({
+      L,
+      'flash ms': flash.msMedian,
+      'flash TFLOP/s': tfFlash,
+      'naive ms': naive ? naive.msMedian : 'skipped',
+      'naive TFLOP/s': tfNaive ?? 'skipped',
+      'flash/naive': tfNaive ? tfFlash / tfNaive : '-',
+      'flash vs naive': flashVsNaive === null ? '-' : flashVsNaive.toExponential(1),
+      'flash vs f64 rows': refErr.toExponential(1),
+    });
+    attnPoints.push({ B, H, L, E, causal: true, flops, flash, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
+    [q, k, v, outFlash].forEach((t) => t.release());
+  }
+  console.log(`\ncausal attention, B=${B} H=${H} E=${E} (FLOPs 2·2·B·H·L²·E/2)`);
+  printTable(attnRows);
+
+  // ---------------------------------------------------------------- GLA
+  const glaShapes: [number, number, number, number][] = small
+    ? [
+        [2, 32, 32, 128],
+        [2, 32, 32, 512],
+      ]
+    : [
+        [16, 64, 64, 1024],
+        [16, 64, 64, 4096],
+        [16, 64, 64, 16384],
+        [4, 256, 512, 4096],
+      ];
+  const glaRows: Record<string, string | number>[] = [];
+  const glaPoints = [];
+  for (const [Hg, K, V, T] of glaShapes) {
+    const up = (w: number, seed: number, gk = false) =>
+      engine.upload(gk ? uniformArray(T * Hg * w, seed, -0.2, 0) : normalArray(T * Hg * w, seed), [1, T, Hg, w], 'activations', 'x');
+    const [q, k, v, gk] = [up(K, 1), up(K, 2), up(V, 3), up(K, 4, true)];
+    const sC = engine.tensor([1, Hg, K, V], 'activations', 'state.chunked');
+    const sR = engine.tensor([1, Hg, K, V], 'activations', 'state.recurrent');
+    const oC = engine.tensor([1, T, Hg, V], 'activations', 'o.chunked');
+    const oR = engine.tensor([1, T, Hg, V], 'activations', 'o.recurrent');
+    const chunked = await timeIterations(engine, () => gla(engine, q, k, v, gk, { state: sC, initialState: false, variant: 'chunked', out: oC }), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
+    const recurrent = await timeIterations(engine, () => gla(engine, q, k, v, gk, { state: sR, initialState: false, variant: 'recurrent', out: oR }), { repeats: 3, warmup: 1 });
+    const err = relativeError(await engine.read(oC), await engine.read(oR));
+    const errState = relativeError(await engine.read(sC), await engine.read(sR));
+    const tokC = T / (chunked.msMedian / 1e3);
+    const tokR = T / (recurrent.msMedian / 1e3);
+    glaRows.push({ H: Hg, K, V, T, 'chunked ms': chunked.msMedian, 'recurrent ms': recurrent.msMedian, 'chunked tok/s': tokC, 'recurrent tok/s': tokR, 'chunked/recurrent': tokC / tokR, 'o rel err': err.toExponential(1), 'state rel err': errState.toExponential(1) });
+    glaPoints.push({ B: 1, H: Hg, K, V, T, chunked, recurrent, tokensPerSecChunked: tokC, tokensPerSecRecurrent: tokR, relErrChunkedVsRecurrent: err, relErrStateChunkedVsRecurrent: errState });
+    [q, k, v, gk, sC, sR, oC, oR].forEach((t) => t.release());
+  }
+  console.log('\nGLA prefill, B=1 (tokens/s = T / time)');
+  printTable(glaRows);
+  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, gla: glaPoints });
+  engine.destroy();
+}
+
+main().catch((e) => {
+  console.error(`bench:attention: ${(e as Error).message}`);
+  process.exit(1);
+});
