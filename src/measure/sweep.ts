@@ -265,7 +265,8 @@ async function measureDecode(engine: Engine, model: GpuModel, L: number, capacit
     // Fill the context with L tokens (untimed), then time single-token steps; each step waits for the GPU,
     // as generation must before it can pick the next token.
     model.forward(randomIds(B * L), B, L, { state }).release();
-    await engine.sync();
+    // The decode point's memory is that of decoding: weights, the state, one token's intermediates.
+    await startPoint(engine);
     const samples: number[] = [];
     for (let i = 0; i < sweep.warmup + sweep.decodeSteps; i++) {
       if (i % 8 === 0) {
