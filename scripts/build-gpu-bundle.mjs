@@ -2,7 +2,8 @@
 // Bundles the headless benchmarks into .gpu/ (one ESM file each, `webgpu` left external) for the lent GPU
 // machine, after packing node, Dawn and the Vulkan loader there with ../shared/gpu/pack.sh.
 // Usage: node scripts/build-gpu-bundle.mjs [--no-pack]
-// Then run on the GPU machine: source .gpu/boot.sh && node .gpu/bench/gpu-suite.mjs --out $OUT
+// Then run on the GPU machine: source .gpu/boot.sh && node .gpu/bench/<name>.mjs --out $OUT/<name>.json
+// (<name>: matmul-bench, scan-bench, attention-bench, sweep (the `bench` CLI), kernel (the kernel runner)).
 import { existsSync, readdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { build } from 'vite';
@@ -15,6 +16,8 @@ const entries = Object.fromEntries(
     .filter((f) => f.endsWith('.ts') && f !== 'harness.ts' && !f.endsWith('.test.ts'))
     .map((f) => [f.replace(/\.ts$/, ''), `src/bench/${f}`]),
 );
+entries.sweep = 'src/cli/bench.ts';
+entries.kernel = 'src/cli/kernel.ts';
 await build({
   configFile: false,
   publicDir: false,
