@@ -77,8 +77,9 @@ export function LayerStack() {
     <section className="layer-stack" aria-labelledby={`${errorId}-title`}>
       <div className="stack-head">
         <h3 id={`${errorId}-title`}>Layers ({layers.length})</h3>
-        <span className="muted stack-help">Drag ⠿ or focus a row and press Alt+↑/↓ to reorder</span>
+        <span className="muted stack-summary">{stackSummary(layers)}</span>
       </div>
+      <p className="field-help">Drag ⠿, or focus a row and press Alt+↑/↓, to reorder.</p>
       <ol className="stack-list" aria-labelledby={`${errorId}-title`} aria-describedby={error ? errorId : undefined}>
         {layers.map((layer, i) => (
           <LayerRow
@@ -133,6 +134,18 @@ export function LayerStack() {
       </span>
     </section>
   );
+}
+
+/** "18 Mamba · 6 gated attention · 6 MLP": what the stack holds, by kind. */
+function stackSummary(layers: readonly LayerConfig[]): string {
+  const counts = new Map<string, number>();
+  const bump = (k: string) => counts.set(k, (counts.get(k) ?? 0) + 1);
+  for (const l of layers) {
+    const kind = kindOfLayer(l);
+    if (kind !== 'mlp-only') bump(kind === 'mamba' ? 'Mamba' : kind === 'gla' ? 'GLA' : kind === 'attention' ? 'attention' : 'gated attention');
+    if (l.mlp) bump('MLP');
+  }
+  return [...counts].map(([k, n]) => `${n} ${k}`).join(' · ');
 }
 
 interface LayerRowProps {
@@ -193,7 +206,7 @@ function LayerRow(p: LayerRowProps) {
             ↓
           </button>
           <button type="button" className="icon" aria-label={`Duplicate layer ${n}`} title="Duplicate" onClick={() => p.onError(duplicateLayer(i))}>
-            ⧉
+            ⊞
           </button>
           <button type="button" className="icon" aria-label={`Remove layer ${n}`} title="Remove" disabled={p.count <= 1} onClick={() => p.onError(removeLayer(i))}>
             ✕

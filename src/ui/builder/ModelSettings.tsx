@@ -2,7 +2,7 @@
 // embeddings and batch. Number fields commit on every valid keystroke (history 'replace'); the preset
 // menu and the checkbox are discrete actions (history 'push').
 import { useId } from 'react';
-import { LIMITS } from '../../model/config';
+import { LIMITS, sanitizeName } from '../../model/config';
 import { matchPreset, PRESETS, type PresetFamily } from '../../model/presets';
 import { useAppStore } from '../store';
 import { NumberField, TextField } from './fields';
@@ -53,7 +53,7 @@ export function ModelSettings() {
   return (
     <fieldset className="group model-settings">
       <legend>Model</legend>
-      <TextField label="Name" value={model.name} onCommit={(name) => renameModel(index, name)} className="wide" />
+      <TextField label="Name" value={model.name} normalize={sanitizeName} onCommit={(name) => renameModel(index, name)} className="wide" />
       <NumberField label="d_model" value={model.dModel} onCommit={(v) => setModelField('dModel', v)} title={`Width of the residual stream, ${LIMITS.dModel[0]} to ${LIMITS.dModel[1]}`} />
       <NumberField label="Vocabulary" value={model.vocabSize} onCommit={(v) => setModelField('vocabSize', v)} title="Tokens in the vocabulary (embedding and lm_head rows)" />
       <NumberField label="Norm eps" value={model.normEps} integer={false} step={1e-6} onCommit={(v) => setModelField('normEps', v)} title="RMSNorm epsilon" />

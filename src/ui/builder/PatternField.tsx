@@ -2,9 +2,10 @@
 // rebuilds the stack at once; an invalid one shows the parser's message (with its column) beside the field
 // and marks the offending character, while the store keeps the last valid stack. When the field is not
 // being edited it follows the stack (button edits, drag, Back) in its shortest form.
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef } from 'react';
 import { patternOf } from '../../model/build';
-import { tryParsePattern } from '../../model/pattern';
+import { formatPattern, tryParsePattern } from '../../model/pattern';
+import { useDraft } from './fields';
 import { useAppStore } from '../store';
 
 interface Draft {
@@ -22,10 +23,10 @@ export function PatternField() {
   const setPattern = useAppStore((s) => s.setPattern);
   const stored = layers ? patternOf({ layers }) : '';
   const inputRef = useRef<HTMLInputElement>(null);
-  const [draft, setDraft] = useState<Draft | null>(null);
-  useEffect(() => {
-    if (document.activeElement !== inputRef.current) setDraft(null);
-  }, [stored]);
+  const [draft, setDraft] = useDraft<Draft>(stored, inputRef, (t, v) => {
+    const parsed = tryParsePattern(t);
+    return parsed.ok && formatPattern(parsed.layers) === v;
+  });
 
   const text = draft?.text ?? stored;
   const change = (next: string) => {

@@ -56,6 +56,18 @@ describe('number fields', () => {
     await expect.element(vocab).not.toHaveAttribute('aria-invalid');
   });
 
+  it('a preset picked while a field holds a rejected draft shows the preset\'s value', async () => {
+    const { screen } = await renderBuilder();
+    const d = screen.getByRole('textbox', { name: 'd_model' });
+    await d.fill('5');
+    await expect.element(d).toHaveAttribute('aria-invalid', 'true');
+    await screen.getByRole('combobox', { name: 'Preset' }).selectOptions('Mamba 370M');
+    await expect.element(d).toHaveValue('1024');
+    await expect.element(d).not.toHaveAttribute('aria-invalid');
+    await expect.element(screen.getByRole('textbox', { name: 'Stack pattern' })).toHaveValue('M*48');
+    expect(state().lastHistoryMode).toBe('push');
+  });
+
   it('a d_model the attention heads do not divide names the heads', async () => {
     const { screen } = await renderBuilder();
     const d = screen.getByRole('textbox', { name: 'd_model' });

@@ -19,11 +19,26 @@ export function parseNumberText(text: string, integer: boolean): { value: number
   return { value: n };
 }
 
-function useDraft(valueText: string, inputRef: React.RefObject<HTMLInputElement | null>) {
-  const [draft, setDraft] = useState<Draft | null>(null);
-  // The stored value changed (another edit, Back, a preset): show it, unless this field is being typed in.
+/**
+ * The draft of a field. It is dropped (the field shows the stored value again) when the stored value
+ * changes while the field is not focused, or changes to something other than what the draft committed
+ * (another edit, Back, a preset picked without moving focus).
+ */
+export function useDraft<D extends { text: string; error: string | null }>(
+  valueText: string,
+  inputRef: React.RefObject<HTMLInputElement | null>,
+  isOwnValue: (draftText: string, valueText: string) => boolean,
+) {
+  const [draft, setDraft] = useState<D | null>(null);
+  const draftRef = useRef<D | null>(null);
+  draftRef.current = draft;
+  const ownRef = useRef(isOwnValue);
+  ownRef.current = isOwnValue;
   useEffect(() => {
-    if (document.activeElement !== inputRef.current) setDraft(null);
+    const d = draftRef.current;
+    if (!d) return;
+    const focused = document.activeElement === inputRef.current;
+    if (!focused || d.error !== null || !ownRef.current(d.text, valueText)) setDraft(null);
   }, [valueText, inputRef]);
   return [draft, setDraft] as const;
 }
@@ -49,7 +64,10 @@ export function NumberField({ label, value, onCommit, integer = true, step = 1, 
   const id = useId();
   const errorId = `${id}-error`;
   const inputRef = useRef<HTMLInputElement>(null);
-  const [draft, setDraft] = useDraft(String(value), inputRef);
+  const [draft, setDraft] = useDraft<Draft>(String(value), inputRef, (t, v) => {
+    const parsed = parseNumberText(t, integer);
+    return 'value' in parsed && String(parsed.value) === v;
+  });
   const text = draft?.text ?? String(value);
   const error = draft?.error ?? null;
 
@@ -109,13 +127,15 @@ interface TextFieldProps {
   onCommit: (value: string) => string | null;
   className?: string;
   maxLength?: number;
+  /** What the store makes of typed text (e.g. sanitizeName), to tell this field's commits from other changes. */
+  normalize?: (text: string) => string;
 }
 
-export function TextField({ label, value, onCommit, className, maxLength }: TextFieldProps) {
+export function TextField({ label, value, onCommit, className, maxLength, normalize }: TextFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
   const inputRef = useRef<HTMLInputElement>(null);
-  const [draft, setDraft] = useDraft(value, inputRef);
+  const [draft, setDraft] = useDraft<Draft>(value, inputRef, (t, v) => (normalize ? normalize(t) : t) === v);
   const error = draft?.error ?? null;
   return (
     <div className={`field${error ? ' field-invalid' : ''}${className ? ` ${className}` : ''}`}>
