@@ -4,8 +4,10 @@
 // Carry (B, numChunks, dState, D); DeltaSum (B, numChunks, D); channel params (D, dState + 2).
 // State (B, D, dState): read as the initial state when hasInitState, written with the final state when
 // writeFinalState (the same invocation reads then writes its own element, so one buffer serves both).
+// The loads of CB chunks are issued together before their (dependent) recurrence steps.
 
 override WG: u32 = 256u;
+const CB: u32 = 8u;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Channel: array<f32>;
@@ -27,12 +29,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let stateAt = (b * D + d) * N + n;
   var h = 0.0;
   if (P.hasInitState == 1u) { h = State[stateAt]; }
-  for (var c = 0u; c < P.numChunks; c++) {
-    let bc = b * P.numChunks + c;
-    let at = (bc * N + n) * D + d;
-    let localEnd = Carry[at];
-    Carry[at] = h;
-    h = fma(exp2(a * DeltaSum[bc * D + d]), h, localEnd);
+  let last = P.numChunks - 1u;
+  for (var c0 = 0u; c0 < P.numChunks; c0 += CB) {
+    var localEnd: array<f32, CB>;
+    var decay: array<f32, CB>;
+    for (var k = 0u; k < CB; k++) {
+      let bc = b * P.numChunks + min(c0 + k, last);
+      localEnd[k] = Carry[(bc * N + n) * D + d];
+      decay[k] = DeltaSum[bc * D + d];
+    }
+    for (var k = 0u; k < CB; k++) {
+      if (c0 + k <= last) {
+        Carry[((b * P.numChunks + c0 + k) * N + n) * D + d] = h;
+        h = fma(exp2(a * decay[k]), h, localEnd[k]);
+      }
+    }
   }
   if (P.writeFinalState == 1u) { State[stateAt] = h; }
 }

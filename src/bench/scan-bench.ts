@@ -3,14 +3,18 @@
 // and the output written once (../shared/gpu/README.md): bytes = 4·(4·B·L·D + 2·B·L·N) for u, delta, z, y
 // of (B, L, D) and B, C of (B, L, N). Inputs are random; the fast output is checked against the sequential
 // one. Dimensions: B batch, L seqLen, D dInner, N dState.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--out FILE.json]
-//        (npm run --silent bench:scan -- [--small] [--out FILE.json])
+// The copy bandwidth is the best of several copy configurations (COPY_CONFIGS). Each row gives wall time per
+// iteration (one submit each, as an application runs it) and GPU time from timestamp queries around a batch
+// of iterations in one pass (when the adapter has timestamp-query), which leaves out per-submit overhead.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick] [--out FILE.json]
+//        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
+//        --quick: the three main sizes only.
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Tensor } from '../engine/tensor';
-import { copyVec4 } from '../kernels/copy';
-import { chooseScanVariant, defaultChunkLen, packScanChannels, selectiveScan, type ScanVariant } from '../kernels/selective-scan';
+import { COPY_CONFIGS, copyConfigName, copyVec4, type CopyConfig } from '../kernels/copy';
+import { chooseScanVariant, defaultChunkLen, packScanChannels, selectiveScan, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
 
@@ -21,17 +25,38 @@ interface Size {
   dState: number;
   /** Extra rows for these chunk lengths (tuning figures). */
   chunkSweep?: number[];
+  /** Extra rows for these tunings at the default chunk length. */
+  tuningSweep?: ScanTuning[];
+  main?: boolean;
 }
 
 const FULL_SIZES: Size[] = [
-  { batch: 1, seqLen: 8192, dInner: 3072, dState: 16, chunkSweep: [32, 64, 128, 256] },
-  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16 },
-  { batch: 64, seqLen: 512, dInner: 2048, dState: 16 },
-  ...[512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].map((seqLen) => ({ batch: 1, seqLen, dInner: 2048, dState: 16 })),
+  {
+    batch: 1,
+    seqLen: 8192,
+    dInner: 3072,
+    dState: 16,
+    main: true,
+    chunkSweep: [64, 128, 256],
+    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }],
+  },
+  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }] },
+  { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, chunkSweep: [128], tuningSweep: [{ workgroupSize: 64 }] },
+  { batch: 1, seqLen: 512, dInner: 2048, dState: 16, chunkSweep: [16, 64] },
+  { batch: 1, seqLen: 1024, dInner: 2048, dState: 16 },
+  { batch: 1, seqLen: 2048, dInner: 2048, dState: 16, chunkSweep: [32, 128] },
+  { batch: 1, seqLen: 4096, dInner: 2048, dState: 16 },
+  { batch: 1, seqLen: 8192, dInner: 2048, dState: 16 },
+  { batch: 1, seqLen: 16384, dInner: 2048, dState: 16, chunkSweep: [256] },
+  { batch: 1, seqLen: 32768, dInner: 2048, dState: 16 },
+  { batch: 1, seqLen: 65536, dInner: 2048, dState: 16, chunkSweep: [256] },
+  { batch: 4, seqLen: 4096, dInner: 1536, dState: 16, chunkSweep: [128] },
+  { batch: 16, seqLen: 2048, dInner: 2048, dState: 16, chunkSweep: [256, 2048] },
+  { batch: 2, seqLen: 8192, dInner: 4096, dState: 16 },
 ];
 
 const SMALL_SIZES: Size[] = [
-  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, chunkSweep: [32, 64] },
+  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }] },
   { batch: 4, seqLen: 256, dInner: 128, dState: 16 },
   { batch: 16, seqLen: 64, dInner: 128, dState: 16 },
   ...[512, 2048].map((seqLen) => ({ batch: 1, seqLen, dInner: 128, dState: 16 })),
@@ -55,22 +80,50 @@ function scanBytes(s: Size): number {
   return 4 * (4 * tokens * s.dInner + 2 * tokens * s.dState);
 }
 
-async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number }> {
+async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number; config: string; configs: { config: string; gbPerS: number; timing: Timing }[] }> {
   const src = randomTensor(engine, [floats], 99, 'normal', 'copy.src');
   const dst = engine.tensor([floats], 'scratch', 'copy.dst');
-  const timing = await timeIterations(engine, () => copyVec4(engine, src, dst));
   const bytes = 2 * 4 * floats; // read + write
+  const configs: { config: string; gbPerS: number; timing: Timing }[] = [];
+  let best: { config: CopyConfig; timing: Timing } | null = null;
+  for (const config of COPY_CONFIGS) {
+    const timing = await timeIterations(engine, () => copyVec4(engine, src, dst, config));
+    configs.push({ config: copyConfigName(config), gbPerS: bytes / timing.msMedian / 1e6, timing });
+    console.error(`copy_vec4 ${copyConfigName(config)}: ${(bytes / timing.msMedian / 1e6).toFixed(1)} GB/s`);
+    if (!best || timing.msMedian < best.timing.msMedian) best = { config, timing };
+  }
+  const ok = relativeError(await engine.read(dst), await engine.read(src));
+  if (ok !== 0) console.error(`WARNING: copy_vec4 output differs from its input (${ok})`);
   [src, dst].forEach((t) => t.release());
-  return { gbPerS: bytes / timing.msMedian / 1e6, timing, bytes };
+  return { gbPerS: bytes / best!.timing.msMedian / 1e6, timing: best!.timing, bytes, config: copyConfigName(best!.config), configs };
+}
+
+/** GPU time per iteration from timestamp queries around `iters` iterations recorded in one pass (median of 3). */
+async function gpuTime(engine: Engine, record: () => void, iters: number): Promise<{ ms: number; source: string }> {
+  const samples: number[] = [];
+  let source = 'wall';
+  for (let r = 0; r < 3; r++) {
+    const t = await engine.timeBatch(() => {
+      for (let i = 0; i < iters; i++) record();
+    });
+    samples.push(t.ms / iters);
+    source = t.source;
+  }
+  samples.sort((a, b) => a - b);
+  return { ms: samples[1], source };
+}
+
+function tuningName(t: ScanTuning): string {
+  return [t.workgroupSize ? `wg=${t.workgroupSize}` : '', t.unroll ? `ku=${t.unroll}` : '', t.stage === false ? 'no-stage' : ''].filter(Boolean).join(',');
 }
 
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
   const small = flags.has('small');
   const engine = await createNodeEngine();
-  const sizes = small ? SMALL_SIZES : FULL_SIZES;
+  const sizes = (small ? SMALL_SIZES : FULL_SIZES).filter((s) => !flags.has('quick') || s.main);
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
-  console.error(`copy_vec4 ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
+  console.error(`copy_vec4 best (${copy.config}) ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
 
   const rows: Record<string, string | number>[] = [];
   const points = [];
@@ -88,29 +141,39 @@ async function main() {
     const channels = engine.upload(packScanChannels(A, dInner, dState, normalArray(dInner, 5), uniformArray(dInner, 6, -4, -2)), [dInner, dState + 2], 'weights', 'channels');
     const ySeq = engine.tensor(shape, 'activations', 'y.sequential');
     const yFast = engine.tensor(shape, 'activations', 'y.fast');
-    const run = (variant: ScanVariant, out: Tensor, chunkLen?: number) => () =>
-      selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, out });
+    const run = (variant: ScanVariant, out: Tensor, chunkLen?: number, tuning?: ScanTuning) => () =>
+      selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out });
 
     const bytes = scanBytes(s);
     const gb = (t: Timing) => bytes / t.msMedian / 1e6;
     const seq = await timeIterations(engine, run('sequential', ySeq), { repeats: 3, warmup: 1, targetMs: 300 });
     const seqOut = await engine.read(ySeq);
-    const chunkLens = [undefined, ...(s.chunkSweep ?? [])];
-    for (const chunkLen of chunkLens) {
-      const effChunk = chunkLen ?? defaultChunkLen(batch, seqLen, dInner);
+    const configs: { chunkLen?: number; tuning?: ScanTuning }[] = [
+      {},
+      ...(s.chunkSweep ?? []).map((chunkLen) => ({ chunkLen })),
+      ...(s.tuningSweep ?? []).map((tuning) => ({ tuning })),
+    ];
+    for (const { chunkLen, tuning } of configs) {
+      const effChunk = Math.min(seqLen, chunkLen ?? defaultChunkLen(batch, seqLen, dInner));
+      const sweep = Boolean(chunkLen || tuning);
       const variant = chunkLen ? 'chunked' : 'auto';
       const used = chooseScanVariant(variant, seqLen, effChunk);
-      const fast = await timeIterations(engine, run(variant, yFast, chunkLen));
+      const record = run(variant, yFast, chunkLen, tuning);
+      const fast = await timeIterations(engine, record, sweep ? { repeats: 3, targetMs: 120 } : {});
       const err = relativeError(await engine.read(yFast), seqOut);
-      const name = `${used}${used === 'chunked' ? `/${effChunk}` : ''}${chunkLen ? ' (sweep)' : ''}`;
+      const gpu = await gpuTime(engine, record, Math.max(1, Math.min(50, Math.round(20 / Math.max(fast.msMedian, 0.05)))));
+      const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
+      const name = `${used}${used === 'chunked' ? `/${effChunk === seqLen ? 'L' : effChunk}` : ''}${tuning ? ` ${tuningName(tuning)}` : ''}${sweep ? ' (sweep)' : ''}`;
       rows.push({
         size: label,
         variant: name,
         'fast ms': fast.msMedian,
+        'gpu ms': gpu.ms,
         'seq ms': seq.msMedian,
         'fast GB/s': gb(fast),
         'seq GB/s': gb(seq),
         'fast/copy %': (100 * gb(fast)) / copy.gbPerS,
+        'gpu/copy %': (100 * (bytes / gpu.ms / 1e6)) / copy.gbPerS,
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         'rel err': err.toExponential(1),
@@ -122,23 +185,30 @@ async function main() {
         dState,
         variant: used,
         chunkLen: used === 'chunked' ? effChunk : null,
-        sweep: Boolean(chunkLen),
+        passes,
+        tuning: tuning ?? null,
+        sweep,
         bytes,
         fast,
+        gpu,
         sequential: seq,
         gbPerSFast: gb(fast),
+        gbPerSGpu: bytes / gpu.ms / 1e6,
         gbPerSSequential: gb(seq),
         fractionOfCopyFast: gb(fast) / copy.gbPerS,
+        fractionOfCopyGpu: bytes / gpu.ms / 1e6 / copy.gbPerS,
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         relErrFastVsSequential: err,
       });
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${err.toExponential(1)}`);
       if (!(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
   }
   console.log(`selective scan (fp32, z gate, D skip, softplus) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
-  console.log(`copy_vec4: ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
+  for (const c of copy.configs) console.log(`copy_vec4 ${c.config}: ${c.gbPerS.toFixed(1)} GB/s`);
+  console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
   printTable(rows);
   writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, points });
   engine.destroy();

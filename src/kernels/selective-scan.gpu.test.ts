@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { selectiveScanRef, selectiveStateUpdateRef } from '../reference/mamba';
-import { packScanChannels, selectiveScan, type ScanVariant } from './selective-scan';
+import { defaultChunkLen, packScanChannels, selectiveScan, type ScanTuning, type ScanVariant } from './selective-scan';
 import { selectiveStateUpdate } from './selective-state-update';
 import { KernelInputError } from '../engine/errors';
 
@@ -33,6 +33,7 @@ interface ScanCase {
   biasCenter?: number;
   initialState?: boolean;
   chunkLen?: number;
+  tuning?: ScanTuning;
   tol?: number;
 }
 
@@ -77,6 +78,7 @@ async function runScan(c: ScanCase, variant: ScanVariant, seed: number) {
     writeFinalState: true,
     variant,
     chunkLen: c.chunkLen,
+    tuning: c.tuning,
   });
   const got = await e.read(y);
   const lastState = await e.read(tensors.state);
@@ -151,6 +153,39 @@ describe('selective scan against selective_scan_ref (float64)', () => {
     const badState = e.tensor([1, 6, 8], 'cache', 'state');
     expect(() => selectiveScan(e, { u, delta: u, channels, bc, state: badState, writeFinalState: true })).toThrow(KernelInputError);
     expect(() => selectiveScan(e, { u, delta: u, channels, bc, state: badState, writeFinalState: true })).toThrow(/state \(1, 6, 8\) must be/);
+  });
+});
+
+// The chunked passes' configurations: one chunk (the output pass alone, with initial and final state),
+// workgroup sizes that do and do not divide D, staged and unstaged B/C (groups whose channels align with
+// the workgroup are staged), and unroll factors that leave tails.
+const TUNED_CASES: ScanCase[] = [
+  { name: 'one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45 },
+  { name: 'one chunk (chunk > L), N=1, no z', batch: 3, seqLen: 5, dInner: 7, dState: 1, noZ: true, chunkLen: 64 },
+  { name: 'one chunk, N=64, groups', batch: 1, seqLen: 33, dInner: 12, dState: 64, groups: 3, initialState: true, chunkLen: 33 },
+  { name: 'staged groups (D/G a multiple of the workgroup)', batch: 2, seqLen: 70, dInner: 64, dState: 16, groups: 2, chunkLen: 24, tuning: { workgroupSize: 32 } },
+  { name: 'N=64 staged, odd workgroup, unroll 3', batch: 1, seqLen: 77, dInner: 19, dState: 64, chunkLen: 40, tuning: { workgroupSize: 7, unroll: 3 } },
+  { name: 'unstaged, unroll 1', batch: 2, seqLen: 50, dInner: 10, dState: 16, initialState: true, chunkLen: 13, tuning: { stage: false, unroll: 1 } },
+  { name: 'L=1, one chunk', batch: 2, seqLen: 1, dInner: 5, dState: 16, initialState: true, chunkLen: 1 },
+];
+
+describe('chunked selective scan configurations against selective_scan_ref (float64)', () => {
+  for (const c of TUNED_CASES) {
+    it(`${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState}, chunk=${c.chunkLen}${c.tuning ? `, ${JSON.stringify(c.tuning)}` : ''})`, async () => {
+      const { got, lastState, ref } = await runScan(c, 'chunked', c.seqLen * 13 + c.dState);
+      expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
+      expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
+    });
+  }
+
+  it('the default chunk length: one chunk for large B·D or short L, otherwise chunks of 32..512 tokens', () => {
+    expect(defaultChunkLen(64, 512, 2048)).toBe(512);
+    expect(defaultChunkLen(1, 20, 64)).toBe(20);
+    expect(defaultChunkLen(8, 2048, 2048)).toBe(128);
+    expect(defaultChunkLen(1, 65536, 2048)).toBe(512);
+    const c = defaultChunkLen(1, 300, 20);
+    expect(c).toBeGreaterThanOrEqual(32);
+    expect(c).toBeLessThan(300);
   });
 });
 

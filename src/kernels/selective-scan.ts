@@ -49,9 +49,17 @@ export const SCAN_PARAMS = defineUniforms([
 
 /** Largest dState the kernels hold in registers. */
 export const MAX_D_STATE = 256;
-/** Invocations along D per workgroup in the per-(b, d) passes. */
+/** Invocations along D per workgroup in the sequential kernel. */
 const WG_D = 64;
+/** Invocations along D per workgroup in the chunk-local and output passes (capped by the device). */
+const WG_CHUNK = 128;
 const WG_CARRY = 256;
+/** Tokens per staged block of the chunked passes (B/C rows held in workgroup memory). */
+const TB = 32;
+/** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
+const KU_DEFAULT = 8;
+/** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
+const MAX_STAGED_VEC4 = 16;
 
 export type ScanVariant = 'auto' | 'sequential' | 'chunked';
 
@@ -88,6 +96,8 @@ export interface SelectiveScanArgs {
   variant?: ScanVariant;
   /** Tokens per chunk for the chunked variant (default: chosen from the size). */
   chunkLen?: number;
+  /** Workgroup size, unrolling and staging of the chunked passes (benchmarks). */
+  tuning?: ScanTuning;
   out?: Tensor;
   category?: MemoryCategory;
   label?: string;
@@ -123,23 +133,49 @@ export function bcIsVec4Aligned(dState: number, layout: BcLayout): boolean {
   return dState % 4 === 0 && layout.rowStride % 4 === 0 && layout.bOffset % 4 === 0 && layout.cOffset % 4 === 0;
 }
 
-/** The chunk length the chunked variant uses by default: enough (b, chunk, d) invocations to fill a large GPU. */
+/**
+ * The chunk length the chunked variant uses by default. Each (b, chunk, d) is one invocation; the passes
+ * want about TARGET_INVOCATIONS of them to keep a large GPU's memory system busy, and otherwise the longest
+ * chunks (fewer chunk-boundary states to write and carry). When B·D alone reaches the target the whole
+ * sequence is one chunk: the output pass alone, no carry.
+ */
 export function defaultChunkLen(batch: number, seqLen: number, dInner: number): number {
-  const targetInvocations = 1 << 18;
-  const perInvocation = (batch * seqLen * dInner) / targetInvocations;
-  let c = 32;
-  while (c * 2 <= perInvocation && c < 256) c *= 2;
-  return c;
+  // Measured on an H200 (docs/measurements/h200/scan-optimized.json): 2^18 invocations, and one chunk
+  // from B·D = 2^17 (B=64 L=512 D=2048: one pass 0.53 ms against 0.86 ms in three).
+  const TARGET_INVOCATIONS = 1 << 18;
+  const SINGLE_PASS_LANES = 1 << 17;
+  const MIN_CHUNK = 32;
+  const MAX_CHUNK = 512;
+  const lanes = batch * dInner;
+  if (lanes >= SINGLE_PASS_LANES || seqLen <= MIN_CHUNK) return Math.max(1, seqLen);
+  let c = MAX_CHUNK;
+  while (c > MIN_CHUNK && lanes * Math.ceil(seqLen / c) < TARGET_INVOCATIONS) c /= 2;
+  return c >= seqLen ? seqLen : c;
 }
 
 export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' {
+  void seqLen;
+  void chunkLen;
   if (variant !== 'auto') return variant;
-  return seqLen <= chunkLen ? 'sequential' : 'chunked';
+  return 'chunked';
 }
 
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null): string {
+/** Tuning knobs of the chunked passes (benchmarks); defaults suit both the CPU device and large GPUs. */
+export interface ScanTuning {
+  /** Invocations (channels) per workgroup in the chunk-local and output passes. */
+  workgroupSize?: number;
+  /** Tokens whose loads are issued together (KU). */
+  unroll?: number;
+  /** Stage B/C rows in workgroup memory when the layout allows (default true). */
+  stage?: boolean;
+}
+
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, staging?: { ku: number; stage: boolean; rowsVec4: number}): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
-  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + commonSource + loader + source;
+  const consts = staging
+    ? `const TB: u32 = ${TB}u;\nconst KU: u32 = ${staging.ku}u;\nconst STAGE_BC: bool = ${staging.stage};\nconst SBC_LEN: u32 = ${staging.stage ? TB * staging.rowsVec4 : 1}u;\n`
+    : '';
+  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + commonSource + loader + source;
 }
 
 export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
@@ -185,14 +221,24 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
-  const chunkLen = Math.max(1, Math.floor(args.chunkLen ?? defaultChunkLen(batch, seqLen, dInner)));
-  const variant = chooseScanVariant(args.variant ?? 'auto', seqLen, chunkLen);
+  const variant = chooseScanVariant(args.variant ?? 'auto', seqLen, 0);
+  const chunkLen = Math.min(seqLen, Math.max(1, Math.floor(args.chunkLen ?? defaultChunkLen(batch, seqLen, dInner))));
   const numChunks = variant === 'chunked' ? Math.ceil(seqLen / chunkLen) : 1;
-  const dBlocks = Math.ceil(dInner / WG_D);
+  const limits = engine.report.limits;
+  const wgChunk = Math.max(1, Math.min(args.tuning?.workgroupSize ?? WG_CHUNK, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
+  const wgD = variant === 'chunked' ? wgChunk : WG_D;
+  const dBlocks = Math.ceil(dInner / wgD);
   const stateVec4 = stateVec4Count(dState);
   const bcLoader = bcIsVec4Aligned(dState, bcLayout) ? 'vec4' : 'scalar';
   const variantKey = `v4=${stateVec4}:bc=${bcLoader}`;
-  const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
+  const maxDim = limits.maxComputeWorkgroupsPerDimension;
+  // B/C rows are staged per workgroup when all its channels read the same group and the block fits.
+  const ku = Math.max(1, Math.floor(args.tuning?.unroll ?? KU_DEFAULT));
+  const stage =
+    (args.tuning?.stage ?? true) &&
+    stateVec4 <= MAX_STAGED_VEC4 &&
+    TB * 2 * stateVec4 * 16 <= limits.maxComputeWorkgroupStorageSize &&
+    (groups === 1 || (dInner / groups) % wgD === 0);
   const uniforms = SCAN_PARAMS.pack({
     batch,
     seqLen,
@@ -223,13 +269,25 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
+  const stagedKey = `${variantKey}:wg=${wgD}:ku=${ku}:stage=${stage ? 1 : 0}`;
+  const output = engine.pipeline(`selective_scan_chunk_output:${stagedKey}`, () => ({
+    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, { ku, stage, rowsVec4: 2 * stateVec4 }),
+    constants: { WG: wgD },
+  }));
+  const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
+  const chunked = `${size}, chunk=${chunkLen}`;
+  if (numChunks === 1) {
+    // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
+    engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], chunkGrid, uniforms);
+    return out;
+  }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
   const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
-  const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
-  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}`, () => ({ code: shaderCode(chunkLocalSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
+  const local = engine.pipeline(`selective_scan_chunk_local:${stagedKey}`, () => ({
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, { ku, stage, rowsVec4: stateVec4 }),
+    constants: { WG: wgD },
+  }));
   const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null), constants: { WG: WG_CARRY } }));
-  const output = engine.pipeline(`selective_scan_chunk_output:${variantKey}`, () => ({ code: shaderCode(chunkOutputSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
-  const chunked = `${size}, chunk=${chunkLen}`;
   engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
   engine.dispatch(
     `selective_scan_chunk_carry(${chunked})`,
