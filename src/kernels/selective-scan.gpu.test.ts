@@ -182,6 +182,7 @@ describe('chunked selective scan configurations against selective_scan_ref (floa
     expect(defaultChunkLen(64, 512, 2048)).toBe(512);
     expect(defaultChunkLen(1, 20, 64)).toBe(20);
     expect(defaultChunkLen(8, 2048, 2048)).toBe(128);
+    expect(defaultChunkLen(16, 2048, 2048)).toBe(2048);
     expect(defaultChunkLen(1, 65536, 2048)).toBe(512);
     const c = defaultChunkLen(1, 300, 20);
     expect(c).toBeGreaterThanOrEqual(32);

@@ -140,10 +140,10 @@ export function bcIsVec4Aligned(dState: number, layout: BcLayout): boolean {
  * sequence is one chunk: the output pass alone, no carry.
  */
 export function defaultChunkLen(batch: number, seqLen: number, dInner: number): number {
-  // Measured on an H200 (docs/measurements/h200/scan-optimized.json): 2^18 invocations, and one chunk
-  // from B·D = 2^17 (B=64 L=512 D=2048: one pass 0.53 ms against 0.86 ms in three).
+  // Measured on an H200 (docs/measurements/h200/scan-optimized.json): 2^18 invocations; one chunk from
+  // B·D = 2^15 (B=16 L=2048 D=2048: one pass 0.79 ms against 0.87 ms in three; B=8: 0.70 against 0.45).
   const TARGET_INVOCATIONS = 1 << 18;
-  const SINGLE_PASS_LANES = 1 << 17;
+  const SINGLE_PASS_LANES = 1 << 15;
   const MIN_CHUNK = 32;
   const MAX_CHUNK = 512;
   const lanes = batch * dInner;
