@@ -1,18 +1,28 @@
-// Flash attention forward with a fused sigmoid output gate. One workgroup per (query tile of BQ rows, head h,
-// batch b); grid (ceil(L / BQ), H, B). Each query row is owned by SPLIT invocations, each holding a slice of
-// SL head dimensions of the (pre-scaled) query and of the output accumulator in registers. K and V tiles of
-// BK keys pass through workgroup memory; the softmax is online (running max m and sum l per row), so the
-// L×S score matrix is never written to GPU memory.
+// Flash attention forward with a fused sigmoid output gate, for head dims up to 64 (DPAD 32 or 64).
+// One workgroup per (query tile of BQ rows, head h, batch b); grid (ceil(L / BQ), H, B). Query tiles are
+// taken in reverse order (the longest causal rows first) to balance the causal work.
+//
+// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM = 4
+// query rows (ty·4 .. ty·4 + 3) in both matmuls:
+//   scores  S = Q·Kᵀ: a 4 × KN register tile (keys tx·KN .. tx·KN + KN - 1 of the BK-key tile),
+//   output  O += P·V: a 4 × 4 register tile (head dims 4·tx .. 4·tx + 3).
+// The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
+// key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
+// tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
+// of a row read distinct banks. After the scores the same memory holds the probabilities P (BQ × BK), and
+// the V tile's memory first carries the per-invocation row maxima (online softmax needs one max per row
+// across the CT invocations that share it). The L×S score matrix is never written to GPU memory.
 //
 // Dimensions: B batch, H query heads, Hkv key/value heads (H a multiple of Hkv: grouped-query), L queries,
 // S keys, E head dim (E <= DPAD). Element (b, h, pos, e) of each operand sits at b·sB + h·sH + pos·sL + e,
 // so (B, H, L, E), (B, L, H·E) and a KV cache (B, Hkv, capacity, E) holding S valid positions all work.
-// Causal masking is bottom-right aligned: query i sees keys j <= i + S - L. Masked scores are the finite
-// sentinel MASKED (never an infinity) and their probabilities are set to exactly zero. A row that sees no
-// key at all outputs zeros. Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0);
-// out = softmax(q·kᵀ·scale) v · sigmoid(gate).
+// Causal masking is bottom-right aligned: query i sees keys j <= i + S - L; only tiles that cross the
+// diagonal or the end of the keys are masked. Masked scores are the finite sentinel MASKED (never an
+// infinity) and their probabilities are exactly zero. A row that sees no key at all outputs zeros.
+// Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
-// Prepended by the host (besides the Params struct): const DPAD, SPLIT, SL, BQ, BK, WG (= BQ·SPLIT), PARTIAL_LEN.
+// Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
+// WG (= RT·CT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, >= BQ·CT / 4), LD (ceil(BK·D4 / WG)).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -22,13 +32,15 @@
 @group(0) @binding(5) var<storage, read_write> O: array<f32>;
 
 const MASKED: f32 = -1.0e30;
-const D4: u32 = DPAD / 4u;
-const SL4: u32 = SL / 4u;
+const LOG2E: f32 = 1.4426950408889634;
+const BK4: u32 = BK / 4u;
+const CT4: u32 = CT / 4u;
 
-var<workgroup> kTile: array<vec4<f32>, BK * D4>;
-var<workgroup> vTile: array<vec4<f32>, BK * D4>;
-// Partial dot products of the SPLIT slices of a row (used only when SPLIT > 1).
-var<workgroup> partial: array<f32, PARTIAL_LEN>;
+var<workgroup> qS: array<vec4<f32>, BQ * D4>;
+// The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
+var<workgroup> kpS: array<vec4<f32>, KP_LEN>;
+// The row-max partials (BQ rows of CT floats), then the V tile (rows of D4 vec4).
+var<workgroup> vS: array<vec4<f32>, V_LEN>;
 
 fn loadQ(base: u32, e: u32) -> vec4<f32> {
   if (e + 3u < P.E) { return vec4<f32>(Q[base + e], Q[base + e + 1u], Q[base + e + 2u], Q[base + e + 3u]); }
@@ -57,109 +69,201 @@ fn sigmoid(x: f32) -> f32 {
   return z / (1.0 + z);
 }
 
+fn max4(x: vec4<f32>) -> f32 {
+  return max(max(x.x, x.y), max(x.z, x.w));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let qTile = wid.x;
+  let nQT = (P.L + BQ - 1u) / BQ;
+  let qTile = nQT - 1u - wid.x;
   let h = wid.y;
   let b = wid.z;
   let hk = h / (P.H / P.Hkv);
-  let r = t / SPLIT;            // row of this invocation inside the tile
-  let part = t % SPLIT;         // which slice of the head dim it owns
+  let ty = t / CT;
+  let tx = t % CT;
   let row0 = qTile * BQ;
-  let i = row0 + r;             // query position
-  let rowValid = i < P.L;
-  let ic = min(i, P.L - 1u);
-  let e0 = part * SL;
+  let r0 = ty * 4u;
 
-  var q: array<vec4<f32>, SL4>;
-  var acc: array<vec4<f32>, SL4>;
-  let qBase = b * P.qSB + h * P.qSH + ic * P.qSL;
-  for (var c = 0u; c < SL4; c++) {
-    q[c] = loadQ(qBase, e0 + 4u * c) * P.scale;
-    acc[c] = vec4<f32>(0.0);
+  let qScale = P.scale * LOG2E;
+  let qBase = b * P.qSB + h * P.qSH;
+  for (var idx = t; idx < BQ * D4; idx += WG) {
+    let i = row0 + idx / D4;
+    var x = vec4<f32>(0.0);
+    if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
+    qS[idx] = x;
   }
-  var m = MASKED;
-  var l = 0.0;
 
   // Keys needed by this tile: all S, or (causal) up to the last row's diagonal.
   let shift = i32(P.S) - i32(P.L);
+  let causal = P.causal == 1u;
   var kEnd = i32(P.S);
-  if (P.causal == 1u) {
+  if (causal) {
     let lastRow = i32(min(row0 + BQ, P.L)) - 1;
     kEnd = clamp(lastRow + shift + 1, 0, i32(P.S));
   }
   let nTiles = (u32(kEnd) + BK - 1u) / BK;
+  let seenByAll = i32(row0) + shift;   // every row of the tile sees keys <= this (causal)
   let kBase = b * P.kSB + hk * P.kSH;
   let vBase = b * P.vSB + hk * P.vSH;
-  let limit = i32(i) + shift;   // last key this row sees when causal
+
+  var m = array<f32, 4>(MASKED, MASKED, MASKED, MASKED);
+  var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  var acc: array<vec4<f32>, 4>;
+  for (var r = 0u; r < 4u; r++) { acc[r] = vec4<f32>(0.0); }
+
+  // Prefetch of the first key tile into registers.
+  var kr: array<vec4<f32>, LD>;
+  var vr: array<vec4<f32>, LD>;
+  for (var u = 0u; u < LD; u++) {
+    let idx = t + u * WG;
+    let j = idx / D4;
+    kr[u] = vec4<f32>(0.0);
+    vr[u] = vec4<f32>(0.0);
+    if (idx < BK * D4 && j < P.S && nTiles > 0u) {
+      kr[u] = loadK(kBase + j * P.kSL, 4u * (idx % D4));
+      vr[u] = loadV(vBase + j * P.vSL, 4u * (idx % D4));
+    }
+  }
 
   for (var tile = 0u; tile < nTiles; tile++) {
     let j0 = tile * BK;
-    for (var idx = t; idx < BK * D4; idx += WG) {
-      let jj = idx / D4;
-      let e = 4u * (idx % D4);
-      let j = j0 + jj;
-      var kv = vec4<f32>(0.0);
-      var vv = vec4<f32>(0.0);
-      if (j < P.S) {
-        kv = loadK(kBase + j * P.kSL, e);
-        vv = loadV(vBase + j * P.vSL, e);
+    // K tile into workgroup memory, vec4 column c of key jj at c ^ (jj / KN) (the reader's tx).
+    for (var u = 0u; u < LD; u++) {
+      let idx = t + u * WG;
+      if (idx < BK * D4) {
+        let jj = idx / D4;
+        kpS[jj * D4 + ((idx % D4) ^ ((jj / KN) % D4))] = kr[u];
       }
-      kTile[idx] = kv;
-      vTile[idx] = vv;
     }
     workgroupBarrier();
 
-    var s: array<f32, BK>;
-    let sliceAt = part * SL4;
-    for (var jj = 0u; jj < BK; jj++) {
-      var d = 0.0;
-      let at = jj * D4 + sliceAt;
-      for (var c = 0u; c < SL4; c++) { d += dot(q[c], kTile[at + c]); }
-      s[jj] = d;
+    // Scores of 4 rows × KN keys.
+    var s: array<array<f32, KN>, 4>;
+    for (var r = 0u; r < 4u; r++) {
+      for (var n = 0u; n < KN; n++) { s[r][n] = 0.0; }
     }
-    if (SPLIT > 1u) {
-      for (var jj = 0u; jj < BK; jj++) { partial[jj * WG + t] = s[jj]; }
-      workgroupBarrier();
-      for (var jj = 0u; jj < BK; jj++) {
-        var total = 0.0;
-        for (var p = 0u; p < SPLIT; p++) { total += partial[jj * WG + r * SPLIT + p]; }
-        s[jj] = total;
+    for (var c = 0u; c < D4; c++) {
+      let q0 = qS[(r0 + 0u) * D4 + c];
+      let q1 = qS[(r0 + 1u) * D4 + c];
+      let q2 = qS[(r0 + 2u) * D4 + c];
+      let q3 = qS[(r0 + 3u) * D4 + c];
+      let cs = c ^ tx;
+      for (var n = 0u; n < KN; n++) {
+        let kk = kpS[(tx * KN + n) * D4 + cs];
+        s[0][n] += dot(q0, kk);
+        s[1][n] += dot(q1, kk);
+        s[2][n] += dot(q2, kk);
+        s[3][n] += dot(q3, kk);
       }
     }
+    let needMask = j0 + BK > P.S || (causal && i32(j0 + BK) - 1 > seenByAll);
+    if (needMask) {
+      for (var r = 0u; r < 4u; r++) {
+        let limit = i32(row0 + r0 + r) + shift;
+        for (var n = 0u; n < KN; n++) {
+          let j = j0 + tx * KN + n;
+          if (j >= P.S || (causal && i32(j) > limit)) { s[r][n] = MASKED; }
+        }
+      }
+    }
+    // Row-max partials (row, tx) into vS (the previous tile's V is no longer read).
+    for (var r = 0u; r < 4u; r++) {
+      var mx = s[r][0];
+      for (var n = 1u; n < KN; n++) { mx = max(mx, s[r][n]); }
+      let at = (r0 + r) * CT + tx;
+      vS[at / 4u][at % 4u] = mx;
+    }
+    workgroupBarrier();
 
-    var mNew = m;
-    for (var jj = 0u; jj < BK; jj++) {
-      let j = j0 + jj;
-      let visible = j < P.S && (P.causal == 0u || i32(j) <= limit);
-      if (!visible) { s[jj] = MASKED; }
-      mNew = max(mNew, s[jj]);
+    for (var r = 0u; r < 4u; r++) {
+      var mNew = m[r];
+      for (var w = 0u; w < CT4; w++) { mNew = max(mNew, max4(vS[(r0 + r) * CT4 + w])); }
+      let corr = exp2(m[r] - mNew);
+      m[r] = mNew;
+      acc[r] = acc[r] * corr;
+      var sum = l[r] * corr;
+      for (var n = 0u; n < KN; n++) {
+        var p = exp2(s[r][n] - mNew);
+        if (s[r][n] == MASKED) { p = 0.0; }
+        s[r][n] = p;
+        sum += p;
+      }
+      l[r] = sum;
     }
-    let corr = exp(m - mNew);
-    l = l * corr;
-    for (var c = 0u; c < SL4; c++) { acc[c] = acc[c] * corr; }
-    for (var jj = 0u; jj < BK; jj++) {
-      var p = exp(s[jj] - mNew);
-      if (s[jj] == MASKED) { p = 0.0; }
-      l += p;
-      let at = jj * D4 + sliceAt;
-      for (var c = 0u; c < SL4; c++) { acc[c] = fma(vec4<f32>(p), vTile[at + c], acc[c]); }
+    workgroupBarrier();
+
+    // P into kpS (row-major, BK4 vec4 per row), V into vS; prefetch the next key tile.
+    for (var r = 0u; r < 4u; r++) {
+      let rowAt = (r0 + r) * BK4;
+      if (KN % 4u == 0u) {
+        for (var w = 0u; w < KN / 4u; w++) {
+          kpS[rowAt + tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
+        }
+      } else {
+        for (var n = 0u; n < KN; n++) {
+          let j = tx * KN + n;
+          kpS[rowAt + j / 4u][j % 4u] = s[r][n];
+        }
+      }
     }
-    m = mNew;
+    for (var u = 0u; u < LD; u++) {
+      let idx = t + u * WG;
+      if (idx < BK * D4) { vS[idx] = vr[u]; }
+    }
+    if (tile + 1u < nTiles) {
+      let jn = j0 + BK;
+      for (var u = 0u; u < LD; u++) {
+        let idx = t + u * WG;
+        let j = jn + idx / D4;
+        kr[u] = vec4<f32>(0.0);
+        vr[u] = vec4<f32>(0.0);
+        if (idx < BK * D4 && j < P.S) {
+          kr[u] = loadK(kBase + j * P.kSL, 4u * (idx % D4));
+          vr[u] = loadV(vBase + j * P.vSL, 4u * (idx % D4));
+        }
+      }
+    }
+    workgroupBarrier();
+
+    // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3.
+    for (var j4 = 0u; j4 < BK4; j4++) {
+      let v0 = vS[(4u * j4 + 0u) * D4 + tx];
+      let v1 = vS[(4u * j4 + 1u) * D4 + tx];
+      let v2 = vS[(4u * j4 + 2u) * D4 + tx];
+      let v3 = vS[(4u * j4 + 3u) * D4 + tx];
+      for (var r = 0u; r < 4u; r++) {
+        let p = kpS[(r0 + r) * BK4 + j4];
+        acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);
+        acc[r] = fma(vec4<f32>(p.y), v1, acc[r]);
+        acc[r] = fma(vec4<f32>(p.z), v2, acc[r]);
+        acc[r] = fma(vec4<f32>(p.w), v3, acc[r]);
+      }
+    }
     workgroupBarrier();
   }
 
-  if (!rowValid) { return; }
-  var inv = 0.0;
-  if (l > 0.0) { inv = 1.0 / l; }
-  let oBase = b * P.oSB + h * P.oSH + i * P.oSL;
-  let gBase = b * P.gSB + h * P.gSH + i * P.gSL;
-  var headGate = 1.0;
-  if (P.gateKind == 2u) { headGate = sigmoid(G[gBase]); }
-  for (var c = 0u; c < SL4; c++) {
-    let o4 = acc[c] * inv;
+  // Row sums: each invocation holds the sum over its own keys; add the CT partials of a row.
+  for (var r = 0u; r < 4u; r++) {
+    let at = (r0 + r) * CT + tx;
+    vS[at / 4u][at % 4u] = l[r];
+  }
+  workgroupBarrier();
+  let e0 = 4u * tx;
+  for (var r = 0u; r < 4u; r++) {
+    let i = row0 + r0 + r;
+    if (i >= P.L) { continue; }
+    var total = 0.0;
+    for (var w = 0u; w < CT4; w++) { let x = vS[(r0 + r) * CT4 + w]; total += (x.x + x.y) + (x.z + x.w); }
+    var inv = 0.0;
+    if (total > 0.0) { inv = 1.0 / total; }
+    let o4 = acc[r] * inv;
+    let oBase = b * P.oSB + h * P.oSH + i * P.oSL;
+    let gBase = b * P.gSB + h * P.gSH + i * P.gSL;
+    var headGate = 1.0;
+    if (P.gateKind == 2u) { headGate = sigmoid(G[gBase]); }
     for (var u = 0u; u < 4u; u++) {
-      let e = e0 + 4u * c + u;
+      let e = e0 + u;
       if (e < P.E) {
         var g = headGate;
         if (P.gateKind == 1u) { g = sigmoid(G[gBase + e]); }

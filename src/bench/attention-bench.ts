@@ -5,11 +5,15 @@
 // rows of flash against the float64 twin. GLA: prefill tokens/s of the chunked kernels against the
 // recurrent one, B=1, H=16, K=V=64 at T = 1024, 4096, 16384, plus fla's default layer shape (H=4, K=256,
 // V=512) at T=4096, with chunked checked against recurrent. Random inputs, warm-up, medians of repeats.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--out FILE.json]
+// Decode: one query per (b, h) against a KV cache of S positions (B=1, H=16, Hkv = 16 and 4, E=64, S = 1K .. 64K),
+// µs per call (20 calls per submit) and the effective bandwidth of reading the cache (2·B·Hkv·S·E·4 bytes)
+// against the 3.2 TB/s copy anchor, the split-K decode kernel against the tiled flash kernel at L = 1.
+// Ratios to PyTorch fp32 causal SDPA use the anchors measured on the H200 (../shared/gpu/README.md).
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
-import { attention, headsFirst } from '../kernels/attention';
+import { attention, decodeSplit, headsFirst, tokensFirst } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -26,6 +30,7 @@ async function main() {
   // ---------------------------------------------------------------- attention
   const [B, H, E] = small ? [1, 2, 64] : [1, 16, 64];
   const lengths = small ? [128, 256] : [1024, 4096, 16384];
+  const torchMs: Record<number, number> = { 1024: 0.147, 4096: 1.33, 16384: 16.4 };
   const attnRows: Record<string, string | number>[] = [];
   const attnPoints = [];
   for (const L of lengths) {
@@ -77,6 +82,7 @@ async function main() {
       'naive ms': naive ? naive.msMedian : 'skipped',
       'naive TFLOP/s': tfNaive ?? 'skipped',
       'flash/naive': tfNaive ? tfFlash / tfNaive : '-',
+      'flash vs PyTorch fp32 SDPA': B === 1 && H === 16 && torchMs[L] ? torchMs[L] / flash.msMedian : '-',
       'flash vs naive': flashVsNaive === null ? '-' : flashVsNaive.toExponential(1),
       'flash vs f64 rows': refErr.toExponential(1),
     });
@@ -86,6 +92,61 @@ async function main() {
   }
   console.log(`\ncausal attention, B=${B} H=${H} E=${E} (FLOPs 2·2·B·H·L²·E/2)`);
   printTable(attnRows);
+
+  // ---------------------------------------------------------------- decode
+  const copyAnchorGBs = 3200;
+  const decodeRows: Record<string, string | number>[] = [];
+  const decodePoints = [];
+  const Hd = small ? 4 : 16;
+  const cacheLengths = small ? [1000, 5000] : [1024, 4096, 16384, 65536];
+  const CALLS = 20;
+  for (const Hkv of [Hd, Hd / 4]) {
+    for (const S of cacheLengths) {
+      const kHost = normalArray(B * Hkv * S * E, S + 11);
+      const vHost = normalArray(B * Hkv * S * E, S + 12);
+      const qHost = normalArray(B * Hd * E, S + 13);
+      const k = engine.upload(kHost, [B, Hkv, S, E], 'cache', 'k');
+      const v = engine.upload(vHost, [B, Hkv, S, E], 'cache', 'v');
+      const q = engine.upload(qHost, [B, 1, Hd * E], 'activations', 'q');
+      const outD = engine.tensor([B, 1, Hd * E], 'activations', 'out.decode');
+      const outT = engine.tensor([B, 1, Hd * E], 'activations', 'out.tiled');
+      const call = (variant: 'decode' | 'flash-tiled', out: typeof outD) => () => {
+        for (let c = 0; c < CALLS; c++) attention(engine, tokensFirst(q, Hd), headsFirst(k), headsFirst(v), { causal: true, variant, out: tokensFirst(out, Hd) });
+      };
+      const dec = await timeIterations(engine, call('decode', outD), { repeats: small ? 3 : 5, warmup: 2 });
+      const runTiled = S <= 16384;
+      const tiled = runTiled ? await timeIterations(engine, call('flash-tiled', outT), { repeats: 3, warmup: 1 }) : null;
+      const got = await engine.read(outD);
+      let refErr = 0;
+      for (const h of [0, Hd - 1]) {
+        const hk = Math.floor(h / (Hd / Hkv));
+        const kv = (a: Float32Array) => a.subarray(hk * S * E, (hk + 1) * S * E);
+        const ref = attentionRef(qHost.subarray(h * E, (h + 1) * E), kv(kHost), kv(vHost), { B: 1, H: 1, Hkv: 1, L: 1, S, E }, { causal: true });
+        refErr = Math.max(refErr, relativeError(got.subarray(h * E, (h + 1) * E), ref));
+      }
+      const tiledErr = runTiled ? relativeError(got, await engine.read(outT)) : null;
+      const usD = (dec.msMedian / CALLS) * 1e3;
+      const usT = tiled ? (tiled.msMedian / CALLS) * 1e3 : null;
+      const bytes = 2 * B * Hkv * S * E * 4;
+      const gbs = bytes / (usD * 1e3);
+      const { nSplit, chunk } = decodeSplit(S, B * Hkv);
+      decodeRows.push({
+        H: Hd, Hkv, S, splits: `${nSplit}×${chunk}`,
+        'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyAnchorGBs,
+        'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
+        'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
+      });
+      decodePoints.push({ B, H: Hd, Hkv, S, E, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopyAnchor: gbs / copyAnchorGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+      [k, v, q, outD, outT].forEach((t) => t.release());
+    }
+  }
+  console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
+  printTable(decodeRows);
+  if (flags.has('skip-gla')) {
+    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, decode: decodePoints });
+    engine.destroy();
+    return;
+  }
 
   // ---------------------------------------------------------------- GLA
   const glaShapes: [number, number, number, number][] = small
@@ -121,7 +182,7 @@ async function main() {
   }
   console.log('\nGLA prefill, B=1 (tokens/s = T / time)');
   printTable(glaRows);
-  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, gla: glaPoints });
+  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, decode: decodePoints, gla: glaPoints });
   engine.destroy();
 }
 

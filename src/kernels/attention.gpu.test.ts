@@ -58,8 +58,9 @@ describe('attention against the float64 twin', () => {
     { B: 1, H: 1, Hkv: 1, L: 37, S: 50, E: 256, causal: true, gate: 'elementwise' },
     { B: 1, H: 2, Hkv: 2, L: 20, S: 20, E: 7, causal: false },
   ];
-  for (const variant of ['flash', 'naive'] as const) {
+  for (const variant of ['flash', 'flash-tiled', 'naive'] as const) {
     for (const [n, c] of cases.entries()) {
+      if (variant === 'flash-tiled' && c.L !== 1) continue;
       const name = `${variant} B=${c.B} H=${c.H} Hkv=${c.Hkv} L=${c.L} S=${c.S} E=${c.E}${c.causal ? ' causal' : ''}${c.gate ? ` gate=${c.gate}` : ''}`;
       it(name, async () => {
         const { got, ref } = await runCase(c, variant, 100 + n * 10);
@@ -140,6 +141,31 @@ describe('attention against the float64 twin', () => {
     expect(() => attention(e, headsFirst(q), headsFirst(k), headsFirst(k))).toThrow(/multiple/);
     const k2 = e.tensor([1, 3, 4, 16], 'activations', 'k');
     expect(() => attention(e, headsFirst(q), headsFirst(k2), headsFirst(k2))).toThrow(/head dim/);
+  });
+});
+
+describe('decode kernel (one query, keys split over workgroups) against the float64 twin', () => {
+  const cases: Case[] = [
+    { B: 1, H: 1, Hkv: 1, L: 1, S: 1, E: 64, causal: true },
+    { B: 1, H: 2, Hkv: 2, L: 1, S: 63, E: 64, causal: true },
+    { B: 2, H: 4, Hkv: 1, L: 1, S: 65, E: 32, causal: true, gate: 'elementwise' },
+    { B: 1, H: 8, Hkv: 1, L: 1, S: 1000, E: 64, causal: true, gate: 'headwise' },
+    { B: 1, H: 6, Hkv: 2, L: 1, S: 517, E: 128, causal: false },
+    { B: 2, H: 4, Hkv: 4, L: 1, S: 3001, E: 64, causal: true, scale: 0.4 },
+    { B: 1, H: 4, Hkv: 1, L: 1, S: 20000, E: 64, causal: true },
+  ];
+  for (const [n, c] of cases.entries()) {
+    it(`decode B=${c.B} H=${c.H} Hkv=${c.Hkv} S=${c.S} E=${c.E}${c.gate ? ` gate=${c.gate}` : ''}`, async () => {
+      const { got, ref } = await runCase(c, 'decode', 300 + n * 10);
+      expect(relativeError(got, ref)).toBeLessThan(TOL);
+    });
+  }
+  it('equals the tiled flash kernel on one query; refuses more than one query', async () => {
+    const c: Case = { B: 1, H: 4, Hkv: 2, L: 1, S: 300, E: 64, causal: true, gate: 'elementwise' };
+    const a = await runCase(c, 'decode', 77);
+    const b = await runCase(c, 'flash-tiled', 77);
+    expect(relativeError(a.got, b.got)).toBeLessThan(TOL);
+    await expect(runCase({ ...c, L: 2 }, 'decode', 1)).rejects.toThrow(/one query/);
   });
 });
 

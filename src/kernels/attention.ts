@@ -5,10 +5,15 @@
 // are valid. Causal masking is bottom-right aligned (query i sees keys j <= i + S - L), so one decode query
 // attends the whole cache. Gate: (B, H, L, E) elementwise or (B, H, L, 1) per head (as views, so a
 // (B, L, H·E) or (B, L, H) projection output works too).
-// Variants: 'flash' (tiles through workgroup memory, online softmax; no score matrix in GPU memory) and
-// 'naive' (materializes the (B, H, L, S) scores in a 'scratch' buffer; the baseline).
+// Variants: 'flash' (the default: 'decode' for one query, else 'flash-tiled'), 'flash-tiled' (tiles through
+// workgroup memory, online softmax; no score matrix in GPU memory; register-tiled for E <= 64, the wide-head
+// kernel above), 'decode' (one query against the keys split over many workgroups, then a log-sum-exp combine;
+// grouped heads share the K/V reads) and 'naive' (materializes the (B, H, L, S) scores in a 'scratch'
+// buffer; the baseline).
 
 import flashSource from '../../shaders/attention_flash.wgsl?raw';
+import flashWideSource from '../../shaders/attention_flash_wide.wgsl?raw';
+import decodeSource from '../../shaders/attention_decode.wgsl?raw';
 import naiveSource from '../../shaders/attention_naive.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
@@ -43,6 +48,12 @@ export const ATTENTION_PARAMS = defineUniforms([
   ['oSB', 'u32'],
   ['oSH', 'u32'],
   ['oSL', 'u32'],
+] as const);
+
+export const ATTENTION_DECODE_PARAMS = defineUniforms([
+  ...ATTENTION_PARAMS.fields.map((f) => [f.name, f.type] as const),
+  ['chunk', 'u32'],
+  ['nSplit', 'u32'],
 ] as const);
 
 /**
@@ -82,7 +93,7 @@ export function prefixView(v: HeadView, length: number): HeadView {
   return { ...v, length };
 }
 
-export type AttentionVariant = 'flash' | 'naive';
+export type AttentionVariant = 'flash' | 'flash-tiled' | 'decode' | 'naive';
 export type GateKind = 'none' | 'elementwise' | 'headwise';
 
 export interface AttentionOptions {
@@ -104,7 +115,34 @@ export interface AttentionOptions {
 
 const BQ = 64;
 
-/** Head-dim bucket, split and key-tile size of the flash kernel for head dim E on this device. */
+/**
+ * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
+ * column of the head dim each), RT row groups of 4 rows (BQ = 4·RT queries), BK keys per tile (KN per
+ * invocation). Null for wider heads (the wide-head kernel) or when nothing fits.
+ */
+export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }) {
+  if (E > 64) return null;
+  const DPAD = E <= 32 ? 32 : 64;
+  const D4 = DPAD / 4;
+  const CT = D4;
+  // Preference: 64 queries × 64 keys (4 × 4 register tiles), then smaller tiles for smaller devices.
+  const prefs: [number, number][] = [[16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
+  for (const [RT, KN] of prefs) {
+    const WG = RT * CT;
+    const BQt = 4 * RT;
+    const BK = KN * CT;
+    if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
+    const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
+    const V_LEN = BK * D4;
+    if (V_LEN * 4 < BQt * CT) continue;
+    const storageBytes = 16 * (BQt * D4 + KP_LEN + V_LEN);
+    if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
+    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes };
+  }
+  return null;
+}
+
+/** Head-dim bucket, split and key-tile size of the wide-head flash kernel for head dim E on this device. */
 export function flashConfig(E: number, workgroupStorageBytes: number): { DPAD: number; SPLIT: number; SL: number; BK: number; WG: number; storageBytes: number } {
   if (E > 256) throw new KernelInputError(`attention: head dim ${E} exceeds the flash kernel's 256`);
   const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : E <= 128 ? 128 : 256;
@@ -198,17 +236,37 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   const gateT = gate?.tensor ?? q.tensor;
   const dims = `B=${B}, H=${H}, Hkv=${Hkv}, L=${L}, S=${S}, E=${E}${causal ? ', causal' : ''}${gateKind ? `, gate=${gateKind === 1 ? 'elementwise' : 'headwise'}` : ''}`;
   if (L === 0) return outTensor;
-  if (variant === 'flash') {
-    const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
-    const key = `attention_flash:D${cfg.DPAD}:BK${cfg.BK}`;
-    const pipeline = engine.pipeline(key, () => ({
-      code:
-        ATTENTION_PARAMS.wgsl() +
-        `const DPAD: u32 = ${cfg.DPAD}u;\nconst SPLIT: u32 = ${cfg.SPLIT}u;\nconst SL: u32 = ${cfg.SL}u;\nconst BQ: u32 = ${BQ}u;\n` +
-        `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
-        flashSource,
-    }));
-    engine.dispatch(`attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
+  const decodeOk = L === 1 && S > 0 && E <= 128 && E % 4 === 0 && [k.strides.batch, k.strides.head, k.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
+  if (variant === 'decode' && !decodeOk) {
+    throw new KernelInputError(`attention: the decode kernel takes one query (L = 1), S >= 1 keys, E <= 128 a multiple of 4 and K/V strides that are multiples of 4; got ${dims}`);
+  }
+  if (variant === 'decode' || (variant === 'flash' && decodeOk)) {
+    attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims);
+  } else if (variant === 'flash' || variant === 'flash-tiled') {
+    const tiles = flashTileConfig(E, engine.report.limits);
+    if (tiles) {
+      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}`;
+      const pipeline = engine.pipeline(key, () => ({
+        code:
+          ATTENTION_PARAMS.wgsl() +
+          `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
+          `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\n` +
+          `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
+          flashSource,
+      }));
+      engine.dispatch(`attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms);
+    } else {
+      const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
+      const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}`;
+      const pipeline = engine.pipeline(key, () => ({
+        code:
+          ATTENTION_PARAMS.wgsl() +
+          `const DPAD: u32 = ${cfg.DPAD}u;\nconst SPLIT: u32 = ${cfg.SPLIT}u;\nconst SL: u32 = ${cfg.SL}u;\nconst BQ: u32 = ${BQ}u;\n` +
+          `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
+          flashWideSource,
+      }));
+      engine.dispatch(`attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
+    }
   } else {
     const WG = 256;
     const scratch = opts.scratch ?? scratchTensor(engine, 'attention_naive.scores', B * H * L * S);
@@ -221,4 +279,61 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     engine.dispatch(`attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
   }
   return outTensor;
+}
+
+/** Work-group count the decode kernel aims for (enough to fill a large GPU several times over). */
+const DECODE_TARGET_WORKGROUPS = 1024;
+const DECODE_WG = 128;
+const DECODE_GMAX = 4;
+const DECODE_CHMAX = 512;
+const DECODE_MIN_CHUNK = 64;
+
+/** Keys per workgroup and number of splits of the decode kernel for S keys and B·Hkv (b, kv head) pairs. */
+export function decodeSplit(S: number, pairs: number): { chunk: number; nSplit: number } {
+  const want = Math.max(1, Math.floor(DECODE_TARGET_WORKGROUPS / Math.max(1, pairs)));
+  let chunk = Math.ceil(S / want);
+  chunk = Math.min(DECODE_CHMAX, Math.max(DECODE_MIN_CHUNK, Math.ceil(chunk / 32) * 32));
+  return { chunk, nSplit: Math.ceil(S / chunk) };
+}
+
+function attentionDecode(
+  engine: Engine,
+  s: AttentionShape,
+  q: HeadView,
+  k: HeadView,
+  v: HeadView,
+  gate: HeadView | undefined,
+  gateKind: number,
+  causal: boolean,
+  scale: number,
+  out: HeadView,
+  outTensor: Tensor,
+  dims: string,
+): void {
+  const { B, H, Hkv, L, S, E } = s;
+  const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : 128;
+  const D4 = DPAD / 4;
+  const { chunk, nSplit } = decodeSplit(S, B * Hkv);
+  const uniforms = ATTENTION_DECODE_PARAMS.pack({
+    B, H, Hkv, L, S, E,
+    causal: causal ? 1 : 0,
+    gateKind,
+    scale,
+    qSB: q.strides.batch, qSH: q.strides.head, qSL: q.strides.pos,
+    kSB: k.strides.batch, kSH: k.strides.head, kSL: k.strides.pos,
+    vSB: v.strides.batch, vSH: v.strides.head, vSL: v.strides.pos,
+    gSB: gate?.strides.batch ?? 0, gSH: gate?.strides.head ?? 0, gSL: gate?.strides.pos ?? 0,
+    oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
+    chunk, nSplit,
+  });
+  const code =
+    ATTENTION_DECODE_PARAMS.wgsl() +
+    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${DECODE_WG}u;\nconst GMAX: u32 = ${DECODE_GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${DECODE_WG / D4}u;\n` +
+    decodeSource;
+  const p1 = engine.pipeline(`attention_decode:partial:D${DPAD}`, () => ({ code, entryPoint: 'partial' }));
+  const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code, entryPoint: 'combine' }));
+  const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
+  const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
+  engine.dispatch(`attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
+  engine.dispatch(`attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, grid1d(Math.ceil((B * H * D4) / DECODE_WG), engine.report.limits.maxComputeWorkgroupsPerDimension), uniforms);
 }

@@ -1,0 +1,187 @@
+// Attention decode (flash-decoding): one query per (b, h) (L = 1, so the causal mask hides nothing) against
+// S keys, split over the keys. Entry `partial`: grid (nSplit, Hkv, B); the workgroup takes keys
+// [split·chunk, min(S, (split + 1)·chunk)) of KV head hk for the H / Hkv query heads that share it, GMAX heads
+// at a time, so the grouped heads read each K and V row once. Scores (q pre-scaled by scale·log2e; exp2) go to
+// workgroup memory, then the chunk's max and sum per head (tree reductions), then Σ p·v with the invocations
+// split as (key group, vec4 column) so that V rows are read coalesced. It writes the unnormalized output and
+// (max, sum) of its chunk to W. Entry `combine`: one invocation per (b, h, vec4 column) merges the nSplit
+// partials with the log-sum-exp rule, divides by the total sum and applies the sigmoid gate.
+//
+// K and V are read as vec4 (the host checks that E and the K/V strides are multiples of 4). Same Params,
+// strides and gate kinds as attention_flash.wgsl, plus chunk and nSplit. W holds B·H·nSplit·D4 vec4 outputs,
+// then B·H·nSplit vec4 (max, sum, 0, 0). Both entries touch every binding so that they share one binding
+// list: Q, K, V, G, W, O.
+//
+// Prepended by the host (besides the Params struct): const D4 (head-dim bucket / 4), WG, GMAX, CHMAX, NJ (= WG / D4).
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> G: array<f32>;
+@group(0) @binding(5) var<storage, read_write> W: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> O: array<f32>;
+
+const MASKED: f32 = -1.0e30;
+const LOG2E: f32 = 1.4426950408889634;
+
+var<workgroup> qS: array<vec4<f32>, GMAX * D4>;
+var<workgroup> sc: array<f32, GMAX * CHMAX>;
+var<workgroup> red: array<f32, GMAX * WG>;
+var<workgroup> red4: array<vec4<f32>, GMAX * WG>;
+
+fn loadQ(base: u32, e: u32) -> vec4<f32> {
+  var r = vec4<f32>(0.0);
+  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = Q[base + e + c]; } }
+  return r;
+}
+
+fn sigmoid(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let z = exp(x);
+  return z / (1.0 + z);
+}
+
+@compute @workgroup_size(WG)
+fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  _ = &O; _ = &G;
+  let split = wid.x;
+  let hk = wid.y;
+  let b = wid.z;
+  let nG = P.H / P.Hkv;
+  let s0 = split * P.chunk;
+  let n = min(P.S - s0, P.chunk);
+  let E4 = P.E / 4u;
+  let qScale = P.scale * LOG2E;
+  let kRow0 = (b * P.kSB + hk * P.kSH) / 4u + s0 * (P.kSL / 4u);
+  let vRow0 = (b * P.vSB + hk * P.vSH) / 4u + s0 * (P.vSL / 4u);
+  let kStride = P.kSL / 4u;
+  let vStride = P.vSL / 4u;
+  let jg = t / D4;
+  let col = t % D4;
+
+  for (var g0 = 0u; g0 < nG; g0 += GMAX) {
+    let gn = min(GMAX, nG - g0);
+    for (var idx = t; idx < GMAX * D4; idx += WG) {
+      let g = idx / D4;
+      var x = vec4<f32>(0.0);
+      if (g < gn) { x = loadQ(b * P.qSB + (hk * nG + g0 + g) * P.qSH, 4u * (idx % D4)) * qScale; }
+      qS[idx] = x;
+    }
+    workgroupBarrier();
+
+    // Scores: one key row per invocation (read once for all GMAX heads).
+    var mx: array<f32, GMAX>;
+    for (var g = 0u; g < GMAX; g++) { mx[g] = MASKED; }
+    for (var jj = t; jj < n; jj += WG) {
+      let kb = kRow0 + jj * kStride;
+      var d: array<f32, GMAX>;
+      for (var g = 0u; g < GMAX; g++) { d[g] = 0.0; }
+      for (var c = 0u; c < D4; c++) {
+        if (c < E4) {
+          let kk = K4[kb + c];
+          for (var g = 0u; g < GMAX; g++) { d[g] += dot(qS[g * D4 + c], kk); }
+        }
+      }
+      for (var g = 0u; g < GMAX; g++) {
+        sc[g * CHMAX + jj] = d[g];
+        mx[g] = max(mx[g], d[g]);
+      }
+    }
+    for (var g = 0u; g < GMAX; g++) { red[g * WG + t] = mx[g]; }
+    workgroupBarrier();
+    for (var st = WG / 2u; st > 0u; st = st / 2u) {
+      if (t < st) {
+        for (var g = 0u; g < GMAX; g++) { red[g * WG + t] = max(red[g * WG + t], red[g * WG + t + st]); }
+      }
+      workgroupBarrier();
+    }
+    var mg: array<f32, GMAX>;
+    for (var g = 0u; g < GMAX; g++) { mg[g] = red[g * WG]; }
+    workgroupBarrier();
+
+    // Probabilities and the chunk's sums.
+    var ls: array<f32, GMAX>;
+    for (var g = 0u; g < GMAX; g++) { ls[g] = 0.0; }
+    for (var jj = t; jj < n; jj += WG) {
+      for (var g = 0u; g < GMAX; g++) {
+        let p = exp2(sc[g * CHMAX + jj] - mg[g]);
+        sc[g * CHMAX + jj] = p;
+        ls[g] += p;
+      }
+    }
+    for (var g = 0u; g < GMAX; g++) { red[g * WG + t] = ls[g]; }
+    workgroupBarrier();
+    for (var st = WG / 2u; st > 0u; st = st / 2u) {
+      if (t < st) {
+        for (var g = 0u; g < GMAX; g++) { red[g * WG + t] += red[g * WG + t + st]; }
+      }
+      workgroupBarrier();
+    }
+
+    // Σ p·v: invocation (jg, col) takes keys jg, jg + NJ, ... and head dims 4·col .. 4·col + 3.
+    var acc: array<vec4<f32>, GMAX>;
+    for (var g = 0u; g < GMAX; g++) { acc[g] = vec4<f32>(0.0); }
+    if (col < E4) {
+      for (var jj = jg; jj < n; jj += NJ) {
+        let vv = V4[vRow0 + jj * vStride + col];
+        for (var g = 0u; g < GMAX; g++) { acc[g] = fma(vec4<f32>(sc[g * CHMAX + jj]), vv, acc[g]); }
+      }
+    }
+    for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] = acc[g]; }
+    workgroupBarrier();
+    for (var st = NJ / 2u; st > 0u; st = st / 2u) {
+      if (jg < st) {
+        for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] += red4[g * WG + t + st * D4]; }
+      }
+      workgroupBarrier();
+    }
+    if (t < GMAX * D4) {
+      let g = t / D4;
+      let c = t % D4;
+      if (g < gn) {
+        let slot = (b * P.H + hk * nG + g0 + g) * P.nSplit + split;
+        W[slot * D4 + c] = red4[g * WG + c];
+        if (c == 0u) { W[P.B * P.H * P.nSplit * D4 + slot] = vec4<f32>(mg[g], red[g * WG], 0.0, 0.0); }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(WG)
+fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  _ = &Q; _ = &K4; _ = &V4;
+  let n = gid.x + gid.y * nwg.x * WG;
+  if (n >= P.B * P.H * D4) { return; }
+  let c = n % D4;
+  let bh = n / D4;
+  let h = bh % P.H;
+  let b = bh / P.H;
+  let mlBase = P.B * P.H * P.nSplit * D4;
+  var mAll = MASKED;
+  for (var s = 0u; s < P.nSplit; s++) { mAll = max(mAll, W[mlBase + bh * P.nSplit + s].x); }
+  var total = 0.0;
+  var o = vec4<f32>(0.0);
+  for (var s = 0u; s < P.nSplit; s++) {
+    let ml = W[mlBase + bh * P.nSplit + s];
+    let f = exp2(ml.x - mAll);
+    total += f * ml.y;
+    o = fma(vec4<f32>(f), W[(bh * P.nSplit + s) * D4 + c], o);
+  }
+  var inv = 0.0;
+  if (total > 0.0) { inv = 1.0 / total; }
+  o = o * inv;
+  let oBase = b * P.oSB + h * P.oSH;
+  let gBase = b * P.gSB + h * P.gSH;
+  var headGate = 1.0;
+  if (P.gateKind == 2u) { headGate = sigmoid(G[gBase]); }
+  for (var u = 0u; u < 4u; u++) {
+    let e = 4u * c + u;
+    if (e < P.E) {
+      var g = headGate;
+      if (P.gateKind == 1u) { g = sigmoid(G[gBase + e]); }
+      O[oBase + e] = o[u] * g;
+    }
+  }
+}
