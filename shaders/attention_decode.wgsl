@@ -4,8 +4,8 @@
 // at a time, so the grouped heads read each K and V row once. Scores (q pre-scaled by scale·log2e; exp2) go to
 // workgroup memory, then the chunk's max and sum per head (tree reductions), then Σ p·v with the invocations
 // split as (key group, vec4 column) so that V rows are read coalesced. It writes the unnormalized output and
-// (max, sum) of its chunk to W. Entry `combine`: one invocation per (b, h, vec4 column) merges the nSplit
-// partials with the log-sum-exp rule, divides by the total sum and applies the sigmoid gate.
+// (max, sum) of its chunk to W. Entry `combine`: one workgroup per (b, h) merges the nSplit partials with the
+// log-sum-exp rule, divides by the total sum and applies the sigmoid gate.
 //
 // K and V are read as vec4 (the host checks that E and the K/V strides are multiples of 4). Same Params,
 // strides and gate kinds as attention_flash.wgsl, plus chunk and nSplit. W holds B·H·nSplit·D4 vec4 outputs,
@@ -123,9 +123,18 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     var acc: array<vec4<f32>, GMAX>;
     for (var g = 0u; g < GMAX; g++) { acc[g] = vec4<f32>(0.0); }
     if (col < E4) {
-      for (var jj = jg; jj < n; jj += NJ) {
-        let vv = V4[vRow0 + jj * vStride + col];
-        for (var g = 0u; g < GMAX; g++) { acc[g] = fma(vec4<f32>(sc[g * CHMAX + jj]), vv, acc[g]); }
+      // Four keys per step, so that four V loads are in flight at once.
+      for (var j4 = jg; j4 < n; j4 += 4u * NJ) {
+        var vv: array<vec4<f32>, 4>;
+        for (var u = 0u; u < 4u; u++) {
+          let jj = j4 + u * NJ;
+          vv[u] = vec4<f32>(0.0);
+          if (jj < n) { vv[u] = V4[vRow0 + jj * vStride + col]; }
+        }
+        for (var u = 0u; u < 4u; u++) {
+          let jj = min(j4 + u * NJ, n - 1u);
+          for (var g = 0u; g < GMAX; g++) { acc[g] = fma(vec4<f32>(sc[g * CHMAX + jj]), vv[u], acc[g]); }
+        }
       }
     }
     for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] = acc[g]; }
@@ -149,29 +158,50 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   }
 }
 
+var<workgroup> cm: array<vec4<f32>, WG>;
+var<workgroup> co: array<vec4<f32>, WG>;
+
+// One workgroup per (h, b): invocation (split group sg < NJ, vec4 column c) folds splits sg, sg + NJ, ... with
+// a running max, then the NJ folds of each column are merged.
 @compute @workgroup_size(WG)
-fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn combine(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   _ = &Q; _ = &K4; _ = &V4;
-  let n = gid.x + gid.y * nwg.x * WG;
-  if (n >= P.B * P.H * D4) { return; }
-  let c = n % D4;
-  let bh = n / D4;
-  let h = bh % P.H;
-  let b = bh / P.H;
+  let h = wid.x;
+  let b = wid.y;
+  let bh = b * P.H + h;
+  let sg = t / D4;
+  let c = t % D4;
   let mlBase = P.B * P.H * P.nSplit * D4;
-  var mAll = MASKED;
-  for (var s = 0u; s < P.nSplit; s++) { mAll = max(mAll, W[mlBase + bh * P.nSplit + s].x); }
+  var m = MASKED;
   var total = 0.0;
   var o = vec4<f32>(0.0);
-  for (var s = 0u; s < P.nSplit; s++) {
+  for (var s = sg; s < P.nSplit; s += NJ) {
     let ml = W[mlBase + bh * P.nSplit + s];
-    let f = exp2(ml.x - mAll);
-    total += f * ml.y;
-    o = fma(vec4<f32>(f), W[(bh * P.nSplit + s) * D4 + c], o);
+    let os = W[(bh * P.nSplit + s) * D4 + c];
+    let mNew = max(m, ml.x);
+    let fOld = exp2(m - mNew);
+    let f = exp2(ml.x - mNew);
+    total = total * fOld + f * ml.y;
+    o = o * fOld + f * os;
+    m = mNew;
+  }
+  cm[t] = vec4<f32>(m, total, 0.0, 0.0);
+  co[t] = o;
+  workgroupBarrier();
+  if (sg != 0u) { return; }
+  var mAll = MASKED;
+  for (var q = 0u; q < NJ; q++) { mAll = max(mAll, cm[q * D4 + c].x); }
+  var sum = 0.0;
+  var acc = vec4<f32>(0.0);
+  for (var q = 0u; q < NJ; q++) {
+    let x = cm[q * D4 + c];
+    let f = select(exp2(x.x - mAll), 0.0, x.x == MASKED);
+    sum += f * x.y;
+    acc = fma(vec4<f32>(f), co[q * D4 + c], acc);
   }
   var inv = 0.0;
-  if (total > 0.0) { inv = 1.0 / total; }
-  o = o * inv;
+  if (sum > 0.0) { inv = 1.0 / sum; }
+  acc = acc * inv;
   let oBase = b * P.oSB + h * P.oSH;
   let gBase = b * P.gSB + h * P.gSH;
   var headGate = 1.0;
@@ -181,7 +211,7 @@ fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (e < P.E) {
       var g = headGate;
       if (P.gateKind == 1u) { g = sigmoid(G[gBase + e]); }
-      O[oBase + e] = o[u] * g;
+      O[oBase + e] = acc[u] * g;
     }
   }
 }

@@ -13,7 +13,7 @@
 //        (npm run --silent bench:attention -- [--small] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
-import { attention, decodeSplit, headsFirst, tokensFirst } from '../kernels/attention';
+import { attention, decodeSplit, flashTileConfig, headsFirst, setFlashTilePreference, tokensFirst } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -46,6 +46,23 @@ async function main() {
     const runFlash = () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outFlash) });
     const flash = await timeIterations(engine, runFlash, { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const flashOut = await engine.read(outFlash);
+    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation) at the middle length.
+    const tileShapes: Record<string, number | string>[] = [];
+    if (L === lengths[1]) {
+      for (const pref of [[16, 2], [8, 4], [8, 2]] as [number, number][]) {
+        setFlashTilePreference([pref]);
+        const cfg = flashTileConfig(E, limits);
+        const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
+        const tm = await timeIterations(engine, () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt) }), { repeats: 3, warmup: 1 });
+        const err = relativeError(await engine.read(outAlt), flashOut);
+        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'vs default': err.toExponential(1) });
+        outAlt.release();
+      }
+      setFlashTilePreference(null);
+      const d = flashTileConfig(E, limits);
+      console.log(`flash tile shapes at L=${L} (default BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
+      printTable(tileShapes);
+    }
     // Sampled rows against the float64 twin: row i of a causal L = S problem is one query over keys 0..i.
     let refErr = 0;
     for (const h of [0, H - 1]) {
@@ -86,7 +103,7 @@ async function main() {
       'flash vs naive': flashVsNaive === null ? '-' : flashVsNaive.toExponential(1),
       'flash vs f64 rows': refErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, flops, flash, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }

@@ -120,13 +120,20 @@ const BQ = 64;
  * column of the head dim each), RT row groups of 4 rows (BQ = 4·RT queries), BK keys per tile (KN per
  * invocation). Null for wider heads (the wide-head kernel) or when nothing fits.
  */
+let tilePreference: [number, number][] | null = null;
+
+/** Benchmarks: try these (RT, KN) tile shapes first (null restores the default order). */
+export function setFlashTilePreference(prefs: [number, number][] | null): void {
+  tilePreference = prefs;
+}
+
 export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }) {
   if (E > 64) return null;
   const DPAD = E <= 32 ? 32 : 64;
   const D4 = DPAD / 4;
   const CT = D4;
   // Preference: 64 queries × 64 keys (4 × 4 register tiles), then smaller tiles for smaller devices.
-  const prefs: [number, number][] = [[16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
+  const prefs: [number, number][] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
   for (const [RT, KN] of prefs) {
     const WG = RT * CT;
     const BQt = 4 * RT;
@@ -335,5 +342,5 @@ function attentionDecode(
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
   const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
   engine.dispatch(`attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
-  engine.dispatch(`attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, grid1d(Math.ceil((B * H * D4) / DECODE_WG), engine.report.limits.maxComputeWorkgroupsPerDimension), uniforms);
+  engine.dispatch(`attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, [H, B, 1], uniforms);
 }
