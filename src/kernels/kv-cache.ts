@@ -1,7 +1,8 @@
 // KV cache: K and V tensors (B, Hkv, capacity, E) counted as 'cache', of which the first `length`
 // positions are valid. append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection
 // outputs) at the current length; keys()/values() are the valid prefixes as head views for attention(),
-// whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache.
+// whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache. A single
+// decode query goes through the split-K decode kernel (the cache's keys split over many workgroups).
 
 import source from '../../shaders/kv_cache_append.wgsl?raw';
 import type { Engine } from '../engine/engine';
