@@ -80,6 +80,12 @@ export class Engine {
   private pendingScopes: Promise<void>[] = [];
   private uncaptured: GPUError[] = [];
   private destroyAfterSubmit: GPUBuffer[] = [];
+  // Bind groups are cached by pipeline, uniform slot and buffers: a decode step records the same
+  // dispatches on the same buffers every token, so after the first token no bind group is created.
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private readonly objectIds = new WeakMap<object, number>();
+  private nextObjectId = 1;
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
   dispatchCount = 0;
@@ -335,23 +341,14 @@ export class Engine {
       const pass = enc.beginComputePass(
         ts ? { timestampWrites: { querySet: ts.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
       );
+      let current: GPUComputePipeline | null = null;
       for (const d of batch) {
-        const entries: GPUBindGroupEntry[] = [];
-        let binding = 0;
-        if (d.uniformOffset >= 0) {
-          entries.push({ binding: binding++, resource: { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize } });
+        if (d.pipeline !== current) {
+          pass.setPipeline(d.pipeline);
+          current = d.pipeline;
         }
-        for (const b of d.bindings) {
-          if (b instanceof Tensor) {
-            entries.push({ binding: binding++, resource: { buffer: b.buffer } });
-          } else if (isBufferBinding(b)) {
-            entries.push({ binding: binding++, resource: b });
-          } else entries.push({ binding: binding++, resource: { buffer: b } });
-        }
-        const bg = this.device.createBindGroup({ layout: d.pipeline.getBindGroupLayout(0), entries, label: d.kernel });
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, bg);
-        pass.dispatchWorkgroups(...d.workgroups);
+        pass.setBindGroup(0, this.bindGroupFor(d));
+        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
       }
       pass.end();
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
@@ -364,6 +361,40 @@ export class Engine {
     }
     this.closeScope(kernels);
     return kernels;
+  }
+
+  private idOf(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = this.nextObjectId++;
+      this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
+  private bindGroupFor(d: RecordedDispatch): GPUBindGroup {
+    const resources: GPUBufferBinding[] = [];
+    if (d.uniformOffset >= 0) resources.push({ buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize });
+    for (const b of d.bindings) {
+      if (b instanceof Tensor) resources.push({ buffer: b.buffer });
+      else if (isBufferBinding(b)) resources.push(b);
+      else resources.push({ buffer: b });
+    }
+    let key = String(this.idOf(d.pipeline));
+    for (const r of resources) key += `|${this.idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      let layout = this.layouts.get(d.pipeline);
+      if (!layout) {
+        layout = d.pipeline.getBindGroupLayout(0);
+        this.layouts.set(d.pipeline, layout);
+      }
+      bg = this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: d.kernel });
+      // Entries name buffer ids that are never reused, so a stale entry is never hit; bound the size.
+      if (this.bindGroups.size >= 4096) this.bindGroups.clear();
+      this.bindGroups.set(key, bg);
+    }
+    return bg;
   }
 
   /** Submits pending work, waits for the GPU, and throws the first error any batch raised. */
