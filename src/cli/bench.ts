@@ -69,6 +69,7 @@ async function main(): Promise<number> {
       B: p.batch,
       ms: p.msMedian ?? '-',
       'tokens/s': p.tokensPerSecond ?? '-',
+      dispatches: p.dispatches ?? '-',
       'measured peak': p.measuredBytes ? formatBytes(p.measuredBytes.peakTotal) : '-',
       'analytic peak': formatBytes(p.analyticBytes.peakTotal),
       'cache measured': p.measuredBytes ? formatBytes(p.measuredBytes.cache) : '-',

@@ -42,6 +42,8 @@ export interface SweepPoint {
   msMax?: number;
   /** Prefill: B·L / time; decode: B / time per step. */
   tokensPerSecond?: number;
+  /** GPU dispatches per forward pass (prefill) or per token step (decode). */
+  dispatches?: number;
   measuredBytes?: BytesByKind;
   analyticBytes: BytesByKind;
   /** 'gpu' (WebGPU) or 'cpu' (the float64 path, for when there is no WebGPU). */
@@ -224,7 +226,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
   return results;
 }
 
-type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes'>;
+type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes' | 'dispatches'>;
 
 function measuredBytes(engine: Engine): BytesByKind {
   const m = engine.memory();
@@ -242,11 +244,14 @@ async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep:
   const B = model.config.batch;
   await startPoint(engine);
   const samples: number[] = [];
+  let dispatches = 0;
   for (let i = 0; i < sweep.warmup + sweep.repeats; i++) {
     checkCancel();
     const ids = randomIds(B * L);
     const s = performance.now();
+    const before = engine.dispatchCount;
     const logits = model.forward(ids, B, L);
+    dispatches = engine.dispatchCount - before;
     await engine.sync();
     const ms = performance.now() - s;
     logits.release();
@@ -254,7 +259,7 @@ async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep:
     await yieldToEventLoop();
   }
   const ms = median(samples);
-  return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000), measuredBytes: measuredBytes(engine) };
+  return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches };
 }
 
 async function measureDecode(engine: Engine, model: GpuModel, L: number, capacity: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
@@ -268,20 +273,23 @@ async function measureDecode(engine: Engine, model: GpuModel, L: number, capacit
     // The decode point's memory is that of decoding: weights, the state, one token's intermediates.
     await startPoint(engine);
     const samples: number[] = [];
+    let dispatches = 0;
     for (let i = 0; i < sweep.warmup + sweep.decodeSteps; i++) {
       if (i % 8 === 0) {
         checkCancel();
         await yieldToEventLoop();
       }
       const s = performance.now();
+      const before = engine.dispatchCount;
       const logits = model.step(randomIds(B), state);
+      dispatches = engine.dispatchCount - before;
       await engine.sync();
       const ms = performance.now() - s;
       logits.release();
       if (i >= sweep.warmup) samples.push(ms);
     }
     const ms = median(samples);
-    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine) };
+    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches };
   } finally {
     model.releaseState(state);
   }
