@@ -34,7 +34,7 @@ async function main() {
     const r = rng(7);
     const token = () => Math.floor(r() * config.vocabSize);
     for (const context of contexts) {
-      const state = model.createState(1, context + steps + 4);
+      const state = model.createState(1, context + steps + 16);
       model.forward(Array.from({ length: context }, token), 1, context, { state }).release();
       await engine.sync();
       const record: number[] = [];

@@ -40,6 +40,45 @@ describe('matmul (tiled and naive) against the float64 twin', () => {
     }
   }
 
+  // The matrix-vector kernel (decode): rows folded from the batch, vec4 and scalar paths, column ranges.
+  const gemvCases: [number, number, number, number, number][] = [
+    // batch, M, K, N, aColumns offset (-1: none)
+    [1, 1, 768, 3072, -1],
+    [1, 1, 7, 13, -1],
+    [3, 1, 64, 50, -1],
+    [2, 2, 130, 257, -1],
+    [1, 4, 33, 9, -1],
+    [1, 1, 48, 1536, 0],
+    [2, 1, 20, 31, 8],
+  ];
+  for (const [batch, M, K, N, offset] of gemvCases) {
+    it(`gemv batch=${batch} M=${M} K=${K} N=${N}${offset >= 0 ? ` columns from ${offset}` : ''} (auto picks it)`, async () => {
+      const e = await testEngine();
+      const width = offset >= 0 ? K + offset + 5 : K;
+      const a = normalArray(batch * M * width, K + N);
+      const w = normalArray(N * K, N * 3 + K);
+      const sub = new Float32Array(batch * M * K);
+      for (let r = 0; r < batch * M; r++) for (let k = 0; k < K; k++) sub[r * K + k] = a[r * width + Math.max(0, offset) + k];
+      const before = e.dispatchCount;
+      const out = matmul(e, e.upload(a, [batch, M, width], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, aColumns: offset >= 0 ? { offset, count: K } : undefined });
+      expect(e.dispatchCount - before).toBe(1);
+      expect(out.shape).toEqual([batch, M, N]);
+      expect(relativeError(await e.read(out), matmulRef(sub, w, batch, M, K, N, true))).toBeLessThan(TOL);
+    });
+  }
+
+  it('gemv accumulates, and refuses more rows than it handles', async () => {
+    const e = await testEngine();
+    const [K, N] = [96, 40];
+    const a = normalArray(K, 1);
+    const w = normalArray(N * K, 2);
+    const base = normalArray(N, 3);
+    const out = e.upload(base, [1, N], 'activations', 'residual');
+    matmul(e, e.upload(a, [1, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, out, accumulate: true, variant: 'gemv' });
+    expect(relativeError(await e.read(out), matmulRef(a, w, 1, 1, K, N, true).map((v, i) => v + base[i]))).toBeLessThan(TOL);
+    expect(() => matmul(e, e.tensor([5, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, variant: 'gemv' })).toThrow(/at most 4 rows; got 5/);
+  });
+
   it('accumulates into an existing output (residual add)', async () => {
     const e = await testEngine();
     const [M, K, N] = [5, 9, 11];

@@ -4,7 +4,9 @@
 
 import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
+import gemvSource from '../../shaders/matmul_gemv.wgsl?raw';
 import type { Engine } from '../engine/engine';
+import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
@@ -23,7 +25,20 @@ export const MATMUL_PARAMS = defineUniforms([
   ['accumulate', 'u32'],
 ] as const);
 
-export type MatmulVariant = 'tiled' | 'naive';
+/** 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode), else 'tiled'. */
+export type MatmulVariant = 'auto' | 'tiled' | 'naive' | 'gemv';
+
+/** Rows up to which the matrix-vector kernel is used (its MAX_M). */
+export const GEMV_MAX_ROWS = 4;
+
+const GEMV_PARAMS = defineUniforms([
+  ['M', 'u32'],
+  ['K', 'u32'],
+  ['N', 'u32'],
+  ['lda', 'u32'],
+  ['aOffset', 'u32'],
+  ['accumulate', 'u32'],
+] as const);
 
 export interface MatmulOptions {
   transposeB?: boolean;
@@ -70,7 +85,7 @@ export function matmulShape(aShape: readonly number[], bShape: readonly number[]
 
 export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor {
   const transposeB = opts.transposeB ?? false;
-  const variant = opts.variant ?? 'tiled';
+  const requested = opts.variant ?? 'auto';
   const lda = a.shape[a.shape.length - 1];
   const cols = opts.aColumns;
   if (cols && (cols.offset < 0 || cols.count < 1 || cols.offset + cols.count > lda)) {
@@ -80,6 +95,22 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   const out = opts.out ?? engine.tensor(s.outShape, opts.category ?? 'activations', opts.label ?? 'matmul.out');
   if (numel(out.shape) !== numel(s.outShape)) {
     throw new KernelInputError(`matmul: out ${shapeToString(out.shape)} does not hold ${shapeToString(s.outShape)}`);
+  }
+  // With weights shared across the batch, leading dims fold into rows: (batch·M, K) · op(w).
+  const rows = s.batchedB ? s.M : s.batch * s.M;
+  const gemvFits = transposeB && !s.batchedB && rows <= GEMV_MAX_ROWS;
+  const variant: Exclude<MatmulVariant, 'auto'> = requested === 'auto' ? (gemvFits ? 'gemv' : 'tiled') : requested;
+  if (variant === 'gemv') {
+    if (!gemvFits) throw new KernelInputError(`matmul: the gemv variant needs wᵀ, a shared w and at most ${GEMV_MAX_ROWS} rows; got ${rows} rows`);
+    const aOffset = cols?.offset ?? 0;
+    const vec4 = s.K % 4 === 0 && lda % 4 === 0 && aOffset % 4 === 0;
+    const lanes = 32;
+    const rowsPerGroup = Math.max(1, Math.min(8, Math.floor(engine.report.limits.maxComputeInvocationsPerWorkgroup / lanes)));
+    const pipeline = engine.pipeline(`matmul_gemv:${vec4 ? 'vec4' : 'scalar'}:${rowsPerGroup}`, () => ({ code: GEMV_PARAMS.wgsl() + gemvSource, constants: { ROWS: rowsPerGroup, LANES: lanes, VEC4: vec4 ? 1 : 0 } }));
+    const grid = grid1d(Math.ceil(s.N / rowsPerGroup), engine.report.limits.maxComputeWorkgroupsPerDimension);
+    const u = GEMV_PARAMS.pack({ M: rows, K: s.K, N: s.N, lda, aOffset, accumulate: opts.accumulate ? 1 : 0 });
+    engine.dispatch(`matmul_gemv(rows=${rows}, K=${s.K}, N=${s.N})`, pipeline, [a, w, out], grid, u);
+    return out;
   }
   const uniforms = MATMUL_PARAMS.pack({
     M: s.M,

@@ -6,7 +6,7 @@ import { relativeError, rng } from '../testing/random';
 import { presetModel } from './presets';
 import { GpuModel } from './model';
 import { modelForwardRef } from './model-ref';
-import { initModelWeights, weightShapes } from './weights';
+import { initModelWeights, loadWeights, saveWeights, weightShapes } from './weights';
 import { costModel, decodeStateBytes } from './cost-model';
 import type { ModelConfig } from './config';
 
@@ -61,6 +61,27 @@ describe('whole models on the GPU against the float64 forward', () => {
       model.release();
     });
   }
+});
+
+describe('weights from safetensors', () => {
+  it('a model loaded from a saved file gives the same logits; a wrong file is refused by name', async () => {
+    const e = await testEngine();
+    const config = presetModel('tiny-hybrid')!;
+    const weights = initModelWeights(config, 9);
+    const tokens = ids(2 * 11, config.vocabSize, 3);
+    const a = GpuModel.create(e, config, weights);
+    const b = GpuModel.create(e, config, loadWeights(config, saveWeights(weights), 'tiny.safetensors'));
+    const la = await e.read(a.forward(tokens, 2, 11, { allLogits: true }));
+    const lb = await e.read(b.forward(tokens, 2, 11, { allLogits: true }));
+    expect(Array.from(lb)).toEqual(Array.from(la));
+    a.release();
+    b.release();
+    const { ['backbone.layers.1.mixer.q_proj.weight']: _dropped, ...missing } = weights;
+    void _dropped;
+    expect(() => loadWeights(config, saveWeights(missing))).toThrow(/missing backbone\.layers\.1\.mixer\.q_proj\.weight/);
+    const other = initModelWeights(presetModel('tiny-transformer')!, 0);
+    expect(() => loadWeights(config, saveWeights(other))).toThrow(/weights do not fit the config/);
+  });
 });
 
 describe('the allocator agrees with the cost model', () => {

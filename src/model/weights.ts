@@ -12,6 +12,7 @@
 
 import type { ModelConfig } from './config';
 import { modelWeights } from './cost-model';
+import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { HostWeights } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { rng as makeRng, normalArray } from '../testing/random';
@@ -90,3 +91,20 @@ export function blockWeights(all: HostWeights, prefix: string): HostWeights {
   return out;
 }
 
+
+/**
+ * Weights from a safetensors file (official Mamba checkpoints load as they are: same names). Checked
+ * against the config; tensors the config does not use (a tied checkpoint's saved lm_head.weight) are
+ * ignored. Throws an error naming what is missing or mis-shaped.
+ */
+export function loadWeights(config: ModelConfig, bytes: Uint8Array, source = 'weights'): HostWeights {
+  const { tensors } = readSafetensors(bytes, source);
+  const host: HostWeights = {};
+  for (const [name, t] of Object.entries(tensors)) host[name] = { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+  return checkWeights(config, host);
+}
+
+/** A model's weights as a safetensors file (F32). */
+export function saveWeights(weights: HostWeights): Uint8Array {
+  return writeSafetensors(weights);
+}
