@@ -13,7 +13,14 @@ export interface MemorySnapshot {
   live: BytesByCategory & { total: number };
   /** Peak live bytes per category, each measured independently, and the peak of the total. */
   peak: BytesByCategory & { total: number };
+  /** Bytes of released small buffers kept for reuse (GPU memory held, not counted as live). */
+  pooled: number;
 }
+
+/** Released buffers up to this size are kept for reuse (decode steps allocate the same small tensors every token). */
+export const POOL_MAX_BUFFER_BYTES = 1 << 20;
+/** At most this many bytes are kept in the reuse pool. */
+export const POOL_MAX_BYTES = 64 << 20;
 
 const zero = (): BytesByCategory => ({ weights: 0, activations: 0, cache: 0, scratch: 0 });
 
@@ -28,6 +35,8 @@ export class BufferAllocator {
   private liveTotal = 0;
   private peakTotal = 0;
   private readonly sizes = new WeakMap<GPUBuffer, { bytes: number; category: MemoryCategory }>();
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private pooledBytes = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -59,7 +68,12 @@ export class BufferAllocator {
     if (!Number.isFinite(bytes) || bytes < 0) throw new Error(`${label}: invalid buffer size ${bytes}`);
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     this.checkFits(size, label, (usage & GPUBufferUsage.STORAGE) !== 0);
-    const buffer = this.device.createBuffer({ size, usage, label });
+    const reused = this.free.get(`${size}:${usage}`)?.pop();
+    if (reused) {
+      this.pooledBytes -= size;
+      reused.label = label;
+    }
+    const buffer = reused ?? this.device.createBuffer({ size, usage, label });
     this.sizes.set(buffer, { bytes: size, category });
     this.live[category] += size;
     this.liveTotal += size;
@@ -72,18 +86,36 @@ export class BufferAllocator {
    * Removes the buffer from the accounting and destroys it, now or through `destroyLater` (the engine
    * defers destruction while recorded work that uses the buffer has not been submitted). Safe to call twice.
    */
-  release(buffer: GPUBuffer, destroyLater?: (b: GPUBuffer) => void): void {
+  release(buffer: GPUBuffer, later?: (b: GPUBuffer, recycle: boolean) => void): void {
     const entry = this.sizes.get(buffer);
     if (!entry) return;
     this.sizes.delete(buffer);
     this.live[entry.category] -= entry.bytes;
     this.liveTotal -= entry.bytes;
-    if (destroyLater) destroyLater(buffer);
+    const recycle = entry.bytes <= POOL_MAX_BUFFER_BYTES && this.pooledBytes + entry.bytes <= POOL_MAX_BYTES;
+    if (recycle) this.pooledBytes += entry.bytes;
+    if (later) later(buffer, recycle);
+    else if (recycle) this.recycle(buffer);
     else buffer.destroy();
   }
 
+  /** Puts a released buffer (no longer used by unsubmitted work) back for reuse. */
+  recycle(buffer: GPUBuffer): void {
+    const key = `${buffer.size}:${buffer.usage}`;
+    const list = this.free.get(key);
+    if (list) list.push(buffer);
+    else this.free.set(key, [buffer]);
+  }
+
+  /** Destroys every pooled buffer. */
+  trimPool(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+
   snapshot(): MemorySnapshot {
-    return { live: { ...this.live, total: this.liveTotal }, peak: { ...this.peak, total: this.peakTotal } };
+    return { live: { ...this.live, total: this.liveTotal }, peak: { ...this.peak, total: this.peakTotal }, pooled: this.pooledBytes };
   }
 
   /** Starts a new peak measurement from the bytes live now. */

@@ -80,6 +80,7 @@ export class Engine {
   private pendingScopes: Promise<void>[] = [];
   private uncaptured: GPUError[] = [];
   private destroyAfterSubmit: GPUBuffer[] = [];
+  private recycleAfterSubmit: GPUBuffer[] = [];
   // Bind groups are cached by pipeline, uniform slot and buffers: a decode step records the same
   // dispatches on the same buffers every token, so after the first token no bind group is created.
   private readonly bindGroups = new Map<string, GPUBindGroup>();
@@ -221,7 +222,7 @@ export class Engine {
    * (WebGPU keeps a destroyed buffer alive for work already submitted).
    */
   releaseBuffer(buffer: GPUBuffer): void {
-    this.alloc.release(buffer, this.recorded.length > 0 ? (b) => this.destroyAfterSubmit.push(b) : undefined);
+    this.alloc.release(buffer, this.recorded.length > 0 ? (b, recycle) => (recycle ? this.recycleAfterSubmit : this.destroyAfterSubmit).push(b) : undefined);
   }
 
   memory(): MemorySnapshot {
@@ -355,12 +356,21 @@ export class Engine {
       this.device.queue.submit([enc.finish()]);
       this.uniformUsed = 0;
     }
-    if (this.destroyAfterSubmit.length) {
-      for (const b of this.destroyAfterSubmit) b.destroy();
-      this.destroyAfterSubmit = [];
-    }
+    this.settleReleased();
     this.closeScope(kernels);
     return kernels;
+  }
+
+  /**
+   * Buffers released while dispatches were recorded: once those are submitted (or dropped), small ones go
+   * back to the allocator's reuse pool (later uploads and dispatches are ordered after the submit on the
+   * queue), the rest are destroyed.
+   */
+  private settleReleased(): void {
+    for (const b of this.destroyAfterSubmit) b.destroy();
+    for (const b of this.recycleAfterSubmit) this.alloc.recycle(b);
+    this.destroyAfterSubmit = [];
+    this.recycleAfterSubmit = [];
   }
 
   private idOf(o: object): number {
@@ -419,8 +429,7 @@ export class Engine {
   /** Drops recorded-but-unsubmitted work (used by cancel). */
   discardPending(): void {
     this.recorded = [];
-    for (const b of this.destroyAfterSubmit) b.destroy();
-    this.destroyAfterSubmit = [];
+    this.settleReleased();
     this.uniformUsed = 0;
   }
 

@@ -215,6 +215,27 @@ describe('engine limits and accounting', () => {
     w.release();
   });
 
+  it('reuses small released buffers (not counted as live) and destroys large ones', async () => {
+    const e = await testEngine();
+    const a = e.tensor([1000], 'activations', 'a');
+    const buffer = a.buffer;
+    const liveBefore = e.memory().live.total;
+    a.release();
+    expect(e.memory().live.total).toBe(liveBefore - 4000);
+    expect(e.memory().pooled).toBeGreaterThanOrEqual(4000);
+    const b = e.tensor([1000], 'cache', 'b');
+    expect(b.buffer).toBe(buffer);
+    expect(e.memory().live.cache).toBeGreaterThanOrEqual(4000);
+    // A reused buffer holds what is written into it now, not the old contents.
+    e.write(b, new Float32Array(1000).fill(3));
+    expect((await e.read(b))[999]).toBe(3);
+    b.release();
+    const big = e.tensor([(1 << 20) / 4 + 1], 'scratch', 'big');
+    const pooled = e.memory().pooled;
+    big.release();
+    expect(e.memory().pooled).toBe(pooled);
+  });
+
   it('rejects a dispatch over the per-dimension workgroup limit by name', async () => {
     const e = await testEngine();
     const p = e.pipeline('elementwise:copy-test', () => ({ code: '@compute @workgroup_size(1) fn main() {}' }));
