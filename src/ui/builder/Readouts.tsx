@@ -6,6 +6,7 @@ import { costModel } from '../../model/cost-model';
 import { READOUT_LENGTHS } from '../store/comparison-slice';
 import { useAppStore } from '../store';
 import { formatBytes, formatCountShort, formatExact, formatFlops, formatLength } from './format';
+import { whyNotFit } from '../../measure/sweep';
 
 export function Readouts() {
   const model = useAppStore((s) => s.comparison.models[s.selectedModel]);
@@ -18,8 +19,17 @@ export function Readouts() {
     const decode = costModel(model, { seqLen, mode: 'decode' });
     return { prefill, decode };
   }, [model, seqLen]);
+  const gpu = useAppStore((s) => s.gpu);
+  const budgetGiB = useAppStore((s) => s.memoryBudgetGiB);
   if (!model || !cost) return null;
   const { prefill, decode } = cost;
+  // What this GPU cannot hold at this length, found from the limits before anything is allocated.
+  const limits = gpu.status === 'ready' ? gpu.report.limits : null;
+  const fit = limits
+    ? (['prefill', 'decode'] as const)
+        .map((mode) => [mode, whyNotFit(model, mode, seqLen, seqLen, limits, budgetGiB * 2 ** 30)] as const)
+        .filter(([, why]) => why !== null)
+    : [];
   const rows: [string, string, string?][] = [
     ['Parameters', formatCountShort(prefill.params.total), formatExact(prefill.params.total)],
     ['FLOPs/token, prefill', formatFlops(prefill.flopsPerToken.prefill)],
@@ -56,6 +66,11 @@ export function Readouts() {
           ))}
         </tbody>
       </table>
+      {fit.map(([mode, why]) => (
+        <p key={mode} className="readout-warning" role="status">
+          {mode === 'prefill' ? 'Prefill' : 'Decode'} at {formatLength(seqLen)} does not fit this GPU: {why}.
+        </p>
+      ))}
     </section>
   );
 }

@@ -3,9 +3,11 @@ import { Charts } from './Charts';
 import { ComparePanel } from './ComparePanel';
 import { ResultsExport } from './ResultsExport';
 import { SweepControls } from './SweepControls';
+import { useAttachedResults } from './useAttachedResults';
 import './measure.css';
 
 export function MeasurePanel() {
+  useAttachedResults();
   return (
     <>
       <SweepControls />

@@ -5,12 +5,35 @@ import type { SweepResults } from '../../measure/sweep';
 import { validateComparison } from '../../model/config';
 import { useAppStore } from '../store';
 import { downloadText } from './download';
+import { MAX_LINK_CHARS, packResults } from '../../url/results-codec';
 
 export function ResultsExport() {
   const results = useAppStore((s) => s.sweepResults);
   const loadResults = useAppStore((s) => s.loadResults);
   const setComparison = useAppStore((s) => s.setComparison);
   const [error, setError] = useState<string | null>(null);
+  const [linkState, setLinkState] = useState<string | null>(null);
+  const setAttachedResults = useAppStore((s) => s.setAttachedResults);
+  const copyWithResults = async () => {
+    setError(null);
+    setLinkState(null);
+    if (!results) return;
+    try {
+      const packed = await packResults(results);
+      setAttachedResults(packed);
+      // url-sync writes the fragment synchronously on the store change.
+      const href = location.href;
+      if (href.length > MAX_LINK_CHARS) {
+        setAttachedResults(null);
+        throw new Error(`the link would be ${href.length} characters, over the ${MAX_LINK_CHARS} that links can safely carry; export JSON instead`);
+      }
+      await navigator.clipboard.writeText(href);
+      setLinkState(`Copied a link with ${results.points.length} points (${href.length} characters).`);
+    } catch (e) {
+      const message = (e as Error).message;
+      setError(/clipboard|denied|permission/i.test(message) ? 'The clipboard was refused: the link with results is in the address bar.' : `No link with results: ${message}`);
+    }
+  };
   const id = useId();
   const stamp = () => new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const onFile = async (file: File) => {
@@ -33,9 +56,11 @@ export function ResultsExport() {
       <div className="run-row">
         <button type="button" disabled={!results?.points.length} onClick={() => results && downloadText(resultsToCsv(results), `hybrid-playground-${stamp()}.csv`, 'text/csv')}>Download CSV</button>
         <button type="button" disabled={!results?.points.length} onClick={() => results && downloadText(JSON.stringify(results, null, 2), `hybrid-playground-${stamp()}.json`, 'application/json')}>Download JSON</button>
+        <button type="button" disabled={!results?.points.length} onClick={() => void copyWithResults()}>Copy link with results</button>
         <label className="file-button" htmlFor={`${id}-file`}>Load JSON…</label>
         <input id={`${id}-file`} className="visually-hidden" type="file" accept="application/json,.json" onChange={(e) => e.target.files?.[0] && void onFile(e.target.files[0])} />
       </div>
+      {linkState ? <p role="status" className="muted">{linkState}</p> : null}
       {error ? <p role="alert" className="error">{error}</p> : null}
     </section>
   );

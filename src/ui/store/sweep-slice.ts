@@ -39,6 +39,8 @@ export const createSweepSlice: StateCreator<SweepSlice & GpuSlice & ComparisonSl
     const comparison = get().comparison;
     const gpu = get().gpu;
     const onGpu = gpu.status === 'ready';
+    // Results attached to the link describe an earlier run: the link drops them.
+    get().setAttachedResults(null);
     set({ sweepStatus: 'running', sweepPoints: [], sweepResults: null, sweepProgress: null, sweepMessage: onGpu ? null : 'No WebGPU: measuring on the slow float64 CPU path (prefill only, short lengths).' });
     const getEngine = async (): Promise<Engine> => {
       const current = get().gpu;

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { defaultComparison } from '../model/presets';
+import { encodeComparison } from './codec';
+import { MAX_LINK_CHARS, packResults, unpackResults } from './results-codec';
+import type { SweepPoint, SweepResults } from '../measure/sweep';
+
+function fakeResults(): SweepResults {
+  const comparison = defaultComparison();
+  const points: SweepPoint[] = [];
+  comparison.models.forEach((m, mi) => {
+    for (const mode of ['prefill', 'decode'] as const) {
+      for (let L = 256; L <= 16384; L *= 2) {
+        points.push({ model: m.name, modelIndex: mi, mode, seqLen: L, batch: 1, status: 'ok', msMedian: 1.234567 * L, msMin: L, msMax: 2 * L, tokensPerSecond: 1e6 / L, dispatches: 200 + mi, measuredBytes: { weights: 5e8, activations: L * 1000, cache: L * 73728, scratch: 64, peakTotal: 5e8 + L * 74728 }, analyticBytes: { weights: 0, activations: 0, cache: 0, scratch: 0, peakTotal: 0 }, device: 'gpu' });
+      }
+    }
+  });
+  points.push({ ...points[0], seqLen: 32768, status: 'skipped', reason: 'too big', msMedian: undefined, tokensPerSecond: undefined, measuredBytes: undefined });
+  return { adapter: { vendor: 'nvidia', description: 'NVIDIA H200' } as never, config: comparison, startedAt: '2026-11-28T12:00:00Z', points };
+}
+
+describe('results attached to a link', () => {
+  it('round-trips every point (figures to 4 significant digits) and stays under the link limit', async () => {
+    const results = fakeResults();
+    const packed = await packResults(results);
+    const link = `https://example.org/#${encodeComparison(results.config, { attachedResults: packed })}`;
+    expect(link.length).toBeLessThan(MAX_LINK_CHARS);
+    const back = await unpackResults(packed, results.config);
+    expect(back.points).toHaveLength(results.points.length);
+    const p = back.points[5];
+    const q = results.points[5];
+    expect([p.model, p.mode, p.seqLen, p.status, p.dispatches]).toEqual([q.model, q.mode, q.seqLen, q.status, q.dispatches]);
+    expect(p.msMedian).toBeCloseTo(q.msMedian!, -Math.log10(q.msMedian!) + 3);
+    expect(p.measuredBytes).toEqual(q.measuredBytes);
+    expect(p.analyticBytes.weights).toBeGreaterThan(1e8); // recomputed from the cost model
+    expect(back.points.at(-1)!.status).toBe('skipped');
+  });
+
+  it('says what is wrong with damaged results instead of throwing something obscure', async () => {
+    const c = defaultComparison();
+    await expect(unpackResults('!!!', c)).rejects.toThrow(/could not be read/);
+    await expect(unpackResults('AAAA', c)).rejects.toThrow(/could not be read|unknown format/);
+    const packed = await packResults(fakeResults());
+    await expect(unpackResults(packed.slice(0, packed.length / 2), c)).rejects.toThrow(/could not be read/);
+  });
+
+  it('drops points that name models the comparison does not have', async () => {
+    const results = fakeResults();
+    const packed = await packResults(results);
+    const one = { ...results.config, models: results.config.models.slice(0, 1) };
+    const back = await unpackResults(packed, one);
+    expect(back.points.every((p) => p.modelIndex === 0)).toBe(true);
+    expect(back.points.length).toBeGreaterThan(0);
+  });
+});
