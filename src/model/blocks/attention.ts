@@ -10,6 +10,8 @@
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
+import { attentionWeights } from '../cost-model';
+import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { matmul } from '../../kernels/matmul';
 import { attention, tokensFirst } from '../../kernels/attention';
@@ -58,17 +60,7 @@ function resolve(s: AttentionBlockSettings, dModel: number): Resolved {
 }
 
 export function attentionWeightShapes(settings: AttentionBlockSettings, dModel: number): Record<string, number[]> {
-  const s = resolve(settings, dModel);
-  const q = s.heads * s.headDim;
-  const kv = s.kvHeads * s.headDim;
-  const shapes: Record<string, number[]> = {
-    'q_proj.weight': [q, dModel],
-    'k_proj.weight': [kv, dModel],
-    'v_proj.weight': [kv, dModel],
-    'o_proj.weight': [dModel, q],
-  };
-  if (s.gate !== 'none') shapes['g_proj.weight'] = [s.gate === 'elementwise' ? q : s.heads, dModel];
-  return shapes;
+  return shapesOf(attentionWeights({ kind: 'attention', ...resolve(settings, dModel) }, dModel));
 }
 
 /** nn.Linear's default initialization (as Llama's modules start): uniform ±1/sqrt(fan_in). `rng` uniform [0, 1). */
@@ -101,14 +93,9 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   ) {
     this.settings = resolve(settings, dModel);
     this.weights = {};
-    for (const [name, shape] of Object.entries(attentionWeightShapes(settings, dModel))) {
-      const w = host[name];
-      if (!w) throw new KernelInputError(`attention: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
-      if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1] || w.data.length !== shape[0] * shape[1]) {
-        throw new KernelInputError(`attention: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
-      }
-      this.weights[name] = engine.upload(w.data, shape, 'weights', `attention.${name}`);
-    }
+    const shapes = attentionWeightShapes(settings, dModel);
+    checkBlockWeights('attention', shapes, host);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `attention.${name}`);
   }
 
   private run(x: Tensor, state: AttentionState | undefined, what: string): Tensor {

@@ -15,6 +15,8 @@
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
+import { glaWeights } from '../cost-model';
+import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -56,19 +58,8 @@ export function glaBlockDims(s: GlaBlockSettings, dModel: number): GlaBlockDims 
 }
 
 export function glaWeightShapes(s: GlaBlockSettings, dModel: number): Record<string, number[]> {
-  const { keyDim, valueDim, headV } = glaBlockDims(s, dModel);
-  const r = GLA_GATE_LOW_RANK_DIM;
-  return {
-    'q_proj.weight': [keyDim, dModel],
-    'k_proj.weight': [keyDim, dModel],
-    'v_proj.weight': [valueDim, dModel],
-    'g_proj.weight': [valueDim, dModel],
-    'gk_proj.0.weight': [r, dModel],
-    'gk_proj.1.weight': [keyDim, r],
-    'gk_proj.1.bias': [keyDim],
-    'o_norm.weight': [headV],
-    'o_proj.weight': [dModel, valueDim],
-  };
+  glaBlockDims(s, dModel); // validates heads and dims with the block's own messages
+  return shapesOf(glaWeights({ kind: 'gla', heads: s.heads, expandK: s.expandK ?? 0.5, expandV: s.expandV ?? 1 }, dModel));
 }
 
 /**
@@ -110,15 +101,9 @@ export class GlaBlock implements SequenceBlock<GlaState> {
   ) {
     this.dims = glaBlockDims(settings, dModel);
     this.weights = {};
-    for (const [name, shape] of Object.entries(glaWeightShapes(settings, dModel))) {
-      const w = host[name];
-      if (!w) throw new KernelInputError(`gla: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
-      const n = shape.reduce((a, b) => a * b, 1);
-      if (w.shape.length !== shape.length || w.shape.some((s, i) => s !== shape[i]) || w.data.length !== n) {
-        throw new KernelInputError(`gla: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
-      }
-      this.weights[name] = engine.upload(w.data, shape, 'weights', `gla.${name}`);
-    }
+    const shapes = glaWeightShapes(settings, dModel);
+    checkBlockWeights('gla', shapes, host);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `gla.${name}`);
   }
 
   private run(x: Tensor, state: GlaState | undefined, variant: GlaVariant, what: string): Tensor {

@@ -16,6 +16,8 @@
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
+import { mambaWeights } from '../cost-model';
+import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { matmul } from '../../kernels/matmul';
 import { causalConv1d, causalConv1dStep } from '../../kernels/causal-conv1d';
@@ -58,21 +60,9 @@ export function resolveMambaSettings(input: MambaSettingsInput | undefined, dMod
   return out;
 }
 
-/** The weight shapes of one Mamba block, by official name. */
+/** The weight shapes of one Mamba block, by official name (the cost model's table). */
 export function mambaWeightShapes(settings: MambaSettings, dModel: number): Record<string, number[]> {
-  const { dState, dConv, dtRank } = settings;
-  const dInner = settings.expand * dModel;
-  return {
-    'in_proj.weight': [2 * dInner, dModel],
-    'conv1d.weight': [dInner, 1, dConv],
-    'conv1d.bias': [dInner],
-    'x_proj.weight': [dtRank + 2 * dState, dInner],
-    'dt_proj.weight': [dInner, dtRank],
-    'dt_proj.bias': [dInner],
-    A_log: [dInner, dState],
-    D: [dInner],
-    'out_proj.weight': [dModel, dInner],
-  };
+  return shapesOf(mambaWeights({ kind: 'mamba', ...settings }, dModel));
 }
 
 /**
@@ -140,15 +130,8 @@ export class MambaBlock implements SequenceBlock<MambaState> {
     private readonly options: MambaBlockOptions = {},
   ) {
     const shapes = mambaWeightShapes(settings, dModel);
-    for (const [name, shape] of Object.entries(shapes)) {
-      const w = host[name];
-      if (!w) throw new KernelInputError(`mamba: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
-      const same = w.shape.length === shape.length && w.shape.every((s, i) => s === shape[i]);
-      // conv1d.weight may come as (Di, W) as well as the official (Di, 1, W).
-      const convAlt = name === 'conv1d.weight' && w.shape.length === 2 && w.shape[0] === shape[0] && w.shape[1] === shape[2];
-      if (!same && !convAlt) throw new KernelInputError(`mamba: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
-      if (w.data.length !== shape.reduce((a, b) => a * b, 1)) throw new KernelInputError(`mamba: weight '${name}' holds ${w.data.length} values for shape ${shapeToString(w.shape)}`);
-    }
+    // conv1d.weight may come as (Di, W) as well as the official (Di, 1, W).
+    checkBlockWeights('mamba', shapes, host, (name, given, shape) => name === 'conv1d.weight' && given.length === 2 && given[0] === shape[0] && given[1] === shape[2]);
     const { dState, dtRank } = settings;
     const dInner = settings.expand * dModel;
     this.dInner = dInner;

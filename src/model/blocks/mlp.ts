@@ -5,6 +5,8 @@
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
+import { mlpWeights } from '../cost-model';
+import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -20,7 +22,7 @@ export interface MlpBlockSettings {
 export function mlpWeightShapes(settings: MlpBlockSettings, dModel: number): Record<string, number[]> {
   const F = settings.hidden;
   if (!Number.isInteger(F) || F <= 0) throw new KernelInputError(`mlp: hidden ${F} must be a positive integer`);
-  return { 'gate_proj.weight': [F, dModel], 'up_proj.weight': [F, dModel], 'down_proj.weight': [dModel, F] };
+  return shapesOf(mlpWeights({ kind: 'swiglu', hidden: F }, dModel));
 }
 
 /** nn.Linear's default initialization (as Llama's modules start): uniform ±1/sqrt(fan_in). `rng` uniform [0, 1). */
@@ -46,14 +48,9 @@ export class MlpBlock implements SequenceBlock<BlockState> {
     host: HostWeights,
   ) {
     this.weights = {};
-    for (const [name, shape] of Object.entries(mlpWeightShapes(settings, dModel))) {
-      const w = host[name];
-      if (!w) throw new KernelInputError(`mlp: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
-      if (w.shape.length !== 2 || w.shape[0] !== shape[0] || w.shape[1] !== shape[1] || w.data.length !== shape[0] * shape[1]) {
-        throw new KernelInputError(`mlp: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
-      }
-      this.weights[name] = engine.upload(w.data, shape, 'weights', `mlp.${name}`);
-    }
+    const shapes = mlpWeightShapes(settings, dModel);
+    checkBlockWeights('mlp', shapes, host);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `mlp.${name}`);
   }
 
   forward(x: Tensor, state?: BlockState): Tensor {

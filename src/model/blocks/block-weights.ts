@@ -1,0 +1,28 @@
+// What every block does with its host weights before uploading them: compare names and shapes with the
+// cost model's weight table (the one place that lists them) and name what is missing or mis-shaped.
+
+import { KernelInputError } from '../../engine/errors';
+import { shapeToString } from '../../engine/tensor';
+import type { WeightShape } from '../cost-model';
+import type { HostWeights } from '../mixer';
+
+/** name -> shape, from one of the cost model's weight lists. */
+export function shapesOf(list: readonly WeightShape[]): Record<string, number[]> {
+  return Object.fromEntries(list.map((w) => [w.name, w.shape]));
+}
+
+/**
+ * Throws KernelInputError `KIND: missing weight 'NAME' (expected shape ...)` or `KIND: weight 'NAME' has
+ * shape ...; expected ...`. `alsoAccept` lets a block take an equivalent layout (same values, e.g. Mamba's
+ * conv1d.weight as (Di, W) instead of (Di, 1, W)).
+ */
+export function checkBlockWeights(kind: string, expected: Record<string, number[]>, host: HostWeights, alsoAccept?: (name: string, given: readonly number[], expected: readonly number[]) => boolean): void {
+  for (const [name, shape] of Object.entries(expected)) {
+    const w = host[name];
+    if (!w) throw new KernelInputError(`${kind}: missing weight '${name}' (expected shape ${shapeToString(shape)})`);
+    const same = w.shape.length === shape.length && w.shape.every((d, i) => d === shape[i]);
+    if (!same && !alsoAccept?.(name, w.shape, shape)) throw new KernelInputError(`${kind}: weight '${name}' has shape ${shapeToString(w.shape)}; expected ${shapeToString(shape)}`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (w.data.length !== n) throw new KernelInputError(`${kind}: weight '${name}' holds ${w.data.length} values for shape ${shapeToString(shape)}`);
+  }
+}
