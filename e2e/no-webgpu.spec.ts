@@ -11,6 +11,12 @@ test('without WebGPU: a clear notice, analytic charts, and a labelled CPU run', 
   // The analytic FLOPs chart needs no GPU: one dashed line per model.
   const flops = page.getByTestId('chart-flops');
   await expect(flops.locator('.recharts-line')).toHaveCount(2);
+  // Series can be hidden from the keyboard too, not only by clicking the legend.
+  const shown = page.getByRole('group', { name: 'Models shown in the charts' });
+  await shown.getByRole('checkbox', { name: /Tiny Mamba/ }).press('Space');
+  await expect(flops.locator('.recharts-line')).toHaveCount(1);
+  await shown.getByRole('checkbox', { name: /Tiny Mamba/ }).press('Space');
+  await expect(flops.locator('.recharts-line')).toHaveCount(2);
   await page.getByRole('button', { name: 'Run on CPU (slow)' }).click();
   const throughput = page.getByTestId('chart-throughput');
   await expect(throughput.locator('.recharts-line')).toHaveCount(2, { timeout: 60_000 });

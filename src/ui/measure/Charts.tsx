@@ -9,6 +9,7 @@ import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { ChartCard, type ChartSeries } from './ChartCard';
 import { formatCount, formatMs } from './format';
+import { modelColor } from '../palette';
 
 export function Charts() {
   const comparison = useAppStore((s) => s.comparison);
@@ -17,10 +18,20 @@ export function Charts() {
   const [memoryMode, setMemoryMode] = useState<SweepMode>('decode');
   const [memoryWhat, setMemoryWhat] = useState<'total' | 'cache'>('total');
   const [flopsMode, setFlopsMode] = useState<SweepMode>('prefill');
+  // Models hidden from every chart (keyboard-reachable twin of clicking legend entries).
+  const [hiddenModels, setHiddenModels] = useState<Set<number>>(new Set());
   const { logX, logY, visible } = comparison.charts;
   const lengths = sweepLengths(comparison.sweep);
   const onCpu = points.some((p) => p.device === 'cpu');
-  const series = (measured: boolean, analytic: boolean): ChartSeries[] => comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic }));
+  const series = (measured: boolean, analytic: boolean): ChartSeries[] =>
+    comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic })).filter((s) => !hiddenModels.has(s.modelIndex));
+  const toggleModel = (i: number) =>
+    setHiddenModels((h) => {
+      const next = new Set(h);
+      if (next.has(i)) next.delete(i);
+      else next.add(i);
+      return next;
+    });
   const setCharts = (patch: Partial<typeof comparison.charts>) => setComparison({ ...comparison, charts: { ...comparison.charts, ...patch } }, 'push');
   const show = (id: ChartId) => visible.includes(id);
   return (
@@ -33,6 +44,14 @@ export function Charts() {
             <input type="checkbox" checked={show(c)} onChange={(e) => setCharts({ visible: e.target.checked ? [...visible, c] : visible.filter((v) => v !== c) })} /> {c}
           </label>
         ))}
+        <span className="chart-models" role="group" aria-label="Models shown in the charts">
+          {comparison.models.map((m, i) => (
+            <label key={i}>
+              <input type="checkbox" checked={!hiddenModels.has(i)} onChange={() => toggleModel(i)} />
+              <span className="chip" style={{ background: modelColor(i) }} /> {m.name}
+            </label>
+          ))}
+        </span>
         {onCpu ? <span className="badge">CPU path (float64): not GPU figures</span> : null}
       </div>
       {show('throughput') ? (
