@@ -79,6 +79,9 @@ export function SweepControls() {
           </div>
         ) : null}
       </div>
+      {gpu.status === 'ready' && gpu.report.isFallbackAdapter ? (
+        <p className="notice">This adapter is a software fallback (the GPU work runs on the CPU): full-size models at long lengths take minutes per point. The tiny presets or lengths up to 1K give quick answers; the figures describe this CPU, not a GPU.</p>
+      ) : null}
       {gpu.status === 'unavailable' ? <p className="notice">No WebGPU here: a run uses the float64 CPU path (prefill only, up to 256 tokens), labelled “CPU” in the results.</p> : null}
       {message ? <p className={status === 'failed' ? 'error' : 'muted'} role={status === 'failed' ? 'alert' : 'status'}>{message}</p> : null}
     </section>
