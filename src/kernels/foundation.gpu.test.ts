@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { embeddingRef, matmulRef, rmsnormRef, sigmoid, silu, softplus } from '../reference/basic';
-import { TILE_CONFIGS, chooseTile, matmul, tileFits, type TileConfigName } from './matmul';
+import { TILE_CONFIGS, matmul, tileFits, type TileConfigName } from './matmul';
 import { binary, unary } from './elementwise';
 import { rmsnorm } from './rmsnorm';
 import { embedding } from './embedding';
@@ -108,21 +108,6 @@ describe('matmul (tiled and naive) against the float64 twin', () => {
       }
     });
   }
-
-  it('chooses tiles from the device limits and the output size', () => {
-    const h200 = { maxBufferSize: 2 ** 40, maxStorageBufferBindingSize: 2 ** 31 - 4, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupsPerDimension: 65535, maxStorageBuffersPerShaderStage: 16 };
-    const small = { ...h200, maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 };
-    for (const name of Object.keys(TILE_CONFIGS) as TileConfigName[]) expect(tileFits(TILE_CONFIGS[name], h200), name).toBe(true);
-    expect(chooseTile(h200, 1, 4096, 4096, 4096)).toBe('128x128k8');
-    expect(chooseTile(h200, 1, 2048, 768, 3072)).toBe('128x128k16');
-    expect(chooseTile(h200, 1, 1024, 1024, 1024)).toBe('128x64k16');
-    expect(chooseTile(h200, 1, 512, 512, 512)).toBe('64x64k16');
-    expect(chooseTile(h200, 16, 512, 512, 512)).toBe('128x128k16');
-    // 16 KiB of workgroup storage refuses the 32 KiB tile and falls back.
-    expect(chooseTile(small, 1, 2048, 768, 3072)).toBe('128x128k8');
-    expect(chooseTile(small, 1, 1024, 1024, 1024)).toBe('64x64k16');
-    expect(tileFits({ wgX: 32, wgY: 16, tm: 8, tn: 8, bk: 8 }, h200)).toBe(false); // loads would not spread evenly
-  });
 
   it('tiled reads a column range (aColumns) with aligned and unaligned offsets', async () => {
     const e = await testEngine();

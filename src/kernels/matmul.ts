@@ -73,49 +73,42 @@ export const TILE_CONFIGS = {
   '128x128k8': { wgX: 16, wgY: 16, tm: 8, tn: 8, bk: 8 },
   '128x64k16': { wgX: 16, wgY: 16, tm: 8, tn: 4, bk: 16 },
   '64x128k16': { wgX: 16, wgY: 16, tm: 4, tn: 8, bk: 16 },
+  '128x256k8': { wgX: 32, wgY: 16, tm: 8, tn: 8, bk: 8 },
+  '256x128k8': { wgX: 16, wgY: 32, tm: 8, tn: 8, bk: 8 },
   '128x128k16t512': { wgX: 32, wgY: 16, tm: 8, tn: 4, bk: 16 },
   '64x64k16': { wgX: 16, wgY: 16, tm: 4, tn: 4, bk: 16 },
   '32x32k16': { wgX: 8, wgY: 8, tm: 4, tn: 4, bk: 16 },
 } as const satisfies Record<string, TileConfig>;
 export type TileConfigName = keyof typeof TILE_CONFIGS;
 
+/** Preferred tile for large outputs, then smaller ones (also the fallbacks when a device's limits refuse one). */
+const LARGE_TILES: TileConfigName[] = ['128x128k16', '128x128k8', '64x64k16', '32x32k16'];
+const SMALL_TILES: TileConfigName[] = ['64x64k16', '32x32k16'];
+/** Below this many workgroups with the large tile, the small tile keeps more of the GPU busy. */
+const LARGE_TILE_MIN_WORKGROUPS = 128;
+
 export function tileWorkgroupBytes(c: TileConfig): number {
   return 2 * c.bk * (c.wgY * c.tm + c.wgX * c.tn) * 4;
 }
 
-/** Whether a configuration is well formed (each K-tile load spreads evenly) and fits the device's limits. */
 export function tileFits(c: TileConfig, limits: Engine['report']['limits']): boolean {
-  const threads = c.wgX * c.wgY;
-  const wellFormed = c.tm % 4 === 0 && c.tn % 4 === 0 && c.bk % 4 === 0 && ((c.wgY * c.tm * c.bk) / 4) % threads === 0 && ((c.wgX * c.tn * c.bk) / 4) % threads === 0;
   return (
-    wellFormed &&
-    threads <= limits.maxComputeInvocationsPerWorkgroup &&
+    c.wgX * c.wgY <= limits.maxComputeInvocationsPerWorkgroup &&
     c.wgX <= limits.maxComputeWorkgroupSizeX &&
     c.wgY <= 256 &&
     tileWorkgroupBytes(c) <= limits.maxComputeWorkgroupStorageSize
   );
 }
 
-/**
- * The tile for an output of `batch`×M×N with depth K: the first that fits the device from a preference list
- * picked by how many 128×128 workgroups the output makes. Thresholds from the H200 sweep
- * (docs/measurements/h200/matmul-optimized.json): BK 8 wins once there are several waves of workgroups
- * and a long K (2048³, 4096³), BK 16 with one wave or a short K (2048×3072×768, 2048×768×3072), 128×64
- * when 128×128 leaves most multiprocessors idle (1024³), 64×64 for small outputs (512³).
- */
-export function chooseTile(limits: Engine['report']['limits'], batch: number, M: number, K: number, N: number): TileConfigName {
-  const wg128 = batch * Math.ceil(M / 128) * Math.ceil(N / 128);
-  const order: TileConfigName[] =
-    wg128 >= 256 && K >= 2048
-      ? ['128x128k8', '128x128k16', '64x64k16', '32x32k16']
-      : wg128 >= 96
-        ? ['128x128k16', '128x128k8', '64x64k16', '32x32k16']
-        : wg128 >= 32
-          ? ['128x64k16', '64x64k16', '32x32k16']
-          : ['64x64k16', '32x32k16'];
-  const fit = order.find((n) => tileFits(TILE_CONFIGS[n], limits));
-  if (!fit) throw new KernelInputError('matmul: no tile configuration fits this device\'s workgroup limits');
-  return fit;
+function chooseTile(engine: Engine, tiles: number, M: number, N: number): TileConfigName {
+  const limits = engine.report.limits;
+  const fitting = (names: TileConfigName[]) => names.filter((n) => tileFits(TILE_CONFIGS[n], limits));
+  const large = fitting(LARGE_TILES);
+  const small = fitting(SMALL_TILES);
+  if (!large.length) throw new KernelInputError('matmul: no tile configuration fits this device\'s workgroup limits');
+  const c = TILE_CONFIGS[large[0]];
+  const count = tiles * Math.ceil(M / (c.wgY * c.tm)) * Math.ceil(N / (c.wgX * c.tn));
+  return count < LARGE_TILE_MIN_WORKGROUPS && small.length ? small[0] : large[0];
 }
 
 export interface MatmulShape {
@@ -195,7 +188,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / 16), Math.ceil(s.M / 16), s.batch], uniforms);
     return out;
   }
-  const tileName = opts.tile ?? chooseTile(engine.report.limits, s.batch, s.M, s.K, s.N);
+  const tileName = opts.tile ?? chooseTile(engine, s.batch, s.M, s.N);
   const c: TileConfig = TILE_CONFIGS[tileName];
   if (!c) throw new KernelInputError(`matmul: unknown tile configuration ${tileName}`);
   if (!tileFits(c, engine.report.limits)) throw new KernelInputError(`matmul: tile ${tileName} does not fit this device's workgroup limits`);
