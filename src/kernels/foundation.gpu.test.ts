@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { embeddingRef, matmulRef, rmsnormRef, sigmoid, silu, softplus } from '../reference/basic';
-import { TILE_CONFIGS, matmul, tileFits, type TileConfigName } from './matmul';
+import { matmul } from './matmul';
 import { binary, unary } from './elementwise';
 import { rmsnorm } from './rmsnorm';
 import { embedding } from './embedding';
@@ -77,50 +77,6 @@ describe('matmul (tiled and naive) against the float64 twin', () => {
     matmul(e, e.upload(a, [1, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, out, accumulate: true, variant: 'gemv' });
     expect(relativeError(await e.read(out), matmulRef(a, w, 1, 1, K, N, true).map((v, i) => v + base[i]))).toBeLessThan(TOL);
     expect(() => matmul(e, e.tensor([5, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, variant: 'gemv' })).toThrow(/at most 4 rows; got 5/);
-  });
-
-  // Every tile configuration this device fits, on edges of every kind: K not a multiple of 4 (edge loads),
-  // K a multiple of 4 (aligned loads), B (K×N) with N a multiple of 4 or not, batched w, partial tiles.
-  const tileCases: [number, number, number, number, boolean, boolean][] = [
-    [1, 67, 129, 65, true, false],
-    [2, 130, 68, 132, true, false],
-    [1, 33, 20, 36, false, false],
-    [1, 129, 16, 70, false, false],
-    [3, 17, 31, 97, false, true],
-    [2, 5, 44, 9, true, true],
-  ];
-  for (const tile of Object.keys(TILE_CONFIGS) as TileConfigName[]) {
-    it(`tiled [${tile}] on aligned and unaligned edges, with accumulate`, async (ctx) => {
-      const e = await testEngine();
-      if (!tileFits(TILE_CONFIGS[tile], e.report.limits)) ctx.skip();
-      for (const [batch, M, K, N, tB, bB] of tileCases) {
-        const a = normalArray(batch * M * K, M * 31 + K);
-        const w = normalArray((bB ? batch : 1) * K * N, N * 17 + K);
-        const aT = e.upload(a, [batch, M, K], 'activations', 'a');
-        const wShape = tB ? [N, K] : [K, N];
-        const wT = e.upload(w, bB ? [batch, ...wShape] : wShape, 'weights', 'w');
-        const out = matmul(e, aT, wT, { transposeB: tB, variant: 'tiled', tile });
-        const ref = matmulRef(a, w, batch, M, K, N, tB, bB);
-        expect(relativeError(await e.read(out), ref), `${batch}×${M}×${K}×${N}${tB ? ' wᵀ' : ''}`).toBeLessThan(TOL);
-        matmul(e, aT, wT, { transposeB: tB, variant: 'tiled', tile, out, accumulate: true });
-        expect(relativeError(await e.read(out), ref.map((v) => 2 * v)), `accumulate ${batch}×${M}×${K}×${N}`).toBeLessThan(TOL);
-        [aT, wT, out].forEach((t) => t.release());
-      }
-    });
-  }
-
-  it('tiled reads a column range (aColumns) with aligned and unaligned offsets', async () => {
-    const e = await testEngine();
-    for (const [M, wide, offset, K, N] of [[70, 40, 4, 32, 66], [70, 41, 3, 36, 66], [9, 23, 5, 11, 7]]) {
-      const a = normalArray(M * wide, 6);
-      const w = normalArray(N * K, 7);
-      const sub = new Float32Array(M * K);
-      for (let r = 0; r < M; r++) for (let k = 0; k < K; k++) sub[r * K + k] = a[r * wide + offset + k];
-      for (const tile of ['128x128k16', '64x64k16'] as const) {
-        const out = matmul(e, e.upload(a, [M, wide], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true, aColumns: { offset, count: K }, variant: 'tiled', tile });
-        expect(relativeError(await e.read(out), matmulRef(sub, w, 1, M, K, N, true)), `${tile} offset ${offset} K=${K}`).toBeLessThan(TOL);
-      }
-    }
   });
 
   it('accumulates into an existing output (residual add)', async () => {

@@ -1,7 +1,6 @@
 // Matmul: out[b] = a[b] · op(w[b]).  Shapes: a (..., M, K); w (K, N), or (N, K) with transposeB (the
 // linear-layer weight layout, y = x Wᵀ); w may carry the same leading batch dims as a, or none (shared).
-// out (..., M, N). Variants: 'tiled' (register-blocked tiles through double-buffered workgroup memory, tile
-// shape from TILE_CONFIGS by device limits and output size), 'naive' (the baseline) and 'gemv' (few rows).
+// out (..., M, N). Two variants: 'tiled' (64×64 tiles through workgroup memory) and 'naive' (the baseline).
 
 import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
@@ -52,63 +51,6 @@ export interface MatmulOptions {
   label?: string;
   /** Use only columns [offset, offset + count) of a's last dimension as the K inputs (no copy). */
   aColumns?: { offset: number; count: number };
-  /** Tiled variant only: force this tile configuration (a TILE_CONFIGS name) instead of choosing one. */
-  tile?: TileConfigName;
-}
-
-/**
- * Tile shapes of the tiled kernel: a WG_X×WG_Y workgroup computes (WG_Y·TM)×(WG_X·TN) outputs, TM×TN per
- * invocation, K in steps of BK through two workgroup buffers of BK·(BM+BN) floats each.
- */
-export interface TileConfig {
-  wgX: number;
-  wgY: number;
-  tm: number;
-  tn: number;
-  bk: number;
-}
-
-export const TILE_CONFIGS = {
-  '128x128k16': { wgX: 16, wgY: 16, tm: 8, tn: 8, bk: 16 },
-  '128x128k8': { wgX: 16, wgY: 16, tm: 8, tn: 8, bk: 8 },
-  '128x64k16': { wgX: 16, wgY: 16, tm: 8, tn: 4, bk: 16 },
-  '64x128k16': { wgX: 16, wgY: 16, tm: 4, tn: 8, bk: 16 },
-  '128x256k8': { wgX: 32, wgY: 16, tm: 8, tn: 8, bk: 8 },
-  '256x128k8': { wgX: 16, wgY: 32, tm: 8, tn: 8, bk: 8 },
-  '128x128k16t512': { wgX: 32, wgY: 16, tm: 8, tn: 4, bk: 16 },
-  '64x64k16': { wgX: 16, wgY: 16, tm: 4, tn: 4, bk: 16 },
-  '32x32k16': { wgX: 8, wgY: 8, tm: 4, tn: 4, bk: 16 },
-} as const satisfies Record<string, TileConfig>;
-export type TileConfigName = keyof typeof TILE_CONFIGS;
-
-/** Preferred tile for large outputs, then smaller ones (also the fallbacks when a device's limits refuse one). */
-const LARGE_TILES: TileConfigName[] = ['128x128k16', '128x128k8', '64x64k16', '32x32k16'];
-const SMALL_TILES: TileConfigName[] = ['64x64k16', '32x32k16'];
-/** Below this many workgroups with the large tile, the small tile keeps more of the GPU busy. */
-const LARGE_TILE_MIN_WORKGROUPS = 128;
-
-export function tileWorkgroupBytes(c: TileConfig): number {
-  return 2 * c.bk * (c.wgY * c.tm + c.wgX * c.tn) * 4;
-}
-
-export function tileFits(c: TileConfig, limits: Engine['report']['limits']): boolean {
-  return (
-    c.wgX * c.wgY <= limits.maxComputeInvocationsPerWorkgroup &&
-    c.wgX <= limits.maxComputeWorkgroupSizeX &&
-    c.wgY <= 256 &&
-    tileWorkgroupBytes(c) <= limits.maxComputeWorkgroupStorageSize
-  );
-}
-
-function chooseTile(engine: Engine, tiles: number, M: number, N: number): TileConfigName {
-  const limits = engine.report.limits;
-  const fitting = (names: TileConfigName[]) => names.filter((n) => tileFits(TILE_CONFIGS[n], limits));
-  const large = fitting(LARGE_TILES);
-  const small = fitting(SMALL_TILES);
-  if (!large.length) throw new KernelInputError('matmul: no tile configuration fits this device\'s workgroup limits');
-  const c = TILE_CONFIGS[large[0]];
-  const count = tiles * Math.ceil(M / (c.wgY * c.tm)) * Math.ceil(N / (c.wgX * c.tn));
-  return count < LARGE_TILE_MIN_WORKGROUPS && small.length ? small[0] : large[0];
 }
 
 export interface MatmulShape {
@@ -183,26 +125,9 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     accumulate: opts.accumulate ? 1 : 0,
   });
   const name = `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
-  if (variant === 'naive') {
-    const pipeline = engine.pipeline('matmul_naive', () => ({ code: MATMUL_PARAMS.wgsl() + naiveSource }));
-    engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / 16), Math.ceil(s.M / 16), s.batch], uniforms);
-    return out;
-  }
-  const tileName = opts.tile ?? chooseTile(engine, s.batch, s.M, s.N);
-  const c: TileConfig = TILE_CONFIGS[tileName];
-  if (!c) throw new KernelInputError(`matmul: unknown tile configuration ${tileName}`);
-  if (!tileFits(c, engine.report.limits)) throw new KernelInputError(`matmul: tile ${tileName} does not fit this device's workgroup limits`);
-  // Groups of 4 along the loaded dimension are wholly in range or wholly out (one bound check per 4 loads).
-  const aligned = s.K % 4 === 0 && (transposeB || s.N % 4 === 0);
-  const key = `matmul_tiled:${tileName}:${transposeB ? 'wT' : 'w'}:${aligned ? 'aligned' : 'edges'}`;
-  const pipeline = engine.pipeline(key, () => ({
-    code: MATMUL_PARAMS.wgsl() + tileConstants(c) + tiledSource,
-    constants: { TRANSPOSE_B: transposeB ? 1 : 0, ALIGNED: aligned ? 1 : 0 },
-  }));
-  engine.dispatch(`${name} [${tileName}]`, pipeline, [a, w, out], [Math.ceil(s.N / (c.wgX * c.tn)), Math.ceil(s.M / (c.wgY * c.tm)), s.batch], uniforms);
+  const source = variant === 'tiled' ? tiledSource : naiveSource;
+  const pipeline = engine.pipeline(`matmul_${variant}`, () => ({ code: MATMUL_PARAMS.wgsl() + source }));
+  const tile = variant === 'tiled' ? 64 : 16;
+  engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / tile), Math.ceil(s.M / tile), s.batch], uniforms);
   return out;
-}
-
-function tileConstants(c: TileConfig): string {
-  return `const WG_X = ${c.wgX}u;\nconst WG_Y = ${c.wgY}u;\nconst TM = ${c.tm}u;\nconst TN = ${c.tn}u;\nconst BK = ${c.bk}u;\n`;
 }
