@@ -188,7 +188,20 @@ function modelFields(target: ModelDescription, base: ModelDescription): string[]
 }
 
 /** The `m=` value of one model: the shortest form that decodes back to exactly this model. */
+// The store replaces a model object whenever it changes, so an object's encoding never goes stale:
+// links are rewritten on every keystroke, and only the edited model is encoded again.
+const encodedModels = new WeakMap<ModelConfig, string>();
+
 export function encodeModel(config: ModelConfig): string {
+  let text = encodedModels.get(config);
+  if (text === undefined) {
+    text = encodeModelUncached(config);
+    encodedModels.set(config, text);
+  }
+  return text;
+}
+
+function encodeModelUncached(config: ModelConfig): string {
   const target = describeModel(config);
   let best: string | undefined;
   for (const p of [null, ...PRESETS]) {
