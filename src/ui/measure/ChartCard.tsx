@@ -62,7 +62,9 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
     <figure className="panel chart-card" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
       <figcaption className="chart-head">
         <div>
-          <h3 id={`${id}-title`}>{title}</h3>
+          <h3 id={`${id}-title`}>
+            {title} <span className="muted unit">({yLabel})</span>
+          </h3>
           {subtitle ? <p className="muted">{subtitle}</p> : null}
         </div>
         <div className="chart-tools">
@@ -79,7 +81,7 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
       <div ref={box} className="chart-box">
         {hasData ? (
           <ResponsiveContainer width="100%" height={260}>
-            <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 20, left: 8 }}>
+            <LineChart data={rows} margin={{ top: 4, right: 16, bottom: 20, left: 0 }}>
               <CartesianGrid strokeDasharray="2 4" stroke="var(--border)" />
               <XAxis
                 dataKey="seqLen"
@@ -91,9 +93,9 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
                 stroke="var(--muted)"
                 label={{ value: 'sequence length (tokens)', position: 'insideBottom', offset: -12, fill: 'var(--muted)' }}
               />
-              <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? ['auto', 'auto'] : [0, 'auto']} allowDataOverflow={false} tickFormatter={formatY} stroke="var(--muted)" width={64} label={{ value: yLabel, angle: -90, position: 'insideLeft', fill: 'var(--muted)', style: { textAnchor: 'middle' } }} />
+              <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? ['auto', 'auto'] : [0, 'auto']} allowDataOverflow={false} tickFormatter={formatY} stroke="var(--muted)" width={84} tick={{ fontSize: 11 }} />
               <Tooltip formatter={(v) => (typeof v === 'number' ? formatY(v) : String(v))} labelFormatter={(l) => `L = ${l}`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
-              <Legend onClick={(e) => toggle(String((e as { value?: unknown }).value))} wrapperStyle={{ cursor: 'pointer' }} />
+              <Legend verticalAlign="top" onClick={(e) => toggle(String((e as { value?: unknown }).value))} wrapperStyle={{ cursor: 'pointer', paddingBottom: 6 }} />
               {lines.map((l) => (
                 <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeDasharray={l.dashed ? '6 4' : undefined} strokeWidth={2} dot={{ r: l.dashed ? 0 : 3 }} connectNulls hide={hidden.has(l.name)} isAnimationActive={false} />
               ))}
