@@ -1,66 +1,57 @@
-// Matrix-vector form of the matmul for few rows (decode: one token per sequence): C (M×N) = A (M×K) · Wᵀ,
-// W stored (N×K) as linear-layer weights, M ≤ MAX_M. Each workgroup computes ROWS outputs n for all M
-// rows; the LANES invocations of a row stride along K reading W's row contiguously (coalesced, vec4 when
-// VEC4), then reduce through workgroup memory. Weights are read once: the kernel is bandwidth-bound.
-// Params: M, K, N, lda, aOffset, accumulate.
+// Matrix-vector matmul for few rows (decode: one token per sequence), with optional fusions:
+//   C[m, n] (+)= Σ_k a(m, k) · W(n, k),   m < M <= MAX_M, n < N, W rows stored (N, K) as linear-layer weights.
+// W is the concatenation of up to four weight tensors along N (segments: rows [0, seg1) from W0,
+// [seg1, seg2) from W1, [seg2, seg3) from W2, [seg3, N) from W3), so several projections of the same input
+// (q, k, v, gate; an MLP's gate and up) are one dispatch writing one (M, N) output.
+// a(m, k) = A[aOffset + m·lda + k]; with SWIGLU, a(m, k) = silu(A[...k]) · A[...K + k] (an MLP's down
+// projection reading its [gate | up] input); with NORM (gemv_common.wgsl), the rows of a are RMS-normalized
+// with weight NormW first (a block's pre-norm). With accumulate, C += (a residual connection in place).
+// Body and reduction: gemv_common.wgsl and gemv_reduce_*.wgsl. Weights are read once, coalesced: the
+// kernel is bandwidth-bound. Params: M, K, N, lda, aOffset, accumulate, seg1, seg2, seg3, eps.
 
-override ROWS: u32 = 8u;
-override LANES: u32 = 32u;
-override VEC4: bool = true;
-const MAX_M = 4u;
+override SWIGLU: bool = false;
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> W: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<V>;
+@group(0) @binding(2) var<storage, read> NormW: array<V>;
+@group(0) @binding(3) var<storage, read> W0: array<V>;
+@group(0) @binding(4) var<storage, read> W1: array<V>;
+@group(0) @binding(5) var<storage, read> W2: array<V>;
+@group(0) @binding(6) var<storage, read> W3: array<V>;
+@group(0) @binding(7) var<storage, read_write> C: array<f32>;
 
-var<workgroup> partial: array<array<f32, MAX_M>, ROWS * LANES>;
+fn loadA(m: u32, j: u32) -> V {
+  // aOffset, lda and K are multiples of VW (the host checks).
+  let at = (P.aOffset + m * P.lda) / VW + j;
+  if (SWIGLU) {
+    let g = A[at];
+    return g / (1.0 + exp(-g)) * A[at + P.K / VW];
+  }
+  return A[at];
+}
 
-@compute @workgroup_size(ROWS * LANES)
+fn loadW(n: u32, j: u32) -> V {
+  let kv = P.K / VW;
+  if (n < P.seg1) { return W0[n * kv + j]; }
+  if (n < P.seg2) { return W1[(n - P.seg1) * kv + j]; }
+  if (n < P.seg3) { return W2[(n - P.seg2) * kv + j]; }
+  return W3[(n - P.seg3) * kv + j];
+}
+
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let r = t / LANES;
-  let lane = t % LANES;
-  let n = (wid.x + wid.y * nwg.x) * ROWS + r;
-  var acc: array<f32, MAX_M>;
-  for (var m = 0u; m < MAX_M; m++) { acc[m] = 0.0; }
-  if (n < P.N) {
-    let wBase = n * P.K;
-    if (VEC4) {
-      // K, lda and aOffset are multiples of 4 here (the host checks), so vec4 rows stay aligned.
-      let k4 = P.K / 4u;
-      for (var j = lane; j < k4; j += LANES) {
-        let k = j * 4u;
-        let w = vec4<f32>(W[wBase + k], W[wBase + k + 1u], W[wBase + k + 2u], W[wBase + k + 3u]);
-        for (var m = 0u; m < MAX_M; m++) {
-          if (m < P.M) {
-            let a0 = P.aOffset + m * P.lda + k;
-            acc[m] += dot(w, vec4<f32>(A[a0], A[a0 + 1u], A[a0 + 2u], A[a0 + 3u]));
-          }
-        }
-      }
-    } else {
-      for (var k = lane; k < P.K; k += LANES) {
-        let w = W[wBase + k];
-        for (var m = 0u; m < MAX_M; m++) {
-          if (m < P.M) { acc[m] = fma(w, A[P.aOffset + m * P.lda + k], acc[m]); }
-        }
-      }
-    }
-  }
-  partial[t] = acc;
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
-    if (lane < stride) {
-      for (var m = 0u; m < MAX_M; m++) { partial[t][m] += partial[t + stride][m]; }
-    }
-    workgroupBarrier();
-  }
-  if (lane == 0u && n < P.N) {
-    for (var m = 0u; m < MAX_M; m++) {
-      if (m < P.M) {
-        let at = m * P.N + n;
-        if (P.accumulate == 1u) { C[at] = C[at] + partial[t][m]; } else { C[at] = partial[t][m]; }
-      }
+  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
+  var vals: array<f32, NVAL>;
+  gemv_accumulate(n0, t, &vals);
+  gemv_reduce(t, &vals);
+  if (t < ROWS * MAX_M) {
+    let r = t / MAX_M;
+    let m = t % MAX_M;
+    let n = n0 + r;
+    if (m < P.M && n < P.N) {
+      let v = total[t] * gemv_row_scale(m);
+      let at = m * P.N + n;
+      if (P.accumulate == 1u) { C[at] = C[at] + v; } else { C[at] = v; }
     }
   }
 }

@@ -1,15 +1,21 @@
 // Matmul: out[b] = a[b] · op(w[b]).  Shapes: a (..., M, K); w (K, N), or (N, K) with transposeB (the
 // linear-layer weight layout, y = x Wᵀ); w may carry the same leading batch dims as a, or none (shared).
-// out (..., M, N). Two variants: 'tiled' (64×64 tiles through workgroup memory) and 'naive' (the baseline).
+// out (..., M, N). Variants: 'tiled' (64×64 tiles through workgroup memory), 'naive' (the baseline) and
+// 'gemv' (few rows against linear-layer weights: decode).
+// gemv() is the matrix-vector kernel with its decode fusions: several weights of one input in one dispatch,
+// the input's RMSNorm, a SwiGLU input ([gate | up] -> silu(gate)·up) and accumulation into the output.
 
 import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
 import gemvSource from '../../shaders/matmul_gemv.wgsl?raw';
+import gemvCommonSource from '../../shaders/gemv_common.wgsl?raw';
+import gemvReduceSubgroupSource from '../../shaders/gemv_reduce_subgroup.wgsl?raw';
+import gemvReduceWorkgroupSource from '../../shaders/gemv_reduce_workgroup.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
-import { defineUniforms } from '../engine/uniforms';
+import { defineUniforms, type UniformLayout } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 
 export const MATMUL_PARAMS = defineUniforms([
@@ -38,7 +44,140 @@ const GEMV_PARAMS = defineUniforms([
   ['lda', 'u32'],
   ['aOffset', 'u32'],
   ['accumulate', 'u32'],
+  ['seg1', 'u32'],
+  ['seg2', 'u32'],
+  ['seg3', 'u32'],
+  ['eps', 'f32'],
 ] as const);
+
+/** Weights one gemv dispatch can take (segments of its output). */
+export const GEMV_MAX_WEIGHTS = 4;
+
+/** Workgroups a gemv aims for before it gives each workgroup more output rows (several per SM on a large GPU). */
+const GEMV_TARGET_WORKGROUPS = 1024;
+
+/** Shape of the gemv kernels on a device: WG invocations split K, each workgroup computes ROWS outputs. */
+export interface GemvConfig {
+  wg: number;
+  rows: number;
+  /** Rows read as vec4<f32> (K, lda and the column offset are multiples of 4). */
+  vec4: boolean;
+  /** Reduce with subgroupAdd (the device has 'subgroups'); else through workgroup memory. */
+  subgroups: boolean;
+}
+
+/**
+ * The gemv shape for K inputs and N outputs: WG a power of two in [32, 256] giving each invocation about
+ * three elements of a row; ROWS the largest of 8, 4, 2, 1 that still leaves GEMV_TARGET_WORKGROUPS
+ * workgroups (large N: more rows per workgroup, more independent loads per invocation), bounded by the
+ * workgroup memory the non-subgroup reduction needs.
+ */
+export function gemvConfig(engine: Engine, K: number, N: number, vec4: boolean): GemvConfig {
+  const limits = engine.report.limits;
+  const kv = vec4 ? K / 4 : K;
+  const maxWg = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  let wg = 32;
+  while (wg * 2 <= maxWg && wg * 2 * 3 <= kv) wg *= 2;
+  let rows = 8;
+  while (rows > 1 && Math.ceil(N / rows) < GEMV_TARGET_WORKGROUPS) rows /= 2;
+  const subgroups = engine.report.features.subgroups;
+  // The workgroup-memory reduction holds (ROWS + 1)·4 floats per invocation.
+  const budget = Math.min(16384, limits.maxComputeWorkgroupStorageSize / 2);
+  const bytes = () => (subgroups ? Math.ceil(wg / 4) : wg) * (rows + 1) * 4 * 4;
+  while (rows > 1 && bytes() > budget) rows /= 2;
+  while (wg > 32 && bytes() > budget) wg /= 2;
+  return { wg, rows, vec4, subgroups };
+}
+
+/** WGSL of a gemv kernel: constants, element type, Params, the reduction, gemv_common.wgsl, the kernel. */
+export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>, kernelSource: string): string {
+  const element = config.vec4
+    ? 'alias V = vec4<f32>;\nconst VW: u32 = 4u;\nfn vsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }\n'
+    : 'alias V = f32;\nconst VW: u32 = 1u;\nfn vsum(v: V) -> f32 { return v; }\n';
+  return (
+    (config.subgroups ? 'enable subgroups;\n' : '') +
+    `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\n` +
+    element +
+    params.wgsl() +
+    (config.subgroups ? gemvReduceSubgroupSource : gemvReduceWorkgroupSource) +
+    gemvCommonSource +
+    kernelSource
+  );
+}
+
+/** Pipeline cache key of a gemv kernel in a configuration. */
+export function gemvKey(kernel: string, c: GemvConfig, extra = ''): string {
+  return `${kernel}:wg${c.wg}:r${c.rows}:${c.vec4 ? 'vec4' : 'scalar'}:${c.subgroups ? 'sg' : 'wgmem'}${extra}`;
+}
+
+/** A block's pre-norm, fused into the first projection: RMSNorm over the input's last dim with `weight`. */
+export interface GemvNorm {
+  weight: Tensor;
+  eps: number;
+}
+
+export interface GemvArgs {
+  /** Input rows (..., width): at most GEMV_MAX_ROWS rows in all. */
+  a: Tensor;
+  /** 1 to GEMV_MAX_WEIGHTS linear-layer weights (Nᵢ, K): out's columns are their outputs, in order. */
+  weights: Tensor[];
+  /** The K inputs are a's columns [offset, offset + count) (default: all); with swiglu, count = 2K. */
+  aColumns?: { offset: number; count: number };
+  /** RMSNorm of each input row first (weight (K)). */
+  norm?: GemvNorm;
+  /** The input row holds [gate (K) | up (K)]; the kernel's input is silu(gate)·up. */
+  swiglu?: boolean;
+  /** Write into this tensor ((..., ΣNᵢ) values) instead of allocating. */
+  out?: Tensor;
+  /** Add into `out` instead of overwriting it (a residual connection). */
+  accumulate?: boolean;
+  category?: MemoryCategory;
+  label?: string;
+}
+
+/** out (..., ΣNᵢ) = [a·W₀ᵀ | a·W₁ᵀ | ...] with the optional fusions of GemvArgs; one dispatch. */
+export function gemv(engine: Engine, args: GemvArgs): Tensor {
+  const { a, weights, norm } = args;
+  if (weights.length < 1 || weights.length > GEMV_MAX_WEIGHTS) throw new KernelInputError(`gemv: ${weights.length} weights; one dispatch takes 1 to ${GEMV_MAX_WEIGHTS}`);
+  const width = a.shape[a.shape.length - 1];
+  const rows = width > 0 ? a.numel / width : 0;
+  if (a.shape.length < 1 || rows > GEMV_MAX_ROWS) throw new KernelInputError(`gemv: a ${shapeToString(a.shape)} has ${rows} rows; the kernel takes at most ${GEMV_MAX_ROWS}`);
+  const K = weights[0].shape[weights[0].shape.length - 1];
+  const cols = args.aColumns ?? { offset: 0, count: width };
+  if (cols.offset < 0 || cols.count < 1 || cols.offset + cols.count > width) {
+    throw new KernelInputError(`gemv: columns [${cols.offset}, ${cols.offset + cols.count}) are outside a ${shapeToString(a.shape)}`);
+  }
+  const inputs = args.swiglu ? 2 * K : K;
+  if (cols.count !== inputs) {
+    throw new KernelInputError(`gemv: a ${shapeToString(a.shape)} gives ${cols.count} inputs per row; weights ${shapeToString(weights[0].shape)} need ${inputs}${args.swiglu ? ' ([gate | up])' : ''}`);
+  }
+  let N = 0;
+  const starts: number[] = [];
+  for (const w of weights) {
+    if (w.shape.length !== 2 || w.shape[1] !== K) throw new KernelInputError(`gemv: weight ${w} must be (N, K = ${K})`);
+    starts.push(N);
+    N += w.shape[0];
+  }
+  if (norm && norm.weight.numel !== K) throw new KernelInputError(`gemv: norm weight ${norm.weight} does not match K = ${K}`);
+  const outShape = [...a.shape.slice(0, -1), N];
+  const out = args.out ?? engine.tensor(outShape, args.category ?? 'activations', args.label ?? 'gemv.out');
+  if (out.numel !== rows * N) throw new KernelInputError(`gemv: out ${shapeToString(out.shape)} does not hold ${shapeToString(outShape)}`);
+  if (rows === 0 || N === 0) return out;
+  const vec4 = K % 4 === 0 && width % 4 === 0 && cols.offset % 4 === 0;
+  const config = gemvConfig(engine, K, N, vec4);
+  const swiglu = args.swiglu ?? false;
+  const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}`), () => ({
+    code: gemvShaderCode(config, GEMV_PARAMS, gemvSource),
+    constants: { NORM: norm ? 1 : 0, SWIGLU: swiglu ? 1 : 0 },
+  }));
+  const seg = (i: number) => (i < starts.length ? starts[i] : N);
+  const w = (i: number) => weights[Math.min(i, weights.length - 1)];
+  const u = GEMV_PARAMS.pack({ M: rows, K, N, lda: width, aOffset: cols.offset, accumulate: args.accumulate ? 1 : 0, seg1: seg(1), seg2: seg(2), seg3: seg(3), eps: norm?.eps ?? 0 });
+  const grid = grid1d(Math.ceil(N / config.rows), engine.report.limits.maxComputeWorkgroupsPerDimension);
+  const what = `${norm ? 'rmsnorm+' : ''}${swiglu ? 'swiglu+' : ''}matmul_gemv(rows=${rows}, K=${K}, N=${weights.length > 1 ? weights.map((x) => x.shape[0]).join('+') : N}${args.accumulate ? ', +=' : ''})`;
+  engine.dispatch(what, pipeline, [a, norm?.weight ?? a, w(0), w(1), w(2), w(3), out], grid, u);
+  return out;
+}
 
 export interface MatmulOptions {
   transposeB?: boolean;
@@ -102,15 +241,8 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   const variant: Exclude<MatmulVariant, 'auto'> = requested === 'auto' ? (gemvFits ? 'gemv' : 'tiled') : requested;
   if (variant === 'gemv') {
     if (!gemvFits) throw new KernelInputError(`matmul: the gemv variant needs wᵀ, a shared w and at most ${GEMV_MAX_ROWS} rows; got ${rows} rows`);
-    const aOffset = cols?.offset ?? 0;
-    const vec4 = s.K % 4 === 0 && lda % 4 === 0 && aOffset % 4 === 0;
-    const lanes = 32;
-    const rowsPerGroup = Math.max(1, Math.min(8, Math.floor(engine.report.limits.maxComputeInvocationsPerWorkgroup / lanes)));
-    const pipeline = engine.pipeline(`matmul_gemv:${vec4 ? 'vec4' : 'scalar'}:${rowsPerGroup}`, () => ({ code: GEMV_PARAMS.wgsl() + gemvSource, constants: { ROWS: rowsPerGroup, LANES: lanes, VEC4: vec4 ? 1 : 0 } }));
-    const grid = grid1d(Math.ceil(s.N / rowsPerGroup), engine.report.limits.maxComputeWorkgroupsPerDimension);
-    const u = GEMV_PARAMS.pack({ M: rows, K: s.K, N: s.N, lda, aOffset, accumulate: opts.accumulate ? 1 : 0 });
-    engine.dispatch(`matmul_gemv(rows=${rows}, K=${s.K}, N=${s.N})`, pipeline, [a, w, out], grid, u);
-    return out;
+    const w2 = w.shape.length === 2 ? w : w.view([s.N, s.K]);
+    return gemv(engine, { a, weights: [w2], aColumns: cols, out, accumulate: opts.accumulate });
   }
   const uniforms = MATMUL_PARAMS.pack({
     M: s.M,
