@@ -10,6 +10,8 @@
 // share one B/C group), the block's B rows are loaded once per workgroup into workgroup memory (SBC_LEN
 // vec4) and read from there by every invocation; delta and u are loaded KU tokens at a time, all loads
 // issued before the KU recurrence steps that use them. The host prepends TB, KU, STAGE_BC and SBC_LEN.
+// Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
+// polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
 
 override WG: u32 = 64u;
 
@@ -81,14 +83,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var k = 0u; k < KU; k++) {
         let r = r0 + k;
         if (r < rows) {
-          let dt = scan_delta(dl[k], bias, P.deltaSoftplus);
+          let dt = scan_step(dl[k], bias);
           let du = dt * uu[k];
           deltaSum += dt;
           let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
           for (var q = 0u; q < STATE_VEC4; q++) {
             var bq: vec4<f32>;
             if (STAGE_BC) { bq = sB[r * STATE_VEC4 + q]; } else { bq = load_bc4(bBase, q); }
-            h[q] = fma(exp2(dt * a[q]), h[q], du * bq);
+            h[q] = fma(scan_decay4(dt * a[q], q), h[q], du * bq);
           }
         }
       }

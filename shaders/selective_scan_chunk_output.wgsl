@@ -8,6 +8,8 @@
 // when writeFinalState.
 // Latency hiding as in selective_scan_chunk_local.wgsl: blocks of TB tokens whose B and C rows are staged
 // in workgroup memory when STAGE_BC; delta, u, z loaded KU tokens at a time ahead of their steps.
+// Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
+// polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
 
 override WG: u32 = 64u;
 
@@ -104,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let r = r0 + k;
         if (r < rows) {
           let row = b * P.seqLen + tb + r;
-          let dt = scan_delta(dl[k], bias, P.deltaSoftplus);
+          let dt = scan_step(dl[k], bias);
           let du = dt * uu[k];
           let bBase = row * P.bcRowStride + P.bOffset + g * N;
           let cBase = row * P.bcRowStride + P.cOffset + g * N;
@@ -119,11 +121,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
               bq = load_bc4(bBase, q);
               cq = load_bc4(cBase, q);
             }
-            h[q] = fma(exp2(dt * a[q]), h[q], du * bq);
+            h[q] = fma(scan_decay4(dt * a[q], q), h[q], du * bq);
             y4 = fma(h[q], cq, y4);
           }
           var y = fma(dSkip, uu[k], (y4.x + y4.y) + (y4.z + y4.w));
-          if (P.hasZ == 1u) { y = y * scan_silu(zz[k]); }
+          if (P.hasZ == 1u) { y = y * scan_gate(zz[k]); }
           if (valid) { Y[row * P.dInner + d] = y; }
         }
       }

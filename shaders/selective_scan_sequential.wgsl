@@ -7,6 +7,8 @@
 // [A(d, 0..dState), Dskip(d), deltaBias(d)]; state (B, D, dState) holds the initial state (when
 // hasInitState) and receives the final state (when writeFinalState).
 // Recurrence: dt = softplus?(delta + bias); h = exp(dt·A)·h + dt·B·u; y = <h, C> + Dskip·u; y *= silu(z).
+// Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
+// polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
 
 override WG: u32 = 64u;
 
@@ -53,18 +55,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var t = 0u; t < P.seqLen; t++) {
     let row = b * P.seqLen + t;
     let at = row * P.dInner + d;
-    let dt = scan_delta(Delta[at], bias, P.deltaSoftplus);
+    let dt = scan_step(Delta[at], bias);
     let uu = U[at];
     let du = dt * uu;
     let bBase = row * P.bcRowStride + P.bOffset + g * N;
     let cBase = row * P.bcRowStride + P.cOffset + g * N;
     var y4 = vec4<f32>(0.0);
     for (var q = 0u; q < STATE_VEC4; q++) {
-      h[q] = fma(exp2(dt * a[q]), h[q], du * load_bc4(bBase, q));
+      h[q] = fma(scan_decay4(dt * a[q], q), h[q], du * load_bc4(bBase, q));
       y4 = fma(h[q], load_bc4(cBase, q), y4);
     }
     var y = fma(dSkip, uu, (y4.x + y4.y) + (y4.z + y4.w));
-    if (P.hasZ == 1u) { y = y * scan_silu(Z[row * P.zRowStride + P.zOffset + d]); }
+    if (P.hasZ == 1u) { y = y * scan_gate(Z[row * P.zRowStride + P.zOffset + d]); }
     Y[at] = y;
   }
 

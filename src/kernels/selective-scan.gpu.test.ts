@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { selectiveScanRef, selectiveStateUpdateRef } from '../reference/mamba';
-import { defaultChunkLen, packScanChannels, selectiveScan, type ScanTuning, type ScanVariant } from './selective-scan';
+import { DEFAULT_POLY_FRACTION, defaultChunkLen, packScanChannels, scanExp2Poly, scanPolyElems, selectiveScan, type ScanTuning, type ScanVariant } from './selective-scan';
 import { selectiveStateUpdate } from './selective-state-update';
 import { KernelInputError } from '../engine/errors';
 
@@ -114,6 +114,7 @@ const CASES: ScanCase[] = [
   { name: 'initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 8 },
   { name: 'N=200 (beyond 64)', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6 },
   { name: 'more than 64 channels (several workgroups along D)', batch: 2, seqLen: 33, dInner: 131, dState: 16, chunkLen: 10 },
+  { name: 'large dt (decays underflow)', batch: 1, seqLen: 40, dInner: 9, dState: 16, biasCenter: 60, chunkLen: 11 },
 ];
 
 describe('selective scan against selective_scan_ref (float64)', () => {
@@ -258,5 +259,99 @@ describe('selective state update (decode) against selective_state_update_ref (fl
     const ref = selectiveStateUpdateRef({ batch, dInner, dState, state: state0, x, dt, A, B: Bm, C: Cm, dtSoftplus: true });
     expect(relativeError(await e.read(y), ref.y)).toBeLessThan(1e-5);
     expect(relativeError(await e.read(state), ref.state)).toBeLessThan(1e-5);
+  });
+});
+
+describe('polynomial exp2 (scan_exp2_poly) against Math.pow(2, x) in float64', () => {
+  it('is accurate to about 2 ulp on [-126, 126] and clamps outside; the rounding step is not folded away', async () => {
+    const e = await testEngine();
+    const xs: number[] = [0, -0, 1e-30, -1e-30, 1e-7, -1e-7, 1.5e-45, 126, -126, 125.9999, -125.9999];
+    for (let k = -126; k <= 126; k++) {
+      xs.push(k);
+      // Either side of the rounding boundaries k ± 0.5, and the boundaries themselves.
+      for (const d of [0.5, -0.5, 0.25, -0.25, 0.125, 0.4999999, -0.4999999, 0.5000001, -0.5000001, 1e-6, -1e-6]) xs.push(k + d);
+    }
+    const rand = uniformArray(20000, 17, -126, 126);
+    const small = uniformArray(4000, 18, -1, 1);
+    xs.push(...rand, ...small);
+    // Underflow and overflow: clamped to 2^-126 and 2^126.
+    const under = [-126.25, -126.5, -127, -149, -150, -1000, -1e30];
+    const over = [126.25, 127, 128, 1000];
+    xs.push(...under, ...over);
+    while (xs.length % 4 !== 0) xs.push(0.75);
+    const x32 = Float32Array.from(xs);
+    const xT = e.upload(x32, [x32.length], 'scratch', 'x');
+    const out = e.tensor([x32.length], 'scratch', 'exp2');
+    scanExp2Poly(e, xT, out);
+    const got = await e.read(out);
+    xT.release();
+    out.release();
+    let worst = 0;
+    let notPowerOfTwo = 0;
+    for (let i = 0; i < x32.length; i++) {
+      const x = x32[i];
+      const g = got[i];
+      if (x < -126) {
+        expect(g, `x = ${x}`).toBe(2 ** -126);
+        continue;
+      }
+      if (x > 126) {
+        expect(g, `x = ${x}`).toBe(2 ** 126);
+        continue;
+      }
+      const want = Math.pow(2, x);
+      const rel = Math.abs(g - want) / want;
+      worst = Math.max(worst, rel);
+      if (!(rel <= 2.5e-7)) expect.fail(`scan_exp2_poly(${x}) = ${g}, want ${want} (relative error ${rel})`);
+      if (Number.isInteger(x)) expect(g, `x = ${x}`).toBe(want);
+      else if (Math.abs(x - Math.round(x)) > 1e-3 && Math.log2(g) !== Math.round(Math.log2(g))) notPowerOfTwo++;
+    }
+    // Folding (x + M) - M to x would round every result to a power of two (relative errors up to 41%);
+    // the bound above already excludes that, and this says so directly.
+    expect(notPowerOfTwo).toBeGreaterThan(20000);
+    expect(worst).toBeGreaterThan(0);
+  });
+});
+
+// The decays split between the polynomial exp2 and the special-function exp2: all polynomial, none,
+// and shares that split one vec4 lane, in the chunked passes and the sequential kernel.
+const POLY_CASES: ScanCase[] = [
+  { name: 'N=1, odd D, L not a multiple of the chunk', batch: 2, seqLen: 37, dInner: 7, dState: 1, chunkLen: 8 },
+  { name: 'N=5, no D, no z, no bias, no softplus', batch: 3, seqLen: 70, dInner: 3, dState: 5, noD: true, noZ: true, noBias: true, noSoftplus: true, chunkLen: 16 },
+  { name: 'N=16, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 8 },
+  { name: 'N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7 },
+  { name: 'staged groups', batch: 2, seqLen: 70, dInner: 64, dState: 16, groups: 2, chunkLen: 24, tuning: { workgroupSize: 32 } },
+  { name: 'bias across the softplus threshold', batch: 1, seqLen: 50, dInner: 67, dState: 4, biasCenter: 20, chunkLen: 9 },
+  { name: 'large dt (decays underflow)', batch: 1, seqLen: 40, dInner: 9, dState: 16, biasCenter: 60, chunkLen: 11 },
+  { name: 'one chunk, N=16, initial state', batch: 2, seqLen: 30, dInner: 5, dState: 16, initialState: true, chunkLen: 30 },
+];
+
+describe('selective scan with the polynomial exp2 against selective_scan_ref (float64)', () => {
+  for (const c of POLY_CASES) {
+    for (const polyFraction of [0, 1, 3 / 16]) {
+      for (const variant of ['chunked', 'sequential'] as const) {
+        if (variant === 'sequential' && polyFraction !== 1) continue;
+        it(`${variant}, polyFraction ${polyFraction}: ${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
+          const { got, lastState, ref } = await runScan({ ...c, tuning: { ...c.tuning, polyFraction } }, variant, c.seqLen * 5 + c.dState);
+          expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
+          expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
+        });
+      }
+    }
+  }
+
+  it('rounds the share to whole state slots and refuses one outside 0..1', async () => {
+    expect(scanPolyElems(0, 4)).toBe(0);
+    expect(scanPolyElems(0.25, 4)).toBe(4);
+    expect(scanPolyElems(1, 4)).toBe(16);
+    expect(scanPolyElems(3 / 16, 1)).toBe(1);
+    expect(DEFAULT_POLY_FRACTION).toBeGreaterThanOrEqual(0);
+    expect(DEFAULT_POLY_FRACTION).toBeLessThanOrEqual(1);
+    const e = await testEngine();
+    const u = e.tensor([1, 4, 6], 'activations', 'u');
+    const channels = e.tensor([6, 18], 'weights', 'channels');
+    const bc = e.tensor([1, 4, 32], 'activations', 'bc');
+    expect(() => selectiveScan(e, { u, delta: u, channels, bc, tuning: { polyFraction: 1.5 } })).toThrow(/polyFraction 1.5 must be within 0..1/);
+    for (const t of [u, channels, bc]) t.release();
   });
 });

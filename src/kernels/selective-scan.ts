@@ -17,6 +17,8 @@ import chunkLocalSource from '../../shaders/selective_scan_chunk_local.wgsl?raw'
 import chunkCarrySource from '../../shaders/selective_scan_chunk_carry.wgsl?raw';
 import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?raw';
 import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
+import stepsSource from '../../shaders/selective_scan_steps.wgsl?raw';
+import exp2ProbeSource from '../../shaders/selective_scan_exp2_probe.wgsl?raw';
 import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
 import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -45,7 +47,12 @@ export const SCAN_PARAMS = defineUniforms([
   ['deltaSoftplus', 'u32'],
   ['hasInitState', 'u32'],
   ['writeFinalState', 'u32'],
+  /** 0xFFFFFFFF: scan_exp2_poly's operand that the shader compiler cannot see (selective_scan_common.wgsl). */
+  ['polyOnes', 'u32'],
 ] as const);
+
+/** The value of the polyOnes uniform. */
+const POLY_ONES = 0xffffffff;
 
 /** Largest dState the kernels hold in registers. */
 export const MAX_D_STATE = 256;
@@ -60,6 +67,11 @@ const TB = 32;
 const KU_DEFAULT = 8;
 /** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
 const MAX_STAGED_VEC4 = 16;
+/**
+ * Share of the state slots whose decays the chunked passes compute with the polynomial exp2 (FMA and
+ * integer pipes) rather than the special-function unit's exp2. Not yet chosen from a measurement.
+ */
+export const DEFAULT_POLY_FRACTION = 0.5;
 
 export type ScanVariant = 'auto' | 'sequential' | 'chunked';
 
@@ -168,14 +180,44 @@ export interface ScanTuning {
   unroll?: number;
   /** Stage B/C rows in workgroup memory when the layout allows (default true). */
   stage?: boolean;
+  /**
+   * Share (0..1) of the state slots whose decays exp(dt·A) use the polynomial exp2 instead of the
+   * special-function unit, rounded to whole slots of 4·STATE_VEC4 (scanPolyElems). Default
+   * DEFAULT_POLY_FRACTION in the chunked passes, 0 in the sequential kernel.
+   */
+  polyFraction?: number;
+  /**
+   * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
+   * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
+   * multiplies by z instead of silu(z).
+   */
+  diagnostic?: ScanDiagnostic;
 }
 
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, staging?: { ku: number; stage: boolean; rowsVec4: number}): string {
+export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu';
+
+const DIAG_BITS: Record<ScanDiagnostic, number> = { 'no-exp': 1, 'no-softplus': 2, 'no-sfu': 7 };
+
+/** State slots (of 4·stateVec4) whose decays use the polynomial exp2 for a share `fraction` of them. */
+export function scanPolyElems(fraction: number, stateVec4: number): number {
+  if (!(fraction >= 0 && fraction <= 1)) throw new KernelInputError(`selective_scan: polyFraction ${fraction} must be within 0..1`);
+  return Math.round(fraction * 4 * stateVec4);
+}
+
+interface StepOptions {
+  /** POLY_ELEMS: state slots whose decays use scan_exp2_poly. */
+  polyElems: number;
+  /** SCAN_DIAG bits (benchmarks only). */
+  diag: number;
+}
+
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, staging?: { ku: number; stage: boolean; rowsVec4: number }): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
   const consts = staging
     ? `const TB: u32 = ${TB}u;\nconst KU: u32 = ${staging.ku}u;\nconst STAGE_BC: bool = ${staging.stage};\nconst SBC_LEN: u32 = ${staging.stage ? TB * staging.rowsVec4 : 1}u;\n`
     : '';
-  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + commonSource + loader + source;
+  const stepConsts = steps ? `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\n` : '';
+  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
 export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
@@ -257,21 +299,27 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     deltaSoftplus: args.deltaSoftplus ? 1 : 0,
     hasInitState: useInit ? 1 : 0,
     writeFinalState: writeFinal ? 1 : 0,
+    polyOnes: POLY_ONES,
   });
   // Absent optional inputs bind a stand-in that the shader never reads (flags say so).
   const z = args.z ?? u;
   const state = args.state ?? scratchTensor(engine, 'selective_scan.unused-state', 1);
   const size = `B=${batch}, L=${seqLen}, D=${dInner}, N=${dState}`;
 
+  const diag = args.tuning?.diagnostic ? DIAG_BITS[args.tuning.diagnostic] : 0;
+  const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
+  const steps: StepOptions = { polyElems, diag };
+  const stepsKey = `poly=${polyElems}:diag=${diag}`;
+
   if (variant === 'sequential') {
-    const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader), constants: { WG: WG_D } }));
+    const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
     engine.dispatch(`selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
     return out;
   }
 
-  const stagedKey = `${variantKey}:wg=${wgD}:ku=${ku}:stage=${stage ? 1 : 0}`;
+  const stagedKey = `${variantKey}:wg=${wgD}:ku=${ku}:stage=${stage ? 1 : 0}:${stepsKey}`;
   const output = engine.pipeline(`selective_scan_chunk_output:${stagedKey}`, () => ({
-    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, { ku, stage, rowsVec4: 2 * stateVec4 }),
+    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, { ku, stage, rowsVec4: 2 * stateVec4 }),
     constants: { WG: wgD },
   }));
   const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
@@ -284,10 +332,10 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
   const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
   const local = engine.pipeline(`selective_scan_chunk_local:${stagedKey}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, { ku, stage, rowsVec4: stateVec4 }),
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, { ku, stage, rowsVec4: stateVec4 }),
     constants: { WG: wgD },
   }));
-  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null), constants: { WG: WG_CARRY } }));
+  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
   engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
   engine.dispatch(
     `selective_scan_chunk_carry(${chunked})`,
@@ -297,5 +345,23 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     uniforms,
   );
   engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], chunkGrid, uniforms);
+  return out;
+}
+
+const EXP2_PROBE_PARAMS = defineUniforms([
+  ['count', 'u32'],
+  ['polyOnes', 'u32'],
+] as const);
+
+/**
+ * Tests: out = scan_exp2_poly(x) elementwise, the polynomial exp2 of the scan kernels, with its all-ones
+ * operand from a uniform as there. x and out hold a multiple of 4 floats.
+ */
+export function scanExp2Poly(engine: Engine, x: Tensor, out: Tensor): Tensor {
+  if (x.numel % 4 !== 0 || out.numel !== x.numel) throw new KernelInputError(`scan_exp2_poly: x (${x.numel} values) and out (${out.numel}) must match and hold whole vec4`);
+  const count = x.numel / 4;
+  const wg = 64;
+  const pipeline = engine.pipeline('selective_scan_exp2_probe', () => ({ code: EXP2_PROBE_PARAMS.wgsl() + commonSource + exp2ProbeSource, constants: { WG: wg } }));
+  engine.dispatch(`scan_exp2_poly(n=${x.numel})`, pipeline, [x, out], grid1d(Math.ceil(count / wg), engine.report.limits.maxComputeWorkgroupsPerDimension), EXP2_PROBE_PARAMS.pack({ count, polyOnes: POLY_ONES }));
   return out;
 }
