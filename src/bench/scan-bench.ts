@@ -6,15 +6,19 @@
 // The copy bandwidth is the best of several copy configurations (COPY_CONFIGS). Each row gives wall time per
 // iteration (one submit each, as an application runs it) and GPU time from timestamp queries around a batch
 // of iterations in one pass (when the adapter has timestamp-query), which leaves out per-submit overhead.
+// Decay rows (the main sizes): polyFraction 0 .. 1, the share of the decays exp(dt·A) computed by the
+// polynomial exp2 (FMA and integer pipes) instead of the special-function unit, and diagnostic rows
+// ("diagnostic: ..."): wrong results, left out of the correctness check, that replace special-function
+// ops (no exp in the decays; no softplus; no special-function op at all) to bound what those ops cost.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --quick: the three main sizes only.
+//        --quick: the three main sizes only (with their sweeps).
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Tensor } from '../engine/tensor';
 import { COPY_CONFIGS, copyConfigName, copyVec4, type CopyConfig } from '../kernels/copy';
-import { chooseScanVariant, defaultChunkLen, packScanChannels, selectiveScan, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
+import { DEFAULT_POLY_FRACTION, chooseScanVariant, defaultChunkLen, packScanChannels, scanPolyElems, selectiveScan, stateVec4Count, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
 
@@ -30,6 +34,15 @@ interface Size {
   main?: boolean;
 }
 
+/** Decay rows of the main sizes: shares of polynomial decays, then the diagnostics (wrong results). */
+const DECAY_SWEEP: ScanTuning[] = [
+  ...[0, 1 / 8, 1 / 4, 1 / 2, 3 / 4, 1].map((polyFraction) => ({ polyFraction })),
+  { diagnostic: 'no-exp' },
+  { diagnostic: 'no-softplus', polyFraction: 0 },
+  { diagnostic: 'no-softplus' },
+  { diagnostic: 'no-sfu' },
+];
+
 const FULL_SIZES: Size[] = [
   {
     batch: 1,
@@ -38,10 +51,10 @@ const FULL_SIZES: Size[] = [
     dState: 16,
     main: true,
     chunkSweep: [64, 128, 256],
-    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }],
+    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP],
   },
-  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }] },
-  { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, chunkSweep: [128], tuningSweep: [{ workgroupSize: 64 }] },
+  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP] },
+  { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, chunkSweep: [128], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP] },
   { batch: 1, seqLen: 512, dInner: 2048, dState: 16, chunkSweep: [16, 64] },
   { batch: 1, seqLen: 1024, dInner: 2048, dState: 16 },
   { batch: 1, seqLen: 2048, dInner: 2048, dState: 16, chunkSweep: [32, 128] },
@@ -56,7 +69,7 @@ const FULL_SIZES: Size[] = [
 ];
 
 const SMALL_SIZES: Size[] = [
-  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }] },
+  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP] },
   { batch: 4, seqLen: 256, dInner: 128, dState: 16 },
   { batch: 16, seqLen: 64, dInner: 128, dState: 16 },
   ...[512, 2048].map((seqLen) => ({ batch: 1, seqLen, dInner: 128, dState: 16 })),
@@ -113,8 +126,22 @@ async function gpuTime(engine: Engine, record: () => void, iters: number): Promi
   return { ms: samples[1], source };
 }
 
-function tuningName(t: ScanTuning): string {
-  return [t.workgroupSize ? `wg=${t.workgroupSize}` : '', t.unroll ? `ku=${t.unroll}` : '', t.stage === false ? 'no-stage' : ''].filter(Boolean).join(',');
+/** Polynomial decays as state slots of all, e.g. `poly=8/16`. */
+function polyName(fraction: number, dState: number): string {
+  const v4 = stateVec4Count(dState);
+  return `poly=${scanPolyElems(fraction, v4)}/${4 * v4}`;
+}
+
+function tuningName(t: ScanTuning, dState: number): string {
+  return [
+    t.workgroupSize ? `wg=${t.workgroupSize}` : '',
+    t.unroll ? `ku=${t.unroll}` : '',
+    t.stage === false ? 'no-stage' : '',
+    t.polyFraction !== undefined ? polyName(t.polyFraction, dState) : '',
+    t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(',');
 }
 
 async function main() {
@@ -163,7 +190,14 @@ async function main() {
       const err = relativeError(await engine.read(yFast), seqOut);
       const gpu = await gpuTime(engine, record, Math.max(1, Math.min(50, Math.round(20 / Math.max(fast.msMedian, 0.05)))));
       const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
-      const name = `${used}${used === 'chunked' ? `/${effChunk === seqLen ? 'L' : effChunk}` : ''}${tuning ? ` ${tuningName(tuning)}` : ''}${sweep ? ' (sweep)' : ''}`;
+      const diagnostic = tuning?.diagnostic ?? null;
+      // Rows without their own share say the default one (the sequential kernel's is 0).
+      // Decays without exp ('no-exp', 'no-sfu') have no share.
+      const expFree = diagnostic === 'no-exp' || diagnostic === 'no-sfu';
+      const polyFraction = expFree ? null : (tuning?.polyFraction ?? (used === 'chunked' ? DEFAULT_POLY_FRACTION : 0));
+      const tuned = tuning ? tuningName(tuning, dState) : '';
+      const defaultPoly = polyFraction !== null && tuning?.polyFraction === undefined ? polyName(polyFraction, dState) : '';
+      const name = `${used}${used === 'chunked' ? `/${effChunk === seqLen ? 'L' : effChunk}` : ''} ${[tuned, defaultPoly].filter(Boolean).join(',')}${sweep ? ' (sweep)' : ''}`;
       rows.push({
         size: label,
         variant: name,
@@ -176,7 +210,7 @@ async function main() {
         'gpu/copy %': (100 * (bytes / gpu.ms / 1e6)) / copy.gbPerS,
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
-        'rel err': err.toExponential(1),
+        'rel err': diagnostic ? 'n/a (wrong by design)' : err.toExponential(1),
       });
       points.push({
         batch,
@@ -187,6 +221,9 @@ async function main() {
         chunkLen: used === 'chunked' ? effChunk : null,
         passes,
         tuning: tuning ?? null,
+        polyFraction,
+        polyElems: polyFraction === null ? null : scanPolyElems(polyFraction, stateVec4Count(dState)),
+        diagnostic,
         sweep,
         bytes,
         fast,
@@ -199,14 +236,14 @@ async function main() {
         fractionOfCopyGpu: bytes / gpu.ms / 1e6 / copy.gbPerS,
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
-        relErrFastVsSequential: err,
+        relErrFastVsSequential: diagnostic ? null : err,
       });
-      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${err.toExponential(1)}`);
-      if (!(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${diagnostic ? 'n/a' : err.toExponential(1)}`);
+      if (!diagnostic && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
   }
-  console.log(`selective scan (fp32, z gate, D skip, softplus) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
+  console.log(`selective scan (fp32, z gate, D skip, softplus; default decays ${polyName(DEFAULT_POLY_FRACTION, 16)} polynomial at N=16, sequential all exp2) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
   for (const c of copy.configs) console.log(`copy_vec4 ${c.config}: ${c.gbPerS.toFixed(1)} GB/s`);
   console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
   printTable(rows);
