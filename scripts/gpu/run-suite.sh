@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU benchmark suite, run on the lent GPU machine from the project root:
 #   source .gpu/boot.sh && bash .gpu/run-suite.sh "$OUT"
-# Each benchmark writes its JSON and log under OUT; PyTorch baselines (copy, fp32 matmul with TF32 off,
-# causal SDPA) run in the same call so that every ratio comes from one session on one machine.
+# Each benchmark writes its JSON and log under OUT. PyTorch baselines (copy, fp32 matmul with TF32 off,
+# causal SDPA) run first in the same call and the matmul and attention benchmarks read them (--torch), so
+# every ratio comes from one session on one machine.
 set -u
 out=${1:-/tmp/bench-out}
 mkdir -p "$out"
@@ -13,11 +14,13 @@ run() {
   timeout "${SUITE_STEP_TIMEOUT:-240}" node "$here/bench/$name.mjs" --out "$out/$name.json" "$@" > "$out/$name.log" 2>&1
   echo "exit $?"; grep -v '^\[' "$out/$name.log" | tail -n 30
 }
-run matmul-bench
-run scan-bench --quick
-run attention-bench --skip-gla
-run decode-bench --preset mamba,transformer --context 256,8192 --steps 16
+torch=()
 if command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
   echo "=== PyTorch baselines"
   python3 "$here/torch_reference.py" "$out/torch.json" copy,matmul,sdpa 2>&1 | tail -n 12
+  torch=(--torch "$out/torch.json")
 fi
+run matmul-bench "${torch[@]}"
+run scan-bench --quick
+run attention-bench --skip-gla "${torch[@]}"
+run decode-bench --preset mamba,transformer --context 256,8192 --steps 16

@@ -7,17 +7,19 @@
 // V=512) at T=4096, with chunked checked against recurrent. Random inputs, warm-up, medians of repeats.
 // Decode: one query per (b, h) against a KV cache of S positions (B=1, H=16, Hkv = 16 and 4, E=64, S = 1K .. 64K),
 // µs per call (20 calls per submit) and the effective bandwidth of reading the cache (2·B·Hkv·S·E·4 bytes)
-// against the 3.2 TB/s copy anchor, the split-K decode kernel against the tiled flash kernel at L = 1.
-// Ratios to PyTorch fp32 causal SDPA use the anchors measured on the H200 (../shared/gpu/README.md).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--out FILE.json]
-//        (npm run --silent bench:attention -- [--small] [--out FILE.json])
+// against the vec4 copy kernel's bandwidth measured in the same run, the split-K decode kernel against the
+// tiled flash kernel at L = 1. Flash TFLOP/s are set beside the fma rate WGSL reaches on this device (rate
+// probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
+// earlier in the same command.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--torch TORCH.json] [--out FILE.json]
+//        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
 import { attention, decodeSplit, flashTileConfig, headsFirst, setFlashTilePreference, tokensFirst } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
-import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
+import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
 
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
@@ -30,7 +32,9 @@ async function main() {
   // ---------------------------------------------------------------- attention
   const [B, H, E] = small ? [1, 2, 64] : [1, 16, 64];
   const lengths = small ? [128, 256] : [1024, 4096, 16384];
-  const torchMs: Record<number, number> = { 1024: 0.147, 4096: 1.33, 16384: 16.4 };
+  const torch = loadTorchBaselines(values.get('torch'));
+  const ceilings = await measureRateCeilings(engine, small);
+  console.log(`rate probes in this run: fma ${(ceilings.fmaTflops * 1e3).toPrecision(4)} GFLOP/s, exp2 ${ceilings.exp2Gops.toPrecision(4)} G/s`);
   const attnRows: Record<string, string | number>[] = [];
   const attnPoints = [];
   for (const L of lengths) {
@@ -91,6 +95,7 @@ async function main() {
       [scratch, outNaive].forEach((t) => t.release());
     }
     const tfFlash = flops / flash.msMedian / 1e9;
+    const torchTflops = torch.get(`sdpa causal float32 B=${B} H=${H} E=${E} L=${L}`)?.TFLOPs ?? null;
     const tfNaive = naive ? flops / naive.msMedian / 1e9 : null;
     attnRows.push({
       L,
@@ -99,11 +104,13 @@ async function main() {
       'naive ms': naive ? naive.msMedian : 'skipped',
       'naive TFLOP/s': tfNaive ?? 'skipped',
       'flash/naive': tfNaive ? tfFlash / tfNaive : '-',
-      'flash vs PyTorch fp32 SDPA': B === 1 && H === 16 && torchMs[L] ? torchMs[L] / flash.msMedian : '-',
+      'flash/fma probe': tfFlash / ceilings.fmaTflops,
+      'PyTorch fp32 SDPA TFLOP/s': torchTflops ?? '-',
+      'flash/PyTorch': torchTflops ? tfFlash / torchTflops : '-',
       'flash vs naive': flashVsNaive === null ? '-' : flashVsNaive.toExponential(1),
       'flash vs f64 rows': refErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }
@@ -111,7 +118,8 @@ async function main() {
   printTable(attnRows);
 
   // ---------------------------------------------------------------- decode
-  const copyAnchorGBs = 3200;
+  const copyGBs = await measureCopyGBs(engine, small ? 1 << 20 : 128 << 20);
+  console.log(`copy kernel in this run: ${copyGBs.toFixed(0)} GB/s`);
   const decodeRows: Record<string, string | number>[] = [];
   const decodePoints = [];
   const Hd = small ? 4 : 16;
@@ -149,18 +157,18 @@ async function main() {
       const { nSplit, chunk } = decodeSplit(S, B * Hkv);
       decodeRows.push({
         H: Hd, Hkv, S, splits: `${nSplit}×${chunk}`,
-        'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyAnchorGBs,
+        'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs,
         'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
         'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
       });
-      decodePoints.push({ B, H: Hd, Hkv, S, E, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopyAnchor: gbs / copyAnchorGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+      decodePoints.push({ B, H: Hd, Hkv, S, E, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
       [k, v, q, outD, outT].forEach((t) => t.release());
     }
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);
   if (flags.has('skip-gla')) {
-    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, decode: decodePoints });
+    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints });
     engine.destroy();
     return;
   }
@@ -199,7 +207,7 @@ async function main() {
   }
   console.log('\nGLA prefill, B=1 (tokens/s = T / time)');
   printTable(glaRows);
-  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, attention: attnPoints, decode: decodePoints, gla: glaPoints });
+  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, gla: glaPoints });
   engine.destroy();
 }
 

@@ -1,7 +1,7 @@
 // Shared benchmark plumbing: argument parsing, timing (warm-up, many iterations, median of repeats),
 // tables on stdout and JSON files. Benchmarks print figures; no test asserts a time.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine';
 
 export interface Timing {
@@ -89,4 +89,54 @@ export function writeJson(path: string | undefined, data: unknown): void {
   if (!path) return;
   writeFileSync(path, JSON.stringify(data, null, 2));
   console.error(`wrote ${path}`);
+}
+
+/** The device's own ceilings measured in this run: the FP32 fma rate and the exp2 rate WGSL code reaches. */
+export interface RateCeilings {
+  /** TFLOP/s of the fma probe (2 FLOPs per fma). */
+  fmaTflops: number;
+  /** G exp2/s of the exp2 probe. */
+  exp2Gops: number;
+}
+
+/** Runs the rate probes (src/kernels/rate-probes.ts); `small` for a CPU device. */
+export async function measureRateCeilings(engine: Engine, small = false): Promise<RateCeilings> {
+  const { rateProbe } = await import('../kernels/rate-probes');
+  const out = engine.tensor([small ? 4096 : 1 << 20], 'scratch', 'rate-probe.out');
+  const rate = async (kind: 'fma' | 'exp2', iterations: number, a: number, b: number) => {
+    let ops = 0;
+    const t = await timeIterations(engine, () => (ops = rateProbe(engine, kind, out, iterations, a, b).ops), { repeats: 3, warmup: 1, targetMs: small ? 50 : 200 });
+    return ops / t.msMedian / 1e9;
+  };
+  const fmaTflops = await rate('fma', small ? 16 : 2048, 0.999, 0.001);
+  const exp2Gops = (await rate('exp2', small ? 4 : 512, -0.5, 1)) * 1e3;
+  out.release();
+  return { fmaTflops, exp2Gops };
+}
+
+/**
+ * PyTorch baselines written by scripts/gpu/torch_reference.py earlier in the same command (--torch FILE),
+ * by result name (e.g. 'matmul fp32 4096^3 (tf32 off)'); empty when no file is given.
+ */
+export function loadTorchBaselines(path: string | undefined): Map<string, { ms: number; TFLOPs?: number; TBps?: number }> {
+  const byName = new Map<string, { ms: number; TFLOPs?: number; TBps?: number }>();
+  if (!path) return byName;
+  const data = JSON.parse(readFileSync(path, 'utf8')) as { results?: { name: string; ms: number; TFLOPs?: number; TBps?: number }[] };
+  for (const r of data.results ?? []) byName.set(r.name, r);
+  return byName;
+}
+
+/** Copy bandwidth in GB/s (bytes read + written) of the best COPY_CONFIGS copy of `floats` floats, this run. */
+export async function measureCopyGBs(engine: Engine, floats: number): Promise<number> {
+  const { COPY_CONFIGS, copyVec4 } = await import('../kernels/copy');
+  const src = engine.tensor([floats], 'scratch', 'copy.src');
+  const dst = engine.tensor([floats], 'scratch', 'copy.dst');
+  let best = 0;
+  for (const config of COPY_CONFIGS) {
+    const t = await timeIterations(engine, () => copyVec4(engine, src, dst, config), { repeats: 3, warmup: 1 });
+    best = Math.max(best, (2 * floats * 4) / t.msMedian / 1e6);
+  }
+  src.release();
+  dst.release();
+  return best;
 }
