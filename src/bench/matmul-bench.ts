@@ -6,6 +6,7 @@
 
 import { createNodeEngine } from '../engine/node-gpu';
 import { matmul } from '../kernels/matmul';
+import { matmulTiledVec4 } from '../kernels/matmul-tiled-vec4';
 import { normalArray, relativeError } from '../testing/random';
 import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
 
@@ -25,7 +26,16 @@ async function main() {
     const flops = 2 * n * n * n;
     const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outTiled }));
     const naive = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outNaive, variant: 'naive' }), { repeats: 3 });
-    const err = relativeError(await engine.read(outTiled), await engine.read(outNaive));
+    const naiveOut = await engine.read(outNaive);
+    const err = relativeError(await engine.read(outTiled), naiveOut);
+    // The vec4 tiled kernel at both tile heights, checked against naive too.
+    const vec4Rows: { tm: number; timing: typeof tiled; tflops: number; relErr: number }[] = [];
+    for (const tm of [4, 8] as const) {
+      const outV = engine.tensor([n, n], 'activations', 'out.vec4');
+      const t = await timeIterations(engine, () => matmulTiledVec4(engine, a, w, { tm, out: outV }));
+      vec4Rows.push({ tm, timing: t, tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(outV), naiveOut) });
+      outV.release();
+    }
     const gTiled = flops / tiled.msMedian / 1e6;
     const gNaive = flops / naive.msMedian / 1e6;
     const torchTflops = torch.get(`matmul fp32 ${n}^3 (tf32 off)`)?.TFLOPs ?? null;
@@ -40,8 +50,9 @@ async function main() {
       'PyTorch TFLOP/s': torchTflops ?? '-',
       'tiled/PyTorch': torchTflops ? gTiled / 1e3 / torchTflops : '-',
       'rel err': err.toExponential(1),
+      ...Object.fromEntries(vec4Rows.flatMap((v) => [[`vec4 TM=${v.tm} GFLOP/s`, v.tflops * 1e3], [`vec4 TM=${v.tm}/PyTorch`, torchTflops ? v.tflops / torchTflops : '-'], [`vec4 TM=${v.tm} err`, v.relErr.toExponential(1)]])),
     });
-    points.push({ n, flops, naive, tiled, gflopsNaive: gNaive, gflopsTiled: gTiled, speedup: gTiled / gNaive, fractionOfFmaProbe: gTiled / 1e3 / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? gTiled / 1e3 / torchTflops : null, relErrTiledVsNaive: err });
+    points.push({ n, flops, naive, tiled, gflopsNaive: gNaive, gflopsTiled: gTiled, speedup: gTiled / gNaive, fractionOfFmaProbe: gTiled / 1e3 / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? gTiled / 1e3 / torchTflops : null, relErrTiledVsNaive: err, vec4: vec4Rows });
     [a, w, outTiled, outNaive].forEach((t) => t.release());
   }
   console.log(`matmul (Wᵀ form, fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
