@@ -9,7 +9,8 @@
 // Decay rows (the main sizes): polyFraction 0 .. 1, the share of the decays exp(dt·A) computed by the
 // polynomial exp2 (FMA and integer pipes) instead of the special-function unit, and diagnostic rows
 // ("diagnostic: ..."): wrong results, left out of the correctness check, that replace special-function
-// ops (no exp in the decays; no softplus; no special-function op at all) to bound what those ops cost.
+// ops (no exp in the decays; no softplus; no special-function op at all) to bound what those ops cost,
+// or run one pass of the three alone (its share of the time).
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
 //        --quick: the three main sizes only (with their sweeps).
@@ -43,6 +44,12 @@ const DECAY_SWEEP: ScanTuning[] = [
   { diagnostic: 'no-sfu' },
 ];
 
+/** Each pass of the three alone (sizes of several chunks): default decays, then without special-function ops. */
+const PASS_SWEEP: ScanTuning[] = [
+  ...(['local', 'carry', 'output'] as const).map((onlyPass) => ({ onlyPass })),
+  ...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass, diagnostic: 'no-sfu' as const })),
+];
+
 const FULL_SIZES: Size[] = [
   {
     batch: 1,
@@ -51,9 +58,9 @@ const FULL_SIZES: Size[] = [
     dState: 16,
     main: true,
     chunkSweep: [64, 128, 256],
-    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP],
+    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP, ...PASS_SWEEP],
   },
-  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP] },
+  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP, ...PASS_SWEEP] },
   { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, chunkSweep: [128], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP] },
   { batch: 1, seqLen: 512, dInner: 2048, dState: 16, chunkSweep: [16, 64] },
   { batch: 1, seqLen: 1024, dInner: 2048, dState: 16 },
@@ -69,7 +76,7 @@ const FULL_SIZES: Size[] = [
 ];
 
 const SMALL_SIZES: Size[] = [
-  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP] },
+  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP, ...PASS_SWEEP] },
   { batch: 4, seqLen: 256, dInner: 128, dState: 16 },
   { batch: 16, seqLen: 64, dInner: 128, dState: 16 },
   ...[512, 2048].map((seqLen) => ({ batch: 1, seqLen, dInner: 128, dState: 16 })),
@@ -139,6 +146,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.stage === false ? 'no-stage' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) : '',
     t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
+    t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
   ]
     .filter(Boolean)
     .join(',');
@@ -191,6 +199,8 @@ async function main() {
       const gpu = await gpuTime(engine, record, Math.max(1, Math.min(50, Math.round(20 / Math.max(fast.msMedian, 0.05)))));
       const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
       const diagnostic = tuning?.diagnostic ?? null;
+      const onlyPass = tuning?.onlyPass ?? null;
+      const wrong = diagnostic !== null || onlyPass !== null;
       // Rows without their own share say the default one (the sequential kernel's is 0).
       // Decays without exp ('no-exp', 'no-sfu') have no share.
       const expFree = diagnostic === 'no-exp' || diagnostic === 'no-sfu';
@@ -210,7 +220,7 @@ async function main() {
         'gpu/copy %': (100 * (bytes / gpu.ms / 1e6)) / copy.gbPerS,
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
-        'rel err': diagnostic ? 'n/a (wrong by design)' : err.toExponential(1),
+        'rel err': wrong ? 'n/a (wrong by design)' : err.toExponential(1),
       });
       points.push({
         batch,
@@ -224,6 +234,7 @@ async function main() {
         polyFraction,
         polyElems: polyFraction === null ? null : scanPolyElems(polyFraction, stateVec4Count(dState)),
         diagnostic,
+        onlyPass,
         sweep,
         bytes,
         fast,
@@ -236,10 +247,10 @@ async function main() {
         fractionOfCopyGpu: bytes / gpu.ms / 1e6 / copy.gbPerS,
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
-        relErrFastVsSequential: diagnostic ? null : err,
+        relErrFastVsSequential: wrong ? null : err,
       });
-      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${diagnostic ? 'n/a' : err.toExponential(1)}`);
-      if (!diagnostic && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}`);
+      if (!wrong && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
   }

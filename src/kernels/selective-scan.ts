@@ -69,9 +69,13 @@ const KU_DEFAULT = 8;
 const MAX_STAGED_VEC4 = 16;
 /**
  * Share of the state slots whose decays the chunked passes compute with the polynomial exp2 (FMA and
- * integer pipes) rather than the special-function unit's exp2. Not yet chosen from a measurement.
+ * integer pipes) rather than the special-function unit's exp2. 0: on an H200
+ * (docs/measurements/h200/scan-poly.json) every share above 0 was slower, monotonically (B=1 L=8192
+ * D=3072 N=16: 0.382 ms at 0, 0.452 at 2/16 of the slots, 0.601 at 1/2, 0.716 at all), and the scan is
+ * not bound by the special-function unit: with no exp in the decays it takes 0.352 ms, with no
+ * special-function op at all 0.330 ms.
  */
-export const DEFAULT_POLY_FRACTION = 0.5;
+export const DEFAULT_POLY_FRACTION = 0;
 
 export type ScanVariant = 'auto' | 'sequential' | 'chunked';
 
@@ -192,6 +196,8 @@ export interface ScanTuning {
    * multiplies by z instead of silu(z).
    */
   diagnostic?: ScanDiagnostic;
+  /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
+  onlyPass?: 'local' | 'carry' | 'output';
 }
 
 export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu';
@@ -324,9 +330,11 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   }));
   const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
   const chunked = `${size}, chunk=${chunkLen}`;
+  const only = args.tuning?.onlyPass;
+  const runs = (pass: 'local' | 'carry' | 'output') => only === undefined || only === pass;
   if (numChunks === 1) {
     // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
-    engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], chunkGrid, uniforms);
+    if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], chunkGrid, uniforms);
     return out;
   }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
@@ -336,15 +344,17 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     constants: { WG: wgD },
   }));
   const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
-  engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
-  engine.dispatch(
-    `selective_scan_chunk_carry(${chunked})`,
-    carryPass,
-    [channels, deltaSum, carry, state],
-    grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
-    uniforms,
-  );
-  engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], chunkGrid, uniforms);
+  if (runs('local')) engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
+  if (runs('carry')) {
+    engine.dispatch(
+      `selective_scan_chunk_carry(${chunked})`,
+      carryPass,
+      [channels, deltaSum, carry, state],
+      grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
+      uniforms,
+    );
+  }
+  if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], chunkGrid, uniforms);
   return out;
 }
 
