@@ -8,10 +8,11 @@
 // WebGPU's smallest subgroup size is 4.
 var<workgroup> slots: array<array<f32, NVAL>, (WG + 3u) / 4u>;
 
-fn gemv_reduce(t: u32, vals: ptr<function, array<f32, NVAL>>) {
-  var sums: array<f32, NVAL>;
+// mc: rows in the chunk (sums for m >= mc are skipped).
+fn gemv_reduce(t: u32, mc: u32, vals: ptr<function, array<f32, NVAL>>) {
+  var sums = array<f32, NVAL>();
   for (var i = 0u; i < NVAL; i++) {
-    if (i % MAX_M < P.M) { sums[i] = subgroupAdd((*vals)[i]); }
+    if (i % MAX_M < mc) { sums[i] = subgroupAdd((*vals)[i]); }
   }
   let size = subgroupAdd(1u);
   let first = subgroupMin(t);
@@ -19,7 +20,7 @@ fn gemv_reduce(t: u32, vals: ptr<function, array<f32, NVAL>>) {
   workgroupBarrier();
   let count = (WG + size - 1u) / size;
   for (var i = t; i < NVAL; i += WG) {
-    if (i % MAX_M < P.M) {
+    if (i % MAX_M < mc) {
       var acc = 0.0;
       for (var s = 0u; s < count; s++) { acc += slots[s][i]; }
       total[i] = acc;

@@ -3,7 +3,8 @@
 
 var<workgroup> red: array<array<f32, NVAL>, WG>;
 
-fn gemv_reduce(t: u32, vals: ptr<function, array<f32, NVAL>>) {
+// mc: rows in the chunk (unused here: every value is added).
+fn gemv_reduce(t: u32, mc: u32, vals: ptr<function, array<f32, NVAL>>) {
   red[t] = *vals;
   workgroupBarrier();
   for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {

@@ -28,15 +28,17 @@ fn loadW(n: u32, j: u32) -> V {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let n0 = (wid.x + wid.y * nwg.x) * ROWS;
-  var vals: array<f32, NVAL>;
-  gemv_accumulate(n0, t, &vals);
-  gemv_reduce(t, &vals);
-  if (t < ROWS * MAX_M) {
-    let r = t / MAX_M;
-    let m = t % MAX_M;
-    let n = n0 + r;
-    if (m < P.M && n < P.N) {
-      let v = total[t] * gemv_row_scale(m);
+  for (var m0 = 0u; m0 < P.M; m0 += MAX_M) {
+    let mc = min(MAX_M, P.M - m0);
+    var vals = array<f32, NVAL>();
+    gemv_accumulate(n0, m0, mc, t, &vals);
+    gemv_reduce(t, mc, &vals);
+    // Invocation r·MAX_M + mr finishes output n0 + r of row m = m0 + mr.
+    let mr = t % MAX_M;
+    let n = n0 + t / MAX_M;
+    if (t < ROWS * MAX_M && mr < mc && n < P.N) {
+      let m = m0 + mr;
+      let v = total[t] * gemv_row_scale(mr);
       let Di = P.dInner;
       if (n < Di) {
         let Wc = P.width;

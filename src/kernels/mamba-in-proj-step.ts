@@ -1,7 +1,7 @@
 // Mamba decode, first kernel of a layer (shaders/mamba_in_proj_step.wgsl): the optional pre-norm, in_proj
 // and the causal conv step with SiLU in one dispatch. x (B, 1, d) -> out (B, 1, 2·Di) = [u | z], where
 // u = silu(conv step(xz[..., :Di])) and z = xz[..., Di:], xz = RMSNorm?(x) · in_projᵀ; the conv state
-// (B, W - 1, Di) is shifted in place. B <= GEMV_MAX_ROWS.
+// (B, W - 1, Di) is shifted in place.
 
 import source from '../../shaders/mamba_in_proj_step.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -9,7 +9,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
-import { GEMV_MAX_ROWS, gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
+import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
 
 const PARAMS = defineUniforms([
   ['M', 'u32'],
@@ -41,7 +41,6 @@ export interface MambaInProjStepArgs {
 export function mambaInProjStep(engine: Engine, p: MambaInProjStepArgs): Tensor {
   const d = p.x.shape[p.x.shape.length - 1];
   const batch = p.x.numel / d;
-  if (batch > GEMV_MAX_ROWS) throw new KernelInputError(`mamba_in_proj_step: batch ${batch} exceeds the ${GEMV_MAX_ROWS} rows the kernel takes`);
   if (p.inProj.shape.length !== 2 || p.inProj.shape[1] !== d || p.inProj.shape[0] % 2 !== 0) {
     throw new KernelInputError(`mamba_in_proj_step: in_proj ${shapeToString(p.inProj.shape)} must be (2·Di, d = ${d})`);
   }
@@ -53,7 +52,7 @@ export function mambaInProjStep(engine: Engine, p: MambaInProjStepArgs): Tensor 
   if (p.convState.numel !== batch * (W - 1) * Di) throw new KernelInputError(`mamba_in_proj_step: conv state ${shapeToString(p.convState.shape)} must be (B, W - 1, Di) = (${batch}, ${W - 1}, ${Di})`);
   if (p.out.numel !== batch * N) throw new KernelInputError(`mamba_in_proj_step: out ${shapeToString(p.out.shape)} must hold (B, 2·Di) = (${batch}, ${N})`);
   if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`mamba_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
-  const config = gemvConfig(engine, d, N, d % 4 === 0);
+  const config = gemvConfig(engine, batch, d, N, d % 4 === 0);
   const pipeline = engine.pipeline(gemvKey('mamba_in_proj_step', config, p.norm ? ':norm' : ''), () => ({
     code: gemvShaderCode(config, PARAMS, source),
     constants: { NORM: p.norm ? 1 : 0 },

@@ -34,8 +34,11 @@ export const MATMUL_PARAMS = defineUniforms([
 /** 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode), else 'tiled'. */
 export type MatmulVariant = 'auto' | 'tiled' | 'naive' | 'gemv';
 
-/** Rows up to which the matrix-vector kernel is used (its MAX_M). */
+/** Rows up to which matmul's 'auto' picks the matrix-vector kernel (gemv() itself takes any number of rows). */
 export const GEMV_MAX_ROWS = 4;
+
+/** Input rows the gemv kernels hold in registers at once (more rows go in chunks of this many). */
+const GEMV_MAX_CHUNK = 8;
 
 const GEMV_PARAMS = defineUniforms([
   ['M', 'u32'],
@@ -60,6 +63,8 @@ const GEMV_TARGET_WORKGROUPS = 1024;
 export interface GemvConfig {
   wg: number;
   rows: number;
+  /** Input rows per chunk (MAX_M): a power of two, at most GEMV_MAX_CHUNK. */
+  maxM: number;
   /** Rows read as vec4<f32> (K, lda and the column offset are multiples of 4). */
   vec4: boolean;
   /** Reduce with subgroupAdd (the device has 'subgroups'); else through workgroup memory. */
@@ -67,26 +72,29 @@ export interface GemvConfig {
 }
 
 /**
- * The gemv shape for K inputs and N outputs: WG a power of two in [32, 256] giving each invocation about
- * three elements of a row; ROWS the largest of 8, 4, 2, 1 that still leaves GEMV_TARGET_WORKGROUPS
- * workgroups (large N: more rows per workgroup, more independent loads per invocation), bounded by the
- * workgroup memory the non-subgroup reduction needs.
+ * The gemv shape for M input rows, K inputs and N outputs: WG a power of two in [32, 256] giving each
+ * invocation about three elements of a row; MAX_M the power of two covering M (at most 8); ROWS the largest
+ * of 8, 4, 2, 1 that still leaves GEMV_TARGET_WORKGROUPS workgroups (large N: more rows per workgroup, more
+ * independent loads per invocation), with ROWS·MAX_M <= 16 accumulators, bounded by the workgroup memory
+ * the reduction needs.
  */
-export function gemvConfig(engine: Engine, K: number, N: number, vec4: boolean): GemvConfig {
+export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4: boolean): GemvConfig {
   const limits = engine.report.limits;
   const kv = vec4 ? K / 4 : K;
   const maxWg = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
   let wg = 32;
   while (wg * 2 <= maxWg && wg * 2 * 3 <= kv) wg *= 2;
-  let rows = 8;
+  let maxM = 1;
+  while (maxM < Math.min(M, GEMV_MAX_CHUNK)) maxM *= 2;
+  let rows = Math.min(8, 16 / maxM);
   while (rows > 1 && Math.ceil(N / rows) < GEMV_TARGET_WORKGROUPS) rows /= 2;
   const subgroups = engine.report.features.subgroups;
-  // The workgroup-memory reduction holds (ROWS + 1)·4 floats per invocation.
+  // The reduction holds (ROWS + 1)·MAX_M floats per invocation (workgroup memory) or per subgroup of >= 4.
   const budget = Math.min(16384, limits.maxComputeWorkgroupStorageSize / 2);
-  const bytes = () => (subgroups ? Math.ceil(wg / 4) : wg) * (rows + 1) * 4 * 4;
+  const bytes = () => (subgroups ? Math.ceil(wg / 4) : wg) * (rows + 1) * maxM * 4;
   while (rows > 1 && bytes() > budget) rows /= 2;
   while (wg > 32 && bytes() > budget) wg /= 2;
-  return { wg, rows, vec4, subgroups };
+  return { wg, rows, maxM, vec4, subgroups };
 }
 
 /** WGSL of a gemv kernel: constants, element type, Params, the reduction, gemv_common.wgsl, the kernel. */
@@ -96,7 +104,7 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
     : 'alias V = f32;\nconst VW: u32 = 1u;\nfn vsum(v: V) -> f32 { return v; }\n';
   return (
     (config.subgroups ? 'enable subgroups;\n' : '') +
-    `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\n` +
+    `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\nconst MAX_M: u32 = ${config.maxM}u;\n` +
     element +
     params.wgsl() +
     (config.subgroups ? gemvReduceSubgroupSource : gemvReduceWorkgroupSource) +
@@ -107,7 +115,7 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
 
 /** Pipeline cache key of a gemv kernel in a configuration. */
 export function gemvKey(kernel: string, c: GemvConfig, extra = ''): string {
-  return `${kernel}:wg${c.wg}:r${c.rows}:${c.vec4 ? 'vec4' : 'scalar'}:${c.subgroups ? 'sg' : 'wgmem'}${extra}`;
+  return `${kernel}:wg${c.wg}:r${c.rows}:m${c.maxM}:${c.vec4 ? 'vec4' : 'scalar'}:${c.subgroups ? 'sg' : 'wgmem'}${extra}`;
 }
 
 /** A block's pre-norm, fused into the first projection: RMSNorm over the input's last dim with `weight`. */
@@ -117,7 +125,7 @@ export interface GemvNorm {
 }
 
 export interface GemvArgs {
-  /** Input rows (..., width): at most GEMV_MAX_ROWS rows in all. */
+  /** Input rows (..., width): few (decode), as the weights are read once per chunk of up to 8 rows. */
   a: Tensor;
   /** 1 to GEMV_MAX_WEIGHTS linear-layer weights (Nᵢ, K): out's columns are their outputs, in order. */
   weights: Tensor[];
@@ -141,7 +149,7 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   if (weights.length < 1 || weights.length > GEMV_MAX_WEIGHTS) throw new KernelInputError(`gemv: ${weights.length} weights; one dispatch takes 1 to ${GEMV_MAX_WEIGHTS}`);
   const width = a.shape[a.shape.length - 1];
   const rows = width > 0 ? a.numel / width : 0;
-  if (a.shape.length < 1 || rows > GEMV_MAX_ROWS) throw new KernelInputError(`gemv: a ${shapeToString(a.shape)} has ${rows} rows; the kernel takes at most ${GEMV_MAX_ROWS}`);
+  if (a.shape.length < 1) throw new KernelInputError(`gemv: a ${shapeToString(a.shape)} has no rows`);
   const K = weights[0].shape[weights[0].shape.length - 1];
   const cols = args.aColumns ?? { offset: 0, count: width };
   if (cols.offset < 0 || cols.count < 1 || cols.offset + cols.count > width) {
@@ -164,7 +172,7 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   if (out.numel !== rows * N) throw new KernelInputError(`gemv: out ${shapeToString(out.shape)} does not hold ${shapeToString(outShape)}`);
   if (rows === 0 || N === 0) return out;
   const vec4 = K % 4 === 0 && width % 4 === 0 && cols.offset % 4 === 0;
-  const config = gemvConfig(engine, K, N, vec4);
+  const config = gemvConfig(engine, rows, K, N, vec4);
   const swiglu = args.swiglu ?? false;
   const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}`), () => ({
     code: gemvShaderCode(config, GEMV_PARAMS, gemvSource),
