@@ -1,7 +1,7 @@
 // Selective state update (decode, one token): one invocation per (b, d) updates its dState-long row of
 // the state in place and writes y:
 //   dt = softplus?(dt + dtBias); h = h·exp(dt·A) + dt·B·x; y = <h, C> + Dskip·x; y *= silu(z) when hasZ.
-// State (B, D, dState); x (B, D); channel params (D, dState + 2) = [A, Dskip, dtBias]; B/C rows of
+// State (B, D, dState); x rows of xRowStride at xOffset; channel params (D, dState + 2) = [A, Dskip, dtBias]; B/C rows of
 // bcRowStride per batch entry, B at bOffset + g·dState, C at cOffset + g·dState (g = d / (D / G));
 // z rows of zRowStride at zOffset; y (B, D).
 // dt comes from DT (B, D) when dtRank is 0. Otherwise it is the dt projection fused in:
@@ -37,7 +37,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var r = 0u; r < P.dtRank; r++) { rawDt = fma(BC[rowBase + r], DT[d * P.dtRank + r], rawDt); }
   }
   let dt = scan_delta(rawDt, Channel[chanRow + N + 1u], P.dtSoftplus);
-  let x = X[at];
+  let x = X[b * P.xRowStride + P.xOffset + d];
   let dx = dt * x;
   let g = d / (P.dInner / P.groups);
   let bBase = b * P.bcRowStride + P.bOffset + g * N;

@@ -3,12 +3,16 @@
 // outputs) at the current length; keys()/values() are the valid prefixes as head views for attention(),
 // whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache. A single
 // decode query goes through the split-K decode kernel (the cache's keys split over many workgroups).
+// appendRoped() is the decode path's append: from one token's fused [q | k | v | gate] projection it rotates
+// q and k (RoPE) and writes k, v into the cache, q and the gate to their own tensors, in one dispatch.
 
 import source from '../../shaders/kv_cache_append.wgsl?raw';
+import ropeAppendSource from '../../shaders/rope_kv_append.wgsl?raw';
+import ropeCommonSource from '../../shaders/rope_common.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
-import type { Tensor } from '../engine/tensor';
+import { shapeToString, type Tensor } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import { attention, headsFirst, prefixView, type AttentionOptions, type HeadView } from './attention';
 
@@ -24,7 +28,33 @@ const PARAMS = defineUniforms([
   ['sL', 'u32'],
 ] as const);
 
+const ROPE_APPEND_PARAMS = defineUniforms([
+  ['B', 'u32'],
+  ['H', 'u32'],
+  ['Hkv', 'u32'],
+  ['E', 'u32'],
+  ['G', 'u32'],
+  ['capacity', 'u32'],
+  ['offset', 'u32'],
+  ['log2Base', 'f32'],
+] as const);
+
 const WG = 256;
+
+export interface RopedAppendArgs {
+  /** One token per sequence: (B, 1, (H + 2·Hkv)·E + G) = [q | k | v | gate]. */
+  src: Tensor;
+  /** Query heads H. */
+  heads: number;
+  /** RoPE base. */
+  base: number;
+  /** Receives q rotated: (B, 1, H·E). */
+  q: Tensor;
+  /** Receives the gate columns (B, 1, G) when G > 0; with G = 0 it is not written (any spare tensor). */
+  gate: Tensor;
+  /** Gate columns G (0: none). */
+  gateWidth: number;
+}
 
 /** Copies `src` (B, Hkv, L, E) into `cache` (B, Hkv, capacity, E) at positions offset .. offset + L - 1. */
 export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offset: number): void {
@@ -85,6 +115,31 @@ export class KvCache {
 
   values(): HeadView {
     return prefixView(headsFirst(this.v), this.length);
+  }
+
+  /**
+   * Decode append of one token from its fused projection (see RopedAppendArgs), at position `length`:
+   * q and k rotated for that position, k and v into the cache, q and the gate out. One dispatch.
+   */
+  appendRoped(a: RopedAppendArgs): void {
+    const [B, Hkv, capacity, E] = this.k.shape;
+    const { heads: H, gateWidth: G } = a;
+    const width = (H + 2 * Hkv) * E + G;
+    if (a.src.numel !== B * width) throw new KernelInputError(`kv cache: ${a.src.label} ${shapeToString(a.src.shape)} must hold B = ${B} rows of (H + 2·Hkv)·E + G = ${width}`);
+    if (a.q.numel !== B * H * E) throw new KernelInputError(`kv cache: q ${shapeToString(a.q.shape)} must hold (B, H·E) = (${B}, ${H * E})`);
+    if (G > 0 && a.gate.numel !== B * G) throw new KernelInputError(`kv cache: gate ${shapeToString(a.gate.shape)} must hold (B, G) = (${B}, ${G})`);
+    if (this.length + 1 > capacity) throw new KernelInputError(`kv cache: appending 1 position at ${this.length} exceeds ${this.k}'s capacity of ${capacity}`);
+    if (!(a.base > 0)) throw new KernelInputError(`kv cache: RoPE base ${a.base} must be positive`);
+    const pipeline = this.engine.pipeline('rope_kv_append', () => ({ code: ROPE_APPEND_PARAMS.wgsl() + ropeCommonSource + ropeAppendSource, constants: { WG } }));
+    const n = B * (H * E / 2 + Hkv * E / 2 + Hkv * E + G);
+    this.engine.dispatch(
+      `rope_kv_append(B=${B}, H=${H}, Hkv=${Hkv}, E=${E}, G=${G}, at=${this.length})`,
+      pipeline,
+      [a.src, a.q, this.k, this.v, a.gate],
+      grid1d(Math.ceil(n / WG), this.engine.report.limits.maxComputeWorkgroupsPerDimension),
+      ROPE_APPEND_PARAMS.pack({ B, H, Hkv, E, G, capacity, offset: this.length, log2Base: Math.log2(a.base) }),
+    );
+    this.length += 1;
   }
 
   /** Attention of q (L new queries, already appended to the cache) against every cached position. */

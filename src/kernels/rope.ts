@@ -2,6 +2,7 @@
 // projections produce it, or (B, H, L, E). Positions are offset + l (offset = tokens already cached).
 
 import source from '../../shaders/rope.wgsl?raw';
+import commonSource from '../../shaders/rope_common.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
@@ -38,7 +39,7 @@ export function ropeInPlace(engine: Engine, x: HeadView, opts: RopeOptions = {})
   if (!Number.isInteger(offset) || offset < 0) throw new KernelInputError(`rope: offset ${offset} must be a non-negative integer`);
   const n = B * L * H * (E / 2);
   if (n === 0) return;
-  const pipeline = engine.pipeline('rope', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
+  const pipeline = engine.pipeline('rope', () => ({ code: PARAMS.wgsl() + commonSource + source, constants: { WG } }));
   engine.dispatch(
     `rope(B=${B}, L=${L}, H=${H}, E=${E}, offset=${offset})`,
     pipeline,

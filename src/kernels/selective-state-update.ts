@@ -1,7 +1,7 @@
 // Selective state update (Mamba decode, one token), official selective_state_update_ref semantics:
 //   dt = softplus?(dt + dtBias); state = state·exp(dt·A) + dt·B·x; y = <state, C> + Dskip·x; y *= silu(z).
 // Dimensions: B batch, D dInner, N dState, G groups of B/C. State (B, D, N) is updated in place.
-// x, dt, y (B, D); per-channel params `channels` (D, N + 2) = [A, Dskip, dtBias] (packScanChannels);
+// x rows of xLayout.rowStride at xLayout.offset (default (B, D)); dt, y (B, D); per-channel params `channels` (D, N + 2) = [A, Dskip, dtBias] (packScanChannels);
 // B and C in one tensor `bc` of B rows of bcLayout.rowStride (B at bOffset + g·N, C at cOffset + g·N);
 // z rows of zLayout.rowStride at zLayout.offset. With `dtProjection` the dt projection is fused in:
 // dt = bc[b, 0..rank) · dtProjWeight(D, rank)ᵀ (the Mamba block's x_proj output starts with the low-rank dt).
@@ -30,6 +30,8 @@ const PARAMS = defineUniforms([
   ['hasZ', 'u32'],
   ['dtSoftplus', 'u32'],
   ['dtRank', 'u32'],
+  ['xRowStride', 'u32'],
+  ['xOffset', 'u32'],
 ] as const);
 
 const WG = 64;
@@ -37,8 +39,9 @@ const WG = 64;
 export interface SelectiveStateUpdateArgs {
   /** (B, D, N), updated in place. */
   state: Tensor;
-  /** (B, D) or (B, 1, D). */
+  /** (B, D) or (B, 1, D); or B rows of xLayout.rowStride with the D values at xLayout.offset. */
   x: Tensor;
+  xLayout?: { rowStride: number; offset: number };
   /** (B, D) raw dt; or, with dtProjection, the dt_proj weight (D, rank). */
   dt: Tensor;
   dtProjection?: { rank: number };
@@ -59,7 +62,10 @@ export function selectiveStateUpdate(engine: Engine, args: SelectiveStateUpdateA
   const { state, x, dt, channels, bc } = args;
   if (state.shape.length !== 3) throw new KernelInputError(`selective_state_update: state must be (B, D, N), got ${shapeToString(state.shape)}`);
   const [batch, dInner, dState] = state.shape;
-  if (x.numel !== batch * dInner) throw new KernelInputError(`selective_state_update: x ${shapeToString(x.shape)} must hold (B, D) = (${batch}, ${dInner})`);
+  const xLayout = args.xLayout ?? { rowStride: dInner, offset: 0 };
+  if (xLayout.offset + dInner > xLayout.rowStride || x.numel < batch * xLayout.rowStride) {
+    throw new KernelInputError(`selective_state_update: x ${shapeToString(x.shape)} must hold B = ${batch} rows of ${xLayout.rowStride} with D = ${dInner} values at ${xLayout.offset}`);
+  }
   const rank = args.dtProjection?.rank ?? 0;
   if (rank > 0) {
     if (dt.numel !== dInner * rank) throw new KernelInputError(`selective_state_update: dt projection weight ${shapeToString(dt.shape)} must be (D, rank) = (${dInner}, ${rank})`);
@@ -103,6 +109,8 @@ export function selectiveStateUpdate(engine: Engine, args: SelectiveStateUpdateA
       hasZ: args.z ? 1 : 0,
       dtSoftplus: args.dtSoftplus ? 1 : 0,
       dtRank: rank,
+      xRowStride: xLayout.rowStride,
+      xOffset: xLayout.offset,
     }),
   );
   return out;

@@ -1,12 +1,22 @@
 // The contract every block kind implements (Mamba mixer, attention, gated attention, GLA, SwiGLU MLP), so
 // the model runner can stack them. Dimensions: B batch, L sequence length, d = dModel.
 //
-// A block is the sub-layer alone: no pre-norm and no residual (the model runner adds RMSNorm before and
-// the residual after, as mamba_ssm's Block and Llama do). Weights are host arrays under documented names
-// (the official state_dict names for Mamba), uploaded once as 'weights'.
+// forward() and step() are the sub-layer alone: no pre-norm and no residual (the model runner adds RMSNorm
+// before and the residual after, as mamba_ssm's Block and Llama do). stepInto() is the decode path the model
+// runs: the whole residual sub-layer, residual += block(RMSNorm(residual)), with the norm fused into the
+// block's first projection and the add into its last, so that a token costs as few dispatches as the
+// block's kernels allow. step() runs the same kernels without the norm and into a fresh output.
+// Weights are host arrays under documented names (the official state_dict names for Mamba), uploaded once
+// as 'weights'.
 
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
+
+/** A block's pre-norm: RMSNorm over d with this weight (d) and epsilon. */
+export interface BlockNorm {
+  weight: Tensor;
+  eps: number;
+}
 
 export type HostWeights = Record<string, { shape: number[]; data: Float32Array }>;
 
@@ -31,6 +41,11 @@ export interface SequenceBlock<S extends BlockState = BlockState> {
   createState(batch: number, capacity: number): S;
   /** One decode step: x (B, 1, d) -> y (B, 1, d), advancing `state` by one token. */
   step(x: Tensor, state: S): Tensor;
+  /**
+   * One decode step on the residual stream, in place: residual (B, 1, d) += block(RMSNorm(residual; norm)),
+   * advancing `state` by one token.
+   */
+  stepInto(residual: Tensor, norm: BlockNorm, state: S): void;
   release(): void;
 }
 

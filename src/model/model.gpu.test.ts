@@ -63,6 +63,71 @@ describe('whole models on the GPU against the float64 forward', () => {
   }
 });
 
+describe('decode on the GPU', () => {
+  // Embedding, per layer the blocks' stepInto kernels (Mamba 4, attention 5, MLP 2), final norm + lm_head.
+  const dispatches: [string, number][] = [
+    ['tiny-mamba', 1 + 2 * 4 + 1],
+    ['tiny-transformer', 1 + 2 * (5 + 2) + 1],
+  ];
+  for (const [id, n] of dispatches) {
+    it(`${id}: a decode step is ${n} dispatches, ${n + 1} with the GPU argmax`, async () => {
+      const e = await testEngine();
+      const config = presetModel(id)!;
+      const model = GpuModel.create(e, config, initModelWeights(config, 2));
+      const state = model.createState(1, 4);
+      let before = e.dispatchCount;
+      model.step([1], state).release();
+      expect(e.dispatchCount - before).toBe(n);
+      const ids = e.uploadU32([1], [1], 'activations', 'ids');
+      before = e.dispatchCount;
+      model.stepGreedy(state, ids);
+      expect(e.dispatchCount - before).toBe(n + 1);
+      await e.sync();
+      ids.release();
+      model.releaseState(state);
+      model.release();
+    });
+  }
+
+  for (const id of ['tiny-mamba', 'tiny-hybrid'] as const) {
+    it(`${id}: greedy generation on the GPU gives the tokens of step() + host argmax (batch 2)`, async () => {
+      const e = await testEngine();
+      const config = presetModel(id)!;
+      const weights = initModelWeights(config, 7);
+      const model = GpuModel.create(e, config, weights);
+      const [B, L, k] = [2, 6, 6];
+      const prompt = ids(B * L, config.vocabSize, 8);
+      const V = config.vocabSize;
+      // Both runs continue the same prefill from the argmax of its last logits.
+      const [a, b] = [model.createState(B, L + k), model.createState(B, L + k)];
+      const lastLogits = await e.read(model.forward(prompt, B, L, { state: a }));
+      model.forward(prompt, B, L, { state: b }).release();
+      let next = [0, 1].map((s) => argmax(lastLogits.subarray(s * V, (s + 1) * V)));
+      const start = [...next];
+      // Host loop: step(), read the logits, argmax on the host, feed it back.
+      const hostTokens: number[][] = [[], []];
+      for (let i = 0; i < k; i++) {
+        const logits = await e.read(model.step(next, a));
+        next = [0, 1].map((s) => argmax(logits.subarray(s * V, (s + 1) * V)));
+        next.forEach((t, s) => hostTokens[s].push(t));
+      }
+      const gpuTokens = await model.generateGreedy(b, start, k);
+      expect(gpuTokens).toEqual(hostTokens);
+      expect(b.position).toBe(a.position);
+      expect(new Set(hostTokens.flat()).size).toBeGreaterThan(1);
+      model.releaseState(a);
+      model.releaseState(b);
+      model.release();
+    });
+  }
+});
+
+function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
 describe('weights from safetensors', () => {
   it('a model loaded from a saved file gives the same logits; a wrong file is refused by name', async () => {
     const e = await testEngine();

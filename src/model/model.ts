@@ -1,6 +1,11 @@
 // A whole model on the engine: embedding -> layers [RMSNorm -> mixer -> +residual][RMSNorm -> MLP ->
 // +residual] -> final RMSNorm -> lm_head. Prefill runs B×L tokens; decode runs one token per sequence
 // against the blocks' state (KV caches, conv and SSM states, GLA states), counted as 'cache'.
+// Decode keeps one residual stream (B, 1, d) that each block updates in place (SequenceBlock.stepInto:
+// pre-norm fused into its first projection, residual add into its last), and the final norm is fused into
+// the lm_head gemv. Greedy decoding can stay on the GPU (stepGreedy, generateGreedy): an argmax kernel
+// writes the next token id where the next step's embedding reads it, so tokens are submitted back to back
+// without a read-back per token.
 // Dimensions: B batch, L tokens per sequence, d = dModel, V = vocabSize.
 
 import type { Engine } from '../engine/engine';
@@ -8,8 +13,10 @@ import { KernelInputError } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
 import { binary } from '../kernels/elementwise';
 import { embedding } from '../kernels/embedding';
-import { matmul } from '../kernels/matmul';
+import { gemv, matmul } from '../kernels/matmul';
 import { rmsnorm } from '../kernels/rmsnorm';
+import { argmax } from '../kernels/argmax';
+import { scratchShaped } from '../kernels/scratch-pool';
 import type { ModelConfig } from './config';
 import type { BlockState, HostWeights, SequenceBlock } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
@@ -117,17 +124,77 @@ export class GpuModel {
   step(ids: ArrayLike<number>, state: ModelState): Tensor {
     if (ids.length !== state.batch) throw new KernelInputError(`step: ${ids.length} token ids for batch ${state.batch}`);
     if (state.position + 1 > state.capacity) throw new KernelInputError(`step: context ${state.position + 1} exceeds the state's capacity of ${state.capacity}`);
-    const logits = this.run(ids, state.batch, 1, state, false, true);
-    state.position += 1;
+    this.checkIds(ids);
+    const idT = this.engine.uploadU32(ids, [state.batch, 1], 'activations', 'ids');
+    const logits = this.decode(idT, state, this.engine.tensor([state.batch, 1, this.config.vocabSize], 'activations', 'logits'));
+    idT.release();
     return logits;
   }
 
-  private run(ids: ArrayLike<number>, batch: number, seqLen: number, state: ModelState | undefined, allLogits: boolean, decode = false): Tensor {
+  /**
+   * Greedy decode step on the GPU: reads the token ids in `ids` (a u32 tensor of B values, e.g. from
+   * uploadU32 or the previous stepGreedy), runs one step and writes the argmax of its logits back into
+   * `ids`; with `history`, also into column `history.index` of that (B, columns) u32 tensor. Records the
+   * dispatches only (no submit, no read-back), so steps can be submitted back to back.
+   */
+  stepGreedy(state: ModelState, ids: Tensor, history?: { tensor: Tensor; index: number }): void {
+    if (ids.dtype !== 'u32' || ids.numel !== state.batch) throw new KernelInputError(`stepGreedy: ids ${ids} must be a u32 tensor of B = ${state.batch} token ids`);
+    const logits = this.decode(ids, state, scratchShaped(this.engine, 'model.step.logits', [state.batch, 1, this.config.vocabSize], 'activations'));
+    argmax(this.engine, logits, { out: ids, history });
+  }
+
+  /**
+   * Greedy generation on the GPU: from the last token of each sequence (B ids), `steps` tokens per sequence,
+   * each step submitted as soon as it is recorded and one read-back at the end. Returns the tokens (B × steps).
+   */
+  async generateGreedy(state: ModelState, lastIds: ArrayLike<number>, steps: number): Promise<number[][]> {
+    if (lastIds.length !== state.batch) throw new KernelInputError(`generateGreedy: ${lastIds.length} token ids for batch ${state.batch}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new KernelInputError(`generateGreedy: steps ${steps} must be a positive integer`);
+    if (state.position + steps > state.capacity) throw new KernelInputError(`generateGreedy: context ${state.position + steps} exceeds the state's capacity of ${state.capacity}`);
+    this.checkIds(lastIds);
     const e = this.engine;
+    const ids = e.uploadU32(lastIds, [state.batch], 'activations', 'greedy.ids');
+    const history = e.uploadU32(new Uint32Array(state.batch * steps), [state.batch, steps], 'activations', 'greedy.tokens');
+    try {
+      for (let i = 0; i < steps; i++) {
+        this.stepGreedy(state, ids, { tensor: history, index: i });
+        e.submit();
+      }
+      const bits = new Uint32Array((await e.read(history)).buffer);
+      return Array.from({ length: state.batch }, (_, b) => Array.from(bits.subarray(b * steps, (b + 1) * steps)));
+    } finally {
+      ids.release();
+      history.release();
+    }
+  }
+
+  private checkIds(ids: ArrayLike<number>): void {
     const V = this.config.vocabSize;
     for (let i = 0; i < ids.length; i++) {
       if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= V) throw new KernelInputError(`token id ${ids[i]} at ${i} is outside the vocabulary of ${V}`);
     }
+  }
+
+  /**
+   * One decode step from token ids on the GPU (B u32) into `logits` (B, 1, V): embedding into the residual
+   * stream, every block's stepInto, final norm fused into the lm_head. Advances the state.
+   */
+  private decode(ids: Tensor, state: ModelState, logits: Tensor): Tensor {
+    if (state.position + 1 > state.capacity) throw new KernelInputError(`step: context ${state.position + 1} exceeds the state's capacity of ${state.capacity}`);
+    const e = this.engine;
+    const eps = this.config.normEps;
+    const x = embedding(e, ids, this.embed, { out: scratchShaped(e, 'model.step.residual', [state.batch, 1, this.config.dModel], 'activations') });
+    this.layers.forEach((layer, i) => {
+      if (layer.mixer && layer.norm) layer.mixer.stepInto(x, { weight: layer.norm, eps }, state.layers[i].mixer!);
+      if (layer.mlp && layer.norm2) layer.mlp.stepInto(x, { weight: layer.norm2, eps }, state.layers[i].mlp!);
+    });
+    state.position += 1;
+    return gemv(e, { a: x, weights: [this.lmHead], norm: { weight: this.normF, eps }, out: logits });
+  }
+
+  private run(ids: ArrayLike<number>, batch: number, seqLen: number, state: ModelState | undefined, allLogits: boolean): Tensor {
+    const e = this.engine;
+    this.checkIds(ids);
     const idT = e.uploadU32(ids, [batch, seqLen], 'activations', 'ids');
     let x = embedding(e, idT, this.embed, { label: 'residual' });
     idT.release();
@@ -140,7 +207,7 @@ export class GpuModel {
       for (const [norm, block, blockState] of sub) {
         if (!norm || !block) continue;
         const h = rmsnorm(e, x, norm, eps, { label: 'normed' });
-        const y = decode ? block.step(h, blockState!) : block.forward(h, blockState ?? undefined);
+        const y = block.forward(h, blockState ?? undefined);
         h.release();
         const next = binary(e, 'add', x, y, { label: 'residual' });
         x.release();

@@ -6,6 +6,7 @@ import { testEngine } from '../../testing/engine';
 import { normalArray, relativeError, rng } from '../../testing/random';
 import { KernelInputError } from '../../engine/errors';
 import type { HostWeights, SequenceBlock, BlockState } from '../mixer';
+import { rmsnormRef } from '../../reference/basic';
 import { attentionBlockRef, createAttentionBlock, initAttentionWeights, type AttentionBlockSettings } from './attention';
 import { createGlaBlock, glaBlockRef, initGlaWeights, type GlaBlockSettings } from './gla';
 import { createMlpBlock, initMlpWeights, mlpBlockRef } from './mlp';
@@ -34,6 +35,32 @@ async function prefillThenSteps<S extends BlockState>(block: SequenceBlock<S>, x
     t0 += n;
   }
   return { out, state };
+}
+
+/**
+ * After the same prefill, stepInto(residual, norm) must leave residual + step(rmsnorm(residual)) in the
+ * residual, in `dispatches` dispatches; run for two tokens in a row.
+ */
+async function stepIntoMatchesStep<S extends BlockState>(block: SequenceBlock<S>, B: number, d: number, L0: number, capacity: number, dispatches: number) {
+  const e = await testEngine();
+  const x = normalArray(B * (L0 + 2) * d, 77, 1.5);
+  const normW = normalArray(d, 78);
+  const eps = 1e-5;
+  const norm = { weight: e.upload(normW, [d], 'weights', 'norm'), eps };
+  const [a, b] = [block.createState(B, capacity), block.createState(B, capacity)];
+  for (const s of [a, b]) block.forward(e.upload(tokens(x, B, L0 + 2, d, 0, L0), [B, L0, d], 'activations', 'x'), s);
+  for (let t = L0; t < L0 + 2; t++) {
+    const tok = tokens(x, B, L0 + 2, d, t, t + 1);
+    const normed = Float32Array.from(rmsnormRef(tok, normW, d, eps));
+    const y = await e.read(block.step(e.upload(normed, [B, 1, d], 'activations', 'h'), a));
+    const residual = e.upload(tok, [B, 1, d], 'activations', 'residual');
+    const before = e.dispatchCount;
+    block.stepInto(residual, norm, b);
+    expect(e.dispatchCount - before).toBe(dispatches);
+    expect(relativeError(await e.read(residual), Array.from(tok, (v, i) => v + y[i])), `token ${t}`).toBeLessThan(TOL);
+  }
+  expect(b.position).toBe(a.position);
+  [...a.tensors, ...b.tensors].forEach((t) => t.release());
 }
 
 describe('attention block against attentionBlockRef', () => {
@@ -71,6 +98,15 @@ describe('attention block against attentionBlockRef', () => {
       const extra = e.upload(new Float32Array(B * 4 * d), [B, 4, d], 'activations', 'x');
       expect(() => block.forward(extra, state)).toThrow(/capacity/);
       state.tensors.forEach((t) => t.release());
+      block.release();
+    });
+  }
+
+  for (const [name, settings, d, B] of configs) {
+    it(`stepInto (norm and residual fused, 5 dispatches) equals step on the normed residual: ${name}`, async () => {
+      const e = await testEngine();
+      const block = createAttentionBlock(e, settings, d, initAttentionWeights(settings, d, rng(d + 2)));
+      await stepIntoMatchesStep(block, B, d, 7, 12, 5);
       block.release();
     });
   }
@@ -119,6 +155,15 @@ describe('GLA block against glaBlockRef', () => {
       state.tensors.forEach((t) => t.release());
       block.release();
     });
+
+    it(`stepInto (norm and residual fused) equals step on the normed residual: ${name}`, async () => {
+      const e = await testEngine();
+      const w = initGlaWeights(settings, d, rng(d + 3));
+      w['gk_proj.1.bias'].data.set(normalArray(w['gk_proj.1.bias'].data.length, 3));
+      const block = createGlaBlock(e, settings, d, w);
+      await stepIntoMatchesStep(block, B, d, 5, 1, 11);
+      block.release();
+    });
   }
 });
 
@@ -134,5 +179,17 @@ describe('SwiGLU MLP block against mlpBlockRef', () => {
     const { out } = await prefillThenSteps(block, x, B, L, d, 6, 0);
     expect(relativeError(out, ref)).toBeLessThan(TOL);
     expect(() => createMlpBlock(e, { hidden: 41 }, d, w)).toThrow(/gate_proj\.weight/);
+  });
+
+  it('stepInto (norm fused into gate|up, silu·up into down, residual added: 2 dispatches) equals step on the normed residual', async () => {
+    const e = await testEngine();
+    for (const [d, hidden, B] of [
+      [24, 40, 2],
+      [20, 33, 1],
+    ]) {
+      const block = createMlpBlock(e, { hidden }, d, initMlpWeights({ hidden }, d, rng(hidden)));
+      await stepIntoMatchesStep(block, B, d, 3, 0, 2);
+      block.release();
+    }
   });
 });

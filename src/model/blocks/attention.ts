@@ -7,20 +7,23 @@
 // Weights: q_proj.weight (H·E, d), k_proj.weight (Hkv·E, d), v_proj.weight (Hkv·E, d), o_proj.weight
 // (d, H·E), and when gated g_proj.weight (H·E, d) elementwise or (H, d) per head. No biases.
 // State (AttentionState, 'cache'): the KV cache, K and V (B, Hkv, capacity, E): 2·B·Hkv·capacity·E·4 bytes.
+// Per decode token, 5 dispatches: [pre-norm (stepInto) + q|k|v|g projections] -> (B, 1, (H + 2·Hkv)·E + G);
+// [RoPE of q and k + KV-cache append of k and v]; [split-K attention over the cache] + [its combine, with
+// the gate]; [o_proj, added into the residual stream by stepInto].
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { attentionWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
-import { matmul } from '../../kernels/matmul';
+import { gemv, matmul } from '../../kernels/matmul';
 import { attention, tokensFirst } from '../../kernels/attention';
 import { ropeInPlace } from '../../kernels/rope';
 import { KvCache } from '../../kernels/kv-cache';
 import { scratchShaped } from '../../kernels/scratch-pool';
 import { matmulRef } from '../../reference/basic';
 import { attentionRef, headsToTokens, ropeRef, tokensToHeads } from '../../reference/attention';
-import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import type { BlockFactory, BlockNorm, BlockState, HostWeights, SequenceBlock } from '../mixer';
 
 export type AttentionGateKind = 'none' | 'headwise' | 'elementwise';
 
@@ -138,8 +141,44 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   }
 
   step(x: Tensor, state: AttentionState): Tensor {
-    if (x.shape[1] !== 1) throw new KernelInputError(`attention step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
-    return this.run(x, state, 'step');
+    this.checkStep(x, state, 'step');
+    const out = this.engine.tensor([x.shape[0], 1, this.dModel], 'activations', 'attention.step.out');
+    this.decode(x, undefined, out, false, state);
+    return out;
+  }
+
+  stepInto(residual: Tensor, norm: BlockNorm, state: AttentionState): void {
+    this.checkStep(residual, state, 'stepInto');
+    this.decode(residual, norm, residual, true, state);
+  }
+
+  private checkStep(x: Tensor, state: AttentionState, what: string): void {
+    if (x.shape.length !== 3 || x.shape[1] !== 1 || x.shape[2] !== this.dModel) {
+      throw new KernelInputError(`attention ${what}: x ${shapeToString(x.shape)} must hold one token (B, 1, d) with d = ${this.dModel}`);
+    }
+    if (state.batch !== x.shape[0]) throw new KernelInputError(`attention ${what}: state holds ${state.batch} sequences, x has batch ${x.shape[0]}`);
+    if (state.cache.length + 1 > state.cache.capacity) {
+      throw new KernelInputError(`attention ${what}: ${state.cache.length} cached + 1 new token exceed the KV cache capacity ${state.cache.capacity}`);
+    }
+  }
+
+  /** The decode kernels: out (+)= block(norm?(x)). */
+  private decode(x: Tensor, norm: BlockNorm | undefined, out: Tensor, accumulate: boolean, state: AttentionState): void {
+    const B = x.shape[0];
+    const { heads: H, kvHeads: Hkv, headDim: E, ropeBase, gate } = this.settings;
+    const e = this.engine;
+    const w = this.weights;
+    const G = gate === 'none' ? 0 : gate === 'elementwise' ? H * E : H;
+    const projections = [w['q_proj.weight'], w['k_proj.weight'], w['v_proj.weight'], ...(G > 0 ? [w['g_proj.weight']] : [])];
+    const qkvg = gemv(e, { a: x, weights: projections, norm, out: scratchShaped(e, 'attention.step.qkvg', [B, 1, (H + 2 * Hkv) * E + G], 'activations') });
+    const q = scratchShaped(e, 'attention.step.q', [B, 1, H * E], 'activations');
+    // Without a gate the kernel writes none; it still binds a buffer of its own there.
+    const g = scratchShaped(e, G > 0 ? 'attention.step.gate' : 'attention.step.no-gate', [B, 1, Math.max(G, 1)], 'activations');
+    state.cache.appendRoped({ src: qkvg, heads: H, base: ropeBase, q, gate: g, gateWidth: G });
+    const o = scratchShaped(e, 'attention.step.o', [B, 1, H * E], 'activations');
+    state.cache.attend(tokensFirst(q, H), { causal: true, gate: G > 0 ? tokensFirst(g, H) : undefined, out: tokensFirst(o, H) });
+    state.position = state.cache.length;
+    gemv(e, { a: o, weights: [w['o_proj.weight']], out, accumulate });
   }
 
   createState(batch: number, capacity: number): AttentionState {

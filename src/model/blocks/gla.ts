@@ -11,21 +11,22 @@
 // gk_proj.0.weight (16, d), gk_proj.1.weight (keyDim, 16), gk_proj.1.bias (keyDim), o_norm.weight (V),
 // o_proj.weight (d, valueDim).
 // State (GlaState, 'cache'): the recurrent state (B, H, K, V), constant in the context length.
-// Prefill uses the chunked kernels, decode the recurrent one.
+// Prefill uses the chunked kernels, decode the recurrent one. In decode the pre-norm (stepInto) is fused into
+// each projection of the input and the residual add into o_proj.
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { glaWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
-import { matmul } from '../../kernels/matmul';
+import { gemv, matmul, type GemvNorm } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
 import { rmsnorm } from '../../kernels/rmsnorm';
 import { gla, glaGate, type GlaVariant } from '../../kernels/gla';
 import { scratchShaped } from '../../kernels/scratch-pool';
 import { matmulRef, rmsnormRef, silu } from '../../reference/basic';
 import { glaRef } from '../../reference/gla';
-import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import type { BlockFactory, BlockNorm, BlockState, HostWeights, SequenceBlock } from '../mixer';
 
 export const GLA_GATE_LOW_RANK_DIM = 16;
 export const GLA_GATE_LOGIT_NORMALIZER = 16;
@@ -106,20 +107,27 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `gla.${name}`);
   }
 
-  private run(x: Tensor, state: GlaState | undefined, variant: GlaVariant, what: string): Tensor {
+  /**
+   * The block's kernels on x (B, L, d): out (+)= block(norm?(x)). Input projections go through gemv (with
+   * the norm fused) when L = 1, the tiled matmul otherwise.
+   */
+  private run(x: Tensor, state: GlaState | undefined, variant: GlaVariant, what: string, decode?: { norm?: GemvNorm; out: Tensor; accumulate: boolean }): Tensor {
     if (x.shape.length !== 3 || x.shape[2] !== this.dModel) throw new KernelInputError(`gla ${what}: x ${shapeToString(x.shape)} must be (B, L, d) with d = ${this.dModel}`);
     const [B, L] = x.shape;
     if (state && state.batch !== B) throw new KernelInputError(`gla ${what}: state holds ${state.batch} sequences, x has batch ${B}`);
     const { heads: H, keyDim, valueDim, headV } = this.dims;
     const e = this.engine;
     const w = this.weights;
-    const lin = (a: Tensor, name: string, width: number, scratch: string) =>
-      matmul(e, a, w[`${name}.weight`], { transposeB: true, out: scratchShaped(e, scratch, [B, L, width], 'activations') });
-    const q = lin(x, 'q_proj', keyDim, 'gla.q');
-    const k = lin(x, 'k_proj', keyDim, 'gla.k');
-    const v = lin(x, 'v_proj', valueDim, 'gla.v');
-    const g = lin(x, 'g_proj', valueDim, 'gla.g');
-    const low = lin(x, 'gk_proj.0', GLA_GATE_LOW_RANK_DIM, 'gla.gk_low');
+    const lin = (a: Tensor, name: string, width: number, scratch: string, norm?: GemvNorm) =>
+      decode
+        ? gemv(e, { a, weights: [w[`${name}.weight`]], norm, out: scratchShaped(e, scratch, [B, L, width], 'activations') })
+        : matmul(e, a, w[`${name}.weight`], { transposeB: true, out: scratchShaped(e, scratch, [B, L, width], 'activations') });
+    const norm = decode?.norm;
+    const q = lin(x, 'q_proj', keyDim, 'gla.q', norm);
+    const k = lin(x, 'k_proj', keyDim, 'gla.k', norm);
+    const v = lin(x, 'v_proj', valueDim, 'gla.v', norm);
+    const g = lin(x, 'g_proj', valueDim, 'gla.g', norm);
+    const low = lin(x, 'gk_proj.0', GLA_GATE_LOW_RANK_DIM, 'gla.gk_low', norm);
     const gkLogits = lin(low, 'gk_proj.1', keyDim, 'gla.gk_logits');
     const gk = glaGate(e, gkLogits, w['gk_proj.1.bias'], GLA_GATE_LOGIT_NORMALIZER, { out: scratchShaped(e, 'gla.gk', [B, L, keyDim], 'activations') });
     const o = scratchShaped(e, 'gla.o', [B, L, H, headV], 'activations');
@@ -127,6 +135,7 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     const normed = rmsnorm(e, o, w['o_norm.weight'], GLA_NORM_EPS, { out: scratchShaped(e, 'gla.o_normed', [B, L, H, headV], 'activations') });
     const gated = binary(e, 'mulSilu', normed, g, { out: scratchShaped(e, 'gla.o_gated', [B, L, valueDim], 'activations') });
     if (state) state.position += L;
+    if (decode) return gemv(e, { a: gated, weights: [w['o_proj.weight']], out: decode.out, accumulate: decode.accumulate });
     return matmul(e, gated, w['o_proj.weight'], { transposeB: true, label: 'gla.out' });
   }
 
@@ -136,7 +145,13 @@ export class GlaBlock implements SequenceBlock<GlaState> {
 
   step(x: Tensor, state: GlaState): Tensor {
     if (x.shape[1] !== 1) throw new KernelInputError(`gla step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
-    return this.run(x, state, 'recurrent', 'step');
+    const out = this.engine.tensor([x.shape[0], 1, this.dModel], 'activations', 'gla.step.out');
+    return this.run(x, state, 'recurrent', 'step', { out, accumulate: false });
+  }
+
+  stepInto(residual: Tensor, norm: BlockNorm, state: GlaState): void {
+    if (residual.shape[1] !== 1) throw new KernelInputError(`gla stepInto: residual ${shapeToString(residual.shape)} must hold one token (B, 1, d)`);
+    this.run(residual, state, 'recurrent', 'stepInto', { norm, out: residual, accumulate: true });
   }
 
   createState(batch: number, capacity: number): GlaState {

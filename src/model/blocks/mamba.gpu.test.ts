@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../../testing/engine';
 import { normalArray, relativeError, rng } from '../../testing/random';
-import { softplus } from '../../reference/basic';
+import { rmsnormRef, softplus } from '../../reference/basic';
 import { MambaBlock, createMambaBlock, initMambaWeights, mambaBlockRef, resolveMambaSettings, type MambaSettings } from './mamba';
 import { KernelInputError } from '../../engine/errors';
 
@@ -62,7 +62,7 @@ describe('Mamba block against mambaBlockRef (float64)', () => {
     for (let t = prefill; t < total; t++) {
       const before = e.dispatchCount;
       const y = block.step(e.upload(tokens(x, batch, total, dModel, t, t + 1), [batch, 1, dModel], 'activations', 'tok'), state);
-      expect(e.dispatchCount - before).toBe(5);
+      expect(e.dispatchCount - before).toBe(4);
       const out = await e.read(y);
       for (let b = 0; b < batch; b++) got.set(out.subarray(b * dModel, (b + 1) * dModel), (b * total + t) * dModel);
     }
@@ -82,6 +82,35 @@ describe('Mamba block against mambaBlockRef (float64)', () => {
     }
     expect(relativeError(joined, ref)).toBeLessThan(2e-5);
     block.release();
+  });
+
+  it('stepInto (norm fused into in_proj, residual into out_proj: 4 dispatches) equals step on the normed residual', async () => {
+    const e = await testEngine();
+    for (const [dModel, partial, batch] of [
+      [16, {}, 2],
+      [20, { dState: 5, dConv: 3, expand: 1.5, dtRank: 3 }, 3],
+    ] as [number, Partial<MambaSettings>, number][]) {
+      const settings = resolveMambaSettings(partial, dModel);
+      const block = createMambaBlock(e, settings, dModel, initMambaWeights(settings, dModel, rng(dModel)));
+      const L0 = 5;
+      const x = normalArray(batch * (L0 + 2) * dModel, 9, 1.5);
+      const normW = normalArray(dModel, 10);
+      const norm = { weight: e.upload(normW, [dModel], 'weights', 'norm'), eps: 1e-5 };
+      const [a, b] = [block.createState(batch, 8), block.createState(batch, 8)];
+      for (const s of [a, b]) block.forward(e.upload(tokens(x, batch, L0 + 2, dModel, 0, L0), [batch, L0, dModel], 'activations', 'x'), s);
+      for (let t = L0; t < L0 + 2; t++) {
+        const tok = tokens(x, batch, L0 + 2, dModel, t, t + 1);
+        const normed = Float32Array.from(rmsnormRef(tok, normW, dModel, 1e-5));
+        const y = await e.read(block.step(e.upload(normed, [batch, 1, dModel], 'activations', 'h'), a));
+        const residual = e.upload(tok, [batch, 1, dModel], 'activations', 'residual');
+        const before = e.dispatchCount;
+        block.stepInto(residual, norm, b);
+        expect(e.dispatchCount - before).toBe(4);
+        expect(relativeError(await e.read(residual), Array.from(tok, (v, i) => v + y[i]))).toBeLessThan(2e-5);
+      }
+      [...a.tensors, ...b.tensors].forEach((t) => t.release());
+      block.release();
+    }
   });
 
   it('initializes weights as the official module does', () => {

@@ -11,20 +11,22 @@
 // 'scan.channels' (Di, N + 2) = [A = -exp(A_log), D, dt_proj.bias]: the same number of values, so the
 // weight bytes on the GPU equal the parameter count · 4. delta reads the first R columns of xdbl in place.
 // Decode state (MambaState, category 'cache'): conv (B, W - 1, Di) = the last W - 1 conv inputs (row j is
-// W - 1 - j tokens back) and ssm (B, Di, N). Per decode token: in_proj, conv step, x_proj, state update
-// (with the dt projection fused in), out_proj: 5 dispatches.
+// W - 1 - j tokens back) and ssm (B, Di, N). Per decode token, 4 dispatches: [pre-norm (stepInto) + in_proj
+// + conv step + SiLU] -> uz = [u | z] (B, 1, 2·Di); [x_proj of u]; [state update with the dt projection, D
+// and the z gate fused in]; [out_proj, added into the residual stream by stepInto].
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mambaWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
-import { matmul } from '../../kernels/matmul';
-import { causalConv1d, causalConv1dStep } from '../../kernels/causal-conv1d';
+import { gemv, matmul } from '../../kernels/matmul';
+import { causalConv1d } from '../../kernels/causal-conv1d';
+import { mambaInProjStep } from '../../kernels/mamba-in-proj-step';
 import { packScanChannels, selectiveScan, type ScanVariant } from '../../kernels/selective-scan';
 import { selectiveStateUpdate } from '../../kernels/selective-state-update';
 import { scratchShaped } from '../../kernels/scratch-pool';
-import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import type { BlockFactory, BlockNorm, BlockState, HostWeights, SequenceBlock } from '../mixer';
 
 export { mambaBlockRef } from '../../reference/mamba';
 
@@ -214,41 +216,57 @@ export class MambaBlock implements SequenceBlock<MambaState> {
   }
 
   step(x: Tensor, state: MambaState): Tensor {
-    const [batch, seqLen] = this.checkInput(x, 'step');
-    if (seqLen !== 1) throw new KernelInputError(`mamba step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
-    this.checkState(state, batch, 'step');
+    const [batch] = this.checkStep(x, state, 'step');
+    const out = this.engine.tensor([batch, 1, this.dModel], 'activations', 'mamba.step.out');
+    this.decode(x, undefined, out, false, state);
+    return out;
+  }
+
+  stepInto(residual: Tensor, norm: BlockNorm, state: MambaState): void {
+    this.checkStep(residual, state, 'stepInto');
+    this.decode(residual, norm, residual, true, state);
+  }
+
+  private checkStep(x: Tensor, state: MambaState, what: string): [number] {
+    const [batch, seqLen] = this.checkInput(x, what);
+    if (seqLen !== 1) throw new KernelInputError(`mamba ${what}: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
+    this.checkState(state, batch, what);
+    return [batch];
+  }
+
+  /** The decode kernels: out (+)= block(norm?(x)). */
+  private decode(x: Tensor, norm: BlockNorm | undefined, out: Tensor, accumulate: boolean, state: MambaState): void {
     const e = this.engine;
     const w = this.weights;
+    const batch = x.shape[0];
     const { dState, dtRank } = this.settings;
     const Di = this.dInner;
-    const xz = matmul(e, x, w['in_proj.weight'], { transposeB: true, out: scratchShaped(e, 'mamba.step.xz', [batch, 1, 2 * Di], 'activations') });
-    const u = causalConv1dStep(e, {
-      x: xz,
-      xLayout: { rowStride: 2 * Di, offset: 0 },
-      channels: Di,
-      weight: w['conv1d.weight'],
-      bias: w['conv1d.bias'],
-      activation: 'silu',
+    const uz = mambaInProjStep(e, {
+      x,
+      norm,
+      inProj: w['in_proj.weight'],
+      convWeight: w['conv1d.weight'],
+      convBias: w['conv1d.bias'],
       convState: state.conv,
-      out: scratchShaped(e, 'mamba.step.u', [batch, 1, Di], 'activations'),
+      out: scratchShaped(e, 'mamba.step.uz', [batch, 1, 2 * Di], 'activations'),
     });
-    const xdbl = matmul(e, u, w['x_proj.weight'], { transposeB: true, out: scratchShaped(e, 'mamba.step.xdbl', [batch, 1, this.xdblWidth], 'activations') });
+    const xdbl = gemv(e, { a: uz, weights: [w['x_proj.weight']], aColumns: { offset: 0, count: Di }, out: scratchShaped(e, 'mamba.step.xdbl', [batch, 1, this.xdblWidth], 'activations') });
     const y = selectiveStateUpdate(e, {
       state: state.ssm,
-      x: u,
+      x: uz,
+      xLayout: { rowStride: 2 * Di, offset: 0 },
       dt: w['dt_proj.weight'],
       dtProjection: { rank: dtRank },
       channels: w['scan.channels'],
       bc: xdbl,
       bcLayout: { rowStride: this.xdblWidth, bOffset: dtRank, cOffset: dtRank + dState },
-      z: xz,
+      z: uz,
       zLayout: { rowStride: 2 * Di, offset: Di },
       dtSoftplus: true,
       out: scratchShaped(e, 'mamba.step.y', [batch, 1, Di], 'activations'),
     });
-    const out = matmul(e, y, w['out_proj.weight'], { transposeB: true, label: 'mamba.step.out' });
+    gemv(e, { a: y, weights: [w['out_proj.weight']], out, accumulate });
     state.position += 1;
-    return out;
   }
 
   release(): void {

@@ -1,18 +1,20 @@
 // The SwiGLU MLP block (Llama's MLP), the sub-layer alone: out = down(silu(gate(x)) · up(x)).
 // Dimensions: B batch, L seqLen, d = dModel, F = hidden.
 // Weights: gate_proj.weight (F, d), up_proj.weight (F, d), down_proj.weight (d, F); no biases.
-// Stateless: step() is forward() on one token, and the state holds no tensors.
+// Stateless: the state holds no tensors. Per decode token, 2 dispatches: [pre-norm (stepInto) + gate|up
+// projections] -> (B, 1, 2F); [silu(gate)·up as the down projection's input, added into the residual
+// stream by stepInto].
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mlpWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
-import { matmul } from '../../kernels/matmul';
+import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
 import { scratchShaped } from '../../kernels/scratch-pool';
 import { matmulRef, silu } from '../../reference/basic';
-import type { BlockFactory, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import type { BlockFactory, BlockNorm, BlockState, HostWeights, SequenceBlock } from '../mixer';
 
 export interface MlpBlockSettings {
   /** F: hidden width. */
@@ -67,8 +69,31 @@ export class MlpBlock implements SequenceBlock<BlockState> {
   }
 
   step(x: Tensor, state: BlockState): Tensor {
-    if (x.shape[1] !== 1) throw new KernelInputError(`mlp step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
-    return this.forward(x, state);
+    this.checkStep(x, 'step');
+    const out = this.engine.tensor([x.shape[0], 1, this.dModel], 'activations', 'mlp.step.out');
+    this.decode(x, undefined, out, false, state);
+    return out;
+  }
+
+  stepInto(residual: Tensor, norm: BlockNorm, state: BlockState): void {
+    this.checkStep(residual, 'stepInto');
+    this.decode(residual, norm, residual, true, state);
+  }
+
+  private checkStep(x: Tensor, what: string): void {
+    if (x.shape.length !== 3 || x.shape[1] !== 1 || x.shape[2] !== this.dModel) {
+      throw new KernelInputError(`mlp ${what}: x ${shapeToString(x.shape)} must hold one token (B, 1, d) with d = ${this.dModel}`);
+    }
+  }
+
+  /** The decode kernels: out (+)= down(silu(gate(h))·up(h)), h = norm?(x). */
+  private decode(x: Tensor, norm: BlockNorm | undefined, out: Tensor, accumulate: boolean, state: BlockState): void {
+    const e = this.engine;
+    const w = this.weights;
+    const F = this.settings.hidden;
+    const gu = gemv(e, { a: x, weights: [w['gate_proj.weight'], w['up_proj.weight']], norm, out: scratchShaped(e, 'mlp.step.gate_up', [x.shape[0], 1, 2 * F], 'activations') });
+    gemv(e, { a: gu, weights: [w['down_proj.weight']], swiglu: true, out, accumulate });
+    state.position += 1;
   }
 
   createState(batch: number, capacity: number): BlockState {
