@@ -1,21 +1,48 @@
-// Whole-model decode, batch 1: where a token's time goes. Per model and context length: host time to
-// record the step's dispatches, host time to encode and submit them, time waiting for the GPU, GPU time of
-// the step's pass (timestamp-query), dispatches per token, and the round trip of an empty submit.
-// Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32] [--out FILE.json]
+// Whole-model decode, batch 1: where a token's time goes, and how many tokens per second pipelined
+// decoding reaches. Per model and context length:
+//   synced (latency): each token recorded, submitted and waited for (a read-back sync per token): host time
+//     to record the step's dispatches, to encode and submit them, the wait for the GPU, the step in all;
+//   GPU: the step's pass alone (timestamp-query);
+//   pipelined (throughput): greedy decoding on the GPU (the argmax kernel feeds the next step's embedding),
+//     N tokens recorded and submitted back to back with one sync at the end: tokens/s, host record and
+//     submit ms per token, GPU ms of one greedy step;
+//   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens equal
+//   step() + host argmax for a few tokens (a check of the device's kernels, e.g. its subgroup reductions).
+// Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
+//          [--tokens 256] [--out FILE.json]
 
+import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
-import { GpuModel } from '../model/model';
+import { GpuModel, type ModelState } from '../model/model';
 import { presetModel, presetIds } from '../model/presets';
 import { rng } from '../testing/random';
 import { parseArgs, printTable, writeJson } from './harness';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+function argmaxHost(x: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+  return best;
+}
+
+/** Median GPU ms (timestamp-query) of `record` over `n` single-batch runs; null without timestamps. */
+async function gpuMs(engine: Engine, n: number, record: () => void): Promise<number | null> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = await engine.timeBatch(record);
+    if (t.source === 'timestamp-query') ms.push(t.ms);
+  }
+  return ms.length ? median(ms) : null;
+}
 
 async function main() {
   const { values } = parseArgs(process.argv.slice(2));
   const presets = (values.get('preset') ?? 'mamba,transformer').split(',');
   const contexts = (values.get('context') ?? '256,8192').split(',').map(Number);
   const steps = Number(values.get('steps') ?? 32);
+  const tokens = Number(values.get('tokens') ?? 256);
   const engine = await createNodeEngine();
   // Round trip of an empty submit: the floor under any "wait for the GPU".
   const empty: number[] = [];
@@ -34,14 +61,20 @@ async function main() {
     const r = rng(7);
     const token = () => Math.floor(r() * config.vocabSize);
     for (const context of contexts) {
-      const state = model.createState(1, context + steps + 16);
-      model.forward(Array.from({ length: context }, token), 1, context, { state }).release();
+      const prompt = Array.from({ length: context }, token);
+      const prefill = (extra: number): ModelState => {
+        const state = model.createState(1, context + extra + 16);
+        model.forward(prompt, 1, context, { state }).release();
+        return state;
+      };
+
+      // Synced: one token at a time, waiting for each.
+      let state = prefill(steps + 2 + 8);
       await engine.sync();
       const record: number[] = [];
       const submit: number[] = [];
       const wait: number[] = [];
       const total: number[] = [];
-      const gpu: number[] = [];
       let dispatches = 0;
       for (let i = 0; i < steps + 2; i++) {
         const t0 = performance.now();
@@ -61,15 +94,55 @@ async function main() {
           total.push(t3 - t0);
         }
       }
-      for (let i = 0; i < 8; i++) {
-        let logits: { release(): void } | null = null;
-        const t = await engine.timeBatch(() => {
-          logits = model.step([token()], state);
-        });
-        (logits as { release(): void } | null)?.release();
-        if (t.source === 'timestamp-query') gpu.push(t.ms);
-      }
+      const stepGpu = await gpuMs(engine, 8, () => model.step([token()], state).release());
       model.releaseState(state);
+
+      // Pipelined: GPU greedy decoding, submitted back to back, one sync at the end.
+      state = prefill(tokens + 4 + 8);
+      const ids = engine.uploadU32([token()], [1], 'activations', 'greedy.ids');
+      for (let i = 0; i < 4; i++) {
+        model.stepGreedy(state, ids);
+        engine.submit();
+      }
+      await engine.sync();
+      const before = engine.dispatchCount;
+      model.stepGreedy(state, ids);
+      const greedyDispatches = engine.dispatchCount - before;
+      engine.submit();
+      await engine.sync();
+      const pRecord: number[] = [];
+      const pSubmit: number[] = [];
+      const start = performance.now();
+      for (let i = 0; i < tokens; i++) {
+        const t0 = performance.now();
+        model.stepGreedy(state, ids);
+        const t1 = performance.now();
+        engine.submit();
+        pRecord.push(t1 - t0);
+        pSubmit.push(performance.now() - t1);
+      }
+      await engine.sync();
+      const pipelinedMs = (performance.now() - start) / tokens;
+      const greedyGpu = await gpuMs(engine, 8, () => model.stepGreedy(state, ids));
+      ids.release();
+      model.releaseState(state);
+
+      // Check: a few GPU greedy tokens against step() + host argmax from the same prefill.
+      const checkSteps = 4;
+      const [a, b] = [prefill(checkSteps), prefill(checkSteps)];
+      let next = argmaxHost(await engine.read(model.step([prompt[context - 1]], a)));
+      const first = next;
+      const host: number[] = [];
+      for (let i = 0; i < checkSteps - 1; i++) {
+        next = argmaxHost(await engine.read(model.step([next], a)));
+        host.push(next);
+      }
+      model.step([prompt[context - 1]], b).release();
+      const gpu = (await model.generateGreedy(b, [first], checkSteps - 1))[0];
+      const greedyMatches = gpu.every((t, i) => t === host[i]);
+      model.releaseState(a);
+      model.releaseState(b);
+
       const row = {
         model: config.name,
         context,
@@ -77,19 +150,51 @@ async function main() {
         'record ms': median(record),
         'submit ms': median(submit),
         'wait ms': median(wait),
-        'step ms': median(total),
-        'GPU ms': gpu.length ? median(gpu) : '-',
-        'tokens/s': 1000 / median(total),
+        'synced ms': median(total),
+        'synced tok/s': 1000 / median(total),
+        'GPU ms': stepGpu ?? '-',
+        'pipelined tok/s': 1000 / pipelinedMs,
+        'p. record ms': mean(pRecord),
+        'p. submit ms': mean(pSubmit),
+        'greedy GPU ms': greedyGpu ?? '-',
+        'greedy ok': greedyMatches ? 'yes' : 'NO',
       };
       rows.push(row);
-      points.push({ preset: id, context, dispatches, recordMs: median(record), submitMs: median(submit), waitMs: median(wait), stepMs: median(total), gpuMs: gpu.length ? median(gpu) : null });
+      points.push({
+        preset: id,
+        context,
+        dispatches,
+        recordMs: median(record),
+        submitMs: median(submit),
+        waitMs: median(wait),
+        stepMs: median(total),
+        gpuMs: stepGpu,
+        pipelined: {
+          tokens,
+          dispatches: greedyDispatches,
+          msPerToken: pipelinedMs,
+          tokensPerSecond: 1000 / pipelinedMs,
+          recordMs: mean(pRecord),
+          submitMs: mean(pSubmit),
+          gpuMs: greedyGpu,
+        },
+        greedyMatchesHost: greedyMatches,
+      });
     }
     model.release();
   }
-  console.log(`decode, batch 1, on ${engine.report.vendor} ${engine.report.description}; empty submit round trip ${median(empty).toFixed(3)} ms`);
+  const f = engine.report.features;
+  console.log(
+    `decode, batch 1, on ${engine.report.vendor} ${engine.report.description} (subgroups ${f.subgroups ? 'on' : 'off'}, timestamps ${f.timestampQuery ? 'on' : 'off'}); ` +
+      `empty submit round trip ${median(empty).toFixed(3)} ms; synced: median of ${steps} tokens; pipelined: ${tokens} greedy tokens, one sync`,
+  );
   printTable(rows);
-  writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), points });
+  writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), steps, tokens, points });
   engine.destroy();
+  if (points.some((p) => !p.greedyMatchesHost)) {
+    console.error('bench:decode: GPU greedy tokens differ from step() + host argmax');
+    process.exit(2);
+  }
 }
 
 main().catch((e) => {
