@@ -90,6 +90,14 @@ export class Engine {
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
   dispatchCount = 0;
+  /** Bind groups created so far (the rest of the dispatches found theirs in the cache). */
+  bindGroupsCreated = 0;
+  /**
+   * Host milliseconds spent in submit() so far, by phase: writing the uniform arena, encoding the pass (setPipeline, setBindGroup,
+   * dispatchWorkgroups calls into WebGPU, bind-group lookups), finishing the command buffer, and
+   * queue.submit. Benchmarks difference these around the work they time.
+   */
+  readonly submitHostMs = { upload: 0, encode: 0, finish: 0, queue: 0 };
 
   private constructor(
     readonly device: GPUDevice,
@@ -329,6 +337,7 @@ export class Engine {
     this.recorded = [];
     const kernels = batch.map((d) => d.kernel);
     if (batch.length > 0) {
+      const tUpload = performance.now();
       if (this.uniformUsed > 0) {
         if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformUsed) {
           this.uniformBuffer?.destroy();
@@ -337,6 +346,8 @@ export class Engine {
         }
         this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformArena.buffer, 0, Math.ceil(this.uniformUsed / 4) * 4);
       }
+      const tEncode = performance.now();
+      this.submitHostMs.upload += tEncode - tUpload;
       const enc = this.device.createCommandEncoder({ label: summarizeKernels(kernels) });
       const ts = opts.timestamps && this.report.features.timestampQuery ? this.timestampSet() : null;
       const pass = enc.beginComputePass(
@@ -353,7 +364,14 @@ export class Engine {
       }
       pass.end();
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
-      this.device.queue.submit([enc.finish()]);
+      const tFinish = performance.now();
+      const commands = enc.finish();
+      const tQueue = performance.now();
+      this.device.queue.submit([commands]);
+      const tDone = performance.now();
+      this.submitHostMs.encode += tFinish - tEncode;
+      this.submitHostMs.finish += tQueue - tFinish;
+      this.submitHostMs.queue += tDone - tQueue;
       this.uniformUsed = 0;
     }
     this.settleReleased();
@@ -399,6 +417,7 @@ export class Engine {
         layout = d.pipeline.getBindGroupLayout(0);
         this.layouts.set(d.pipeline, layout);
       }
+      this.bindGroupsCreated++;
       bg = this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: d.kernel });
       // Entries name buffer ids that are never reused, so a stale entry is never hit; bound the size.
       if (this.bindGroups.size >= 4096) this.bindGroups.clear();
