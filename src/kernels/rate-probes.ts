@@ -17,7 +17,7 @@ const PARAMS = defineUniforms([
   ['b', 'f32'],
 ] as const);
 
-/** Independent chains per invocation (the shaders' CHAINS). */
+/** Independent chains per invocation (four vec4 registers in the shaders). */
 export const PROBE_CHAINS = 16;
 
 export type RateProbe = 'fma' | 'exp2';
