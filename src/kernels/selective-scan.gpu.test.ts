@@ -168,6 +168,19 @@ const TUNED_CASES: ScanCase[] = [
   { name: 'N=64 staged, odd workgroup, unroll 3', batch: 1, seqLen: 77, dInner: 19, dState: 64, chunkLen: 40, tuning: { workgroupSize: 7, unroll: 3 } },
   { name: 'unstaged, unroll 1', batch: 2, seqLen: 50, dInner: 10, dState: 16, initialState: true, chunkLen: 13, tuning: { stage: false, unroll: 1 } },
   { name: 'L=1, one chunk', batch: 2, seqLen: 1, dInner: 5, dState: 16, initialState: true, chunkLen: 1 },
+  // Pipelined loads: chunks that end inside a block and groups that straddle blocks (TB = 32).
+  { name: 'pipelined, staged', batch: 2, seqLen: 300, dInner: 20, dState: 16, chunkLen: 40, tuning: { pipeline: true } },
+  { name: 'pipelined, staged groups, workgroup 32, unroll 3', batch: 2, seqLen: 170, dInner: 64, dState: 16, groups: 2, chunkLen: 75, tuning: { pipeline: true, workgroupSize: 32, unroll: 3 } },
+  { name: 'pipelined, unstaged, N=5', batch: 1, seqLen: 90, dInner: 9, dState: 5, chunkLen: 33, tuning: { pipeline: true, stage: false } },
+  { name: 'pipelined, one chunk, initial state', batch: 2, seqLen: 77, dInner: 9, dState: 16, initialState: true, chunkLen: 77, tuning: { pipeline: true, unroll: 4 } },
+  { name: 'pipelined, N=64 (prefetch too large: left off), odd workgroup', batch: 1, seqLen: 77, dInner: 19, dState: 64, chunkLen: 40, tuning: { pipeline: true, workgroupSize: 7 } },
+  // Channels split over invocations (the output pass's split needs subgroups, else it is 1).
+  { name: 'split 2, staged', batch: 2, seqLen: 130, dInner: 20, dState: 16, chunkLen: 40, tuning: { splitLocal: 2, splitOutput: 2 } },
+  { name: 'split 4, pipelined, groups', batch: 1, seqLen: 129, dInner: 64, dState: 16, groups: 2, chunkLen: 36, tuning: { splitLocal: 4, splitOutput: 4, pipeline: true, workgroupSize: 64 } },
+  { name: 'split 4 on N=5 (rounded to 2), unstaged', batch: 2, seqLen: 50, dInner: 7, dState: 5, chunkLen: 13, tuning: { splitLocal: 4, splitOutput: 4, stage: false } },
+  { name: 'split 2, N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7, tuning: { splitLocal: 2, splitOutput: 2, pipeline: true } },
+  { name: 'split 4, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { splitOutput: 4, pipeline: true } },
+  { name: 'split 8 local, N=200', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6, tuning: { splitLocal: 8, splitOutput: 2 } },
 ];
 
 describe('chunked selective scan configurations against selective_scan_ref (float64)', () => {

@@ -67,6 +67,13 @@ const TB = 32;
 const KU_DEFAULT = 8;
 /** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
 const MAX_STAGED_VEC4 = 16;
+/** Most vec4 of the next staged block an invocation holds in registers when pipelined (SPT). */
+const MAX_PREFETCH_VEC4 = 8;
+/** Software pipelining of the chunked passes' loads by default (ScanTuning.pipeline). */
+export const DEFAULT_PIPELINE = false;
+/** Invocations per channel in the chunk-local and output passes by default (ScanTuning.splitLocal, splitOutput). */
+export const DEFAULT_SPLIT_LOCAL = 1;
+export const DEFAULT_SPLIT_OUTPUT = 1;
 /**
  * Share of the state slots whose decays the chunked passes compute with the polynomial exp2 (FMA and
  * integer pipes) rather than the special-function unit's exp2. 0: on an H200
@@ -196,6 +203,21 @@ export interface ScanTuning {
    * multiplies by z instead of silu(z).
    */
   diagnostic?: ScanDiagnostic;
+  /**
+   * Issue loads one step ahead of their use in the chunk-local and output passes: the next KU tokens'
+   * delta, u, z before the current KU steps, the next block's staged B/C rows (into registers, then a
+   * second workgroup buffer) before the current block. Default DEFAULT_PIPELINE. Left off for a staged
+   * pass whose double buffer or prefetch registers do not fit.
+   */
+  pipeline?: boolean;
+  /**
+   * Invocations that share a channel in the chunk-local pass, each holding 1/split of the state: fewer
+   * registers per invocation, more invocations. Power of two, at most stateVec4 and dividing the workgroup
+   * (otherwise rounded down). Default DEFAULT_SPLIT_LOCAL.
+   */
+  splitLocal?: number;
+  /** As splitLocal for the output pass, whose partial sums <h, C> are added by subgroup shuffles: 1 without 'subgroups', at most 4. */
+  splitOutput?: number;
   /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
   onlyPass?: 'local' | 'carry' | 'output';
 }
@@ -217,13 +239,67 @@ interface StepOptions {
   diag: number;
 }
 
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, staging?: { ku: number; stage: boolean; rowsVec4: number }): string {
+/** How a chunked pass (chunk-local or output) walks its chunk. */
+interface PassConfig {
+  /** Invocations per workgroup. */
+  wg: number;
+  /** Tokens whose loads are issued together (KU). */
+  ku: number;
+  /** B/C rows staged in workgroup memory. */
+  stage: boolean;
+  /** vec4 per staged row (B only: stateVec4; B and C: 2·stateVec4). */
+  rowsVec4: number;
+  /** Loads issued one step ahead (PIPE). */
+  pipe: boolean;
+  /** Invocations per channel (NS). */
+  ns: number;
+}
+
+/** Channels per workgroup of a chunked pass. */
+function passChannels(c: PassConfig): number {
+  return c.wg / c.ns;
+}
+
+function passKey(c: PassConfig): string {
+  return `wg=${c.wg}:ku=${c.ku}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
+}
+
+function passConsts(c: PassConfig, stateVec4: number): string {
+  const sbcLen = c.stage ? TB * c.rowsVec4 : 1;
+  const spt = c.stage && c.pipe ? Math.ceil(sbcLen / c.wg) : 1;
+  const lines = [
+    `const TB: u32 = ${TB}u;`,
+    `const KU: u32 = ${c.ku}u;`,
+    `const STAGE_BC: bool = ${c.stage};`,
+    `const SBC_LEN: u32 = ${sbcLen}u;`,
+    `const PIPE: bool = ${c.pipe};`,
+    `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
+    `const SPT: u32 = ${spt}u;`,
+    `const NS: u32 = ${c.ns}u;`,
+    `const QS: u32 = ${stateVec4 / c.ns}u;`,
+  ];
+  // The output pass adds the partial sums of the NS invocations of a channel (consecutive, in one subgroup).
+  lines.push(
+    c.ns > 1
+      ? 'fn ns_sum(v: f32) -> f32 {\n  var s = v;\n  for (var m = 1u; m < NS; m = m << 1u) { s += subgroupShuffleXor(s, m); }\n  return s;\n}'
+      : 'fn ns_sum(v: f32) -> f32 { return v; }',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
-  const consts = staging
-    ? `const TB: u32 = ${TB}u;\nconst KU: u32 = ${staging.ku}u;\nconst STAGE_BC: bool = ${staging.stage};\nconst SBC_LEN: u32 = ${staging.stage ? TB * staging.rowsVec4 : 1}u;\n`
-    : '';
+  const consts = pass ? passConsts(pass, stateVec4) : '';
+  const enable = pass && pass.ns > 1 ? 'enable subgroups;\n' : '';
   const stepConsts = steps ? `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\n` : '';
-  return SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
+  return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
+}
+
+/** Largest power of two at most x (x >= 1). */
+function floorPow2(x: number): number {
+  let p = 1;
+  while (p * 2 <= x) p *= 2;
+  return p;
 }
 
 export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
@@ -280,13 +356,25 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const bcLoader = bcIsVec4Aligned(dState, bcLayout) ? 'vec4' : 'scalar';
   const variantKey = `v4=${stateVec4}:bc=${bcLoader}`;
   const maxDim = limits.maxComputeWorkgroupsPerDimension;
-  // B/C rows are staged per workgroup when all its channels read the same group and the block fits.
+  // B/C rows are staged per workgroup when all its channels read the same group and the block fits;
+  // pipelined staging needs two blocks of workgroup memory and the next block's share in registers.
   const ku = Math.max(1, Math.floor(args.tuning?.unroll ?? KU_DEFAULT));
-  const stage =
-    (args.tuning?.stage ?? true) &&
-    stateVec4 <= MAX_STAGED_VEC4 &&
-    TB * 2 * stateVec4 * 16 <= limits.maxComputeWorkgroupStorageSize &&
-    (groups === 1 || (dInner / groups) % wgD === 0);
+  const passConfig = (rowsVec4: number, split: number, maxSplit: number): PassConfig => {
+    let ns = floorPow2(Math.max(1, Math.min(Math.floor(split), maxSplit, stateVec4)));
+    while (wgChunk % ns !== 0) ns /= 2;
+    const cpw = wgChunk / ns;
+    const bytes = TB * rowsVec4 * 16;
+    const stage =
+      (args.tuning?.stage ?? true) &&
+      stateVec4 <= MAX_STAGED_VEC4 &&
+      bytes <= limits.maxComputeWorkgroupStorageSize &&
+      (groups === 1 || (dInner / groups) % cpw === 0);
+    let pipe = args.tuning?.pipeline ?? DEFAULT_PIPELINE;
+    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((TB * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
+    return { wg: wgChunk, ku, stage, rowsVec4, pipe, ns };
+  };
+  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
+  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniforms = SCAN_PARAMS.pack({
     batch,
     seqLen,
@@ -323,28 +411,27 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
-  const stagedKey = `${variantKey}:wg=${wgD}:ku=${ku}:stage=${stage ? 1 : 0}:${stepsKey}`;
-  const output = engine.pipeline(`selective_scan_chunk_output:${stagedKey}`, () => ({
-    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, { ku, stage, rowsVec4: 2 * stateVec4 }),
+  const output = engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${stepsKey}`, () => ({
+    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, outputCfg),
     constants: { WG: wgD },
   }));
-  const chunkGrid = grid1d(batch * numChunks * dBlocks, maxDim);
+  const passGrid = (c: PassConfig) => grid1d(batch * numChunks * Math.ceil(dInner / passChannels(c)), maxDim);
   const chunked = `${size}, chunk=${chunkLen}`;
   const only = args.tuning?.onlyPass;
   const runs = (pass: 'local' | 'carry' | 'output') => only === undefined || only === pass;
   if (numChunks === 1) {
     // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
-    if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], chunkGrid, uniforms);
+    if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
     return out;
   }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
   const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
-  const local = engine.pipeline(`selective_scan_chunk_local:${stagedKey}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, { ku, stage, rowsVec4: stateVec4 }),
+  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${stepsKey}`, () => ({
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, localCfg),
     constants: { WG: wgD },
   }));
   const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
-  if (runs('local')) engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], chunkGrid, uniforms);
+  if (runs('local')) engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
   if (runs('carry')) {
     engine.dispatch(
       `selective_scan_chunk_carry(${chunked})`,
@@ -354,7 +441,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       uniforms,
     );
   }
-  if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], chunkGrid, uniforms);
+  if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
   return out;
 }
 
