@@ -30,12 +30,15 @@ interface Size {
   dState: number;
   /** Extra rows for these chunk lengths (tuning figures). */
   chunkSweep?: number[];
-  /** Extra rows for these tunings at the default chunk length. */
-  tuningSweep?: ScanTuning[];
+  /** Extra rows for these tunings, at the default chunk length unless the row names one. */
+  tuningSweep?: SweepRow[];
   main?: boolean;
 }
 
-/** Decay rows of the main sizes: shares of polynomial decays, then the diagnostics (wrong results). */
+/** A tuning row, optionally at its own chunk length. */
+type SweepRow = ScanTuning & { chunkLen?: number };
+
+/** Decay rows: shares of polynomial decays, then the diagnostics (wrong results). */
 const DECAY_SWEEP: ScanTuning[] = [
   ...[0, 1 / 8, 1 / 4, 1 / 2, 3 / 4, 1].map((polyFraction) => ({ polyFraction })),
   { diagnostic: 'no-exp' },
@@ -50,18 +53,66 @@ const PASS_SWEEP: ScanTuning[] = [
   ...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass, diagnostic: 'no-sfu' as const })),
 ];
 
+/**
+ * Pipelined loads (pipe) and channels split over invocations (sL: chunk-local pass, sO: output pass), alone,
+ * together, with workgroup sizes, unrolling and chunk lengths; each pass alone; without special-function ops.
+ */
+const PIPE: SweepRow = { pipeline: true };
+const PIPE_SPLIT_SWEEP: SweepRow[] = [
+  PIPE,
+  { ...PIPE, unroll: 4 },
+  { ...PIPE, unroll: 16 },
+  { unroll: 16 },
+  { ...PIPE, workgroupSize: 64 },
+  { ...PIPE, workgroupSize: 256 },
+  { ...PIPE, chunkLen: 128 },
+  { ...PIPE, chunkLen: 256 },
+  { splitLocal: 2 },
+  { splitLocal: 4 },
+  { splitOutput: 2 },
+  { splitOutput: 4 },
+  { ...PIPE, splitLocal: 2 },
+  { ...PIPE, splitLocal: 4 },
+  { ...PIPE, splitLocal: 2, splitOutput: 2 },
+  { ...PIPE, splitLocal: 4, splitOutput: 2 },
+  { ...PIPE, splitLocal: 4, splitOutput: 4 },
+  { ...PIPE, splitLocal: 2, splitOutput: 2, workgroupSize: 256 },
+  { ...PIPE, splitLocal: 4, splitOutput: 4, workgroupSize: 256 },
+  { ...PIPE, splitLocal: 2, splitOutput: 2, unroll: 4 },
+  { ...PIPE, splitLocal: 2, splitOutput: 2, unroll: 16 },
+  { ...PIPE, splitLocal: 2, splitOutput: 2, chunkLen: 128 },
+  { ...PIPE, splitLocal: 4, splitOutput: 2, chunkLen: 256 },
+  { diagnostic: 'no-sfu' },
+  { ...PIPE, diagnostic: 'no-sfu' },
+  { ...PIPE, splitLocal: 2, splitOutput: 2, diagnostic: 'no-sfu' },
+  ...(['local', 'carry', 'output'] as const).map((onlyPass) => ({ onlyPass })),
+  { ...PIPE, onlyPass: 'local' },
+  { splitLocal: 2, onlyPass: 'local' },
+  { ...PIPE, splitLocal: 2, onlyPass: 'local' },
+  { ...PIPE, splitLocal: 4, onlyPass: 'local' },
+  { ...PIPE, onlyPass: 'output' },
+  { splitOutput: 2, onlyPass: 'output' },
+  { ...PIPE, splitOutput: 2, onlyPass: 'output' },
+  { ...PIPE, splitOutput: 4, onlyPass: 'output' },
+];
+
+/** The same for a size whose default is one chunk (the output pass alone). */
+const PIPE_SPLIT_SINGLE_SWEEP: SweepRow[] = [
+  PIPE,
+  { ...PIPE, workgroupSize: 256 },
+  { splitOutput: 2 },
+  { splitOutput: 4 },
+  { ...PIPE, splitOutput: 2 },
+  { ...PIPE, splitOutput: 4 },
+  { ...PIPE, splitOutput: 2, workgroupSize: 256 },
+  { diagnostic: 'no-sfu' },
+  { ...PIPE, splitOutput: 2, diagnostic: 'no-sfu' },
+];
+
 const FULL_SIZES: Size[] = [
-  {
-    batch: 1,
-    seqLen: 8192,
-    dInner: 3072,
-    dState: 16,
-    main: true,
-    chunkSweep: [64, 128, 256],
-    tuningSweep: [{ workgroupSize: 64 }, { workgroupSize: 256 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP, ...PASS_SWEEP],
-  },
-  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64, 128, 256, 2048], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP, ...PASS_SWEEP] },
-  { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, chunkSweep: [128], tuningSweep: [{ workgroupSize: 64 }, ...DECAY_SWEEP] },
+  { batch: 1, seqLen: 8192, dInner: 3072, dState: 16, main: true, chunkSweep: [128], tuningSweep: PIPE_SPLIT_SWEEP },
+  { batch: 8, seqLen: 2048, dInner: 2048, dState: 16, main: true, chunkSweep: [64], tuningSweep: PIPE_SPLIT_SWEEP.filter((t) => !t.onlyPass) },
+  { batch: 64, seqLen: 512, dInner: 2048, dState: 16, main: true, tuningSweep: PIPE_SPLIT_SINGLE_SWEEP },
   { batch: 1, seqLen: 512, dInner: 2048, dState: 16, chunkSweep: [16, 64] },
   { batch: 1, seqLen: 1024, dInner: 2048, dState: 16 },
   { batch: 1, seqLen: 2048, dInner: 2048, dState: 16, chunkSweep: [32, 128] },
@@ -76,7 +127,7 @@ const FULL_SIZES: Size[] = [
 ];
 
 const SMALL_SIZES: Size[] = [
-  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }, ...DECAY_SWEEP, ...PASS_SWEEP] },
+  { batch: 1, seqLen: 1024, dInner: 192, dState: 16, main: true, chunkSweep: [32, 64, 1024], tuningSweep: [{ workgroupSize: 32 }, { unroll: 4 }, { stage: false }, PIPE, { ...PIPE, splitLocal: 2, splitOutput: 2, chunkLen: 64 }, ...DECAY_SWEEP, ...PASS_SWEEP] },
   { batch: 4, seqLen: 256, dInner: 128, dState: 16 },
   { batch: 16, seqLen: 64, dInner: 128, dState: 16 },
   ...[512, 2048].map((seqLen) => ({ batch: 1, seqLen, dInner: 128, dState: 16 })),
@@ -141,6 +192,9 @@ function polyName(fraction: number, dState: number): string {
 
 function tuningName(t: ScanTuning, dState: number): string {
   return [
+    t.pipeline !== undefined ? (t.pipeline ? 'pipe' : 'no-pipe') : '',
+    t.splitLocal ? `sL=${t.splitLocal}` : '',
+    t.splitOutput ? `sO=${t.splitOutput}` : '',
     t.workgroupSize ? `wg=${t.workgroupSize}` : '',
     t.unroll ? `ku=${t.unroll}` : '',
     t.stage === false ? 'no-stage' : '',
@@ -186,7 +240,7 @@ async function main() {
     const configs: { chunkLen?: number; tuning?: ScanTuning }[] = [
       {},
       ...(s.chunkSweep ?? []).map((chunkLen) => ({ chunkLen })),
-      ...(s.tuningSweep ?? []).map((tuning) => ({ tuning })),
+      ...(s.tuningSweep ?? []).map(({ chunkLen, ...tuning }) => ({ chunkLen, tuning })),
     ];
     for (const { chunkLen, tuning } of configs) {
       const effChunk = Math.min(seqLen, chunkLen ?? defaultChunkLen(batch, seqLen, dInner));
