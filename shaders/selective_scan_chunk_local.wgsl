@@ -14,7 +14,8 @@
 // their use: the next KU tokens' delta and u are loaded before the current KU steps are computed, and the
 // next block's B rows (SPT vec4 per invocation) are loaded into registers before the current block is
 // computed and stored afterwards into the other of SBUF = 2 workgroup buffers (one barrier per block).
-// The host prepends TB, KU, STAGE_BC, SBC_LEN, NS, QS, PIPE, SBUF and SPT.
+// The host prepends TB, KU, STAGE_BC, SBC_LEN (= TB·SROW when staged), SROW, SROWS (= SBUF·TB when
+// staged), NS, QS, PIPE, SBUF and SPT.
 // Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
 // polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
 
@@ -28,7 +29,9 @@ override WG: u32 = 64u;
 @group(0) @binding(5) var<storage, read_write> Carry: array<f32>;
 @group(0) @binding(6) var<storage, read_write> DeltaSum: array<f32>;
 
-var<workgroup> sB: array<vec4<f32>, SBUF * SBC_LEN>;
+// Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4). Rows are indexed per token and
+// vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
+var<workgroup> sB: array<array<vec4<f32>, SROW>, SROWS>;
 
 // Element i of the staged block starting at token tb (rows tokens): B row i / STATE_VEC4, vec4 i % STATE_VEC4.
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
@@ -83,8 +86,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (STAGE_BC) {
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
+    let at0 = (b * P.seqLen + t0) * P.dInner + dc;
     for (var k = 0u; k < KU; k++) {
-      let at = (b * P.seqLen + min(t0 + k, t1 - 1u)) * P.dInner + dc;
+      let at = at0 + min(k, t1 - 1u - t0) * P.dInner;
       dl[k] = Delta[at];
       uu[k] = U[at];
     }
@@ -99,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
           let i = lid + s * WG;
-          if (i < SBC_LEN) { sB[buf * SBC_LEN + i] = pre[s]; }
+          if (i < SBC_LEN) { sB[buf * TB + i / SROW][i % SROW] = pre[s]; }
         }
         workgroupBarrier();
         let tn = tb + TB;
@@ -108,11 +112,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
       } else {
         workgroupBarrier();
-        for (var i = lid; i < SBC_LEN; i += WG) { sB[i] = stage_fetch(i, b, tb, rows, gStage); }
+        for (var i = lid; i < SBC_LEN; i += WG) { sB[i / SROW][i % SROW] = stage_fetch(i, b, tb, rows, gStage); }
         workgroupBarrier();
       }
     }
-    let sOff = buf * SBC_LEN;
+    let sRow = buf * TB;
     for (var r0 = 0u; r0 < rows; r0 += KU) {
       var cd: array<f32, KU>;
       var cu: array<f32, KU>;
@@ -123,15 +127,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var tn = tb + TB;
         if (r0 + KU < rows) { tn = tb + r0 + KU; }
         if (tn < t1) {
+          let at0 = (b * P.seqLen + tn) * P.dInner + dc;
           for (var k = 0u; k < KU; k++) {
-            let at = (b * P.seqLen + min(tn + k, t1 - 1u)) * P.dInner + dc;
+            let at = at0 + min(k, t1 - 1u - tn) * P.dInner;
             dl[k] = Delta[at];
             uu[k] = U[at];
           }
         }
       } else {
+        let at0 = (b * P.seqLen + tb + r0) * P.dInner + dc;
         for (var k = 0u; k < KU; k++) {
-          let at = (b * P.seqLen + tb + min(r0 + k, rows - 1u)) * P.dInner + dc;
+          let at = at0 + min(k, rows - 1u - r0) * P.dInner;
           cd[k] = Delta[at];
           cu[k] = U[at];
         }
@@ -145,7 +151,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
-            if (STAGE_BC) { bq = sB[sOff + r * STATE_VEC4 + q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
+            if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
             h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
           }
         }

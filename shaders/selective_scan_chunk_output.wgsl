@@ -28,8 +28,9 @@ override WG: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> Carry: array<f32>;
 @group(0) @binding(7) var<storage, read_write> Y: array<f32>;
 
-// Row r of a staged block: B at [r·2·STATE_VEC4, +STATE_VEC4), C right after; SBUF such buffers.
-var<workgroup> sBC: array<vec4<f32>, SBUF * SBC_LEN>;
+// Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4) then C. Rows are indexed per token
+// and vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
+var<workgroup> sBC: array<array<vec4<f32>, SROW>, SROWS>;
 
 // Element i of the staged block starting at token tb (rows tokens).
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
@@ -102,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
     for (var k = 0u; k < KU; k++) {
-      let row = b * P.seqLen + min(t0 + k, t1 - 1u);
+      let row = b * P.seqLen + t0 + min(k, t1 - 1u - t0);
       dl[k] = Delta[row * P.dInner + dc];
       uu[k] = U[row * P.dInner + dc];
       if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
@@ -117,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
           let i = lid + s * WG;
-          if (i < SBC_LEN) { sBC[buf * SBC_LEN + i] = pre[s]; }
+          if (i < SBC_LEN) { sBC[buf * TB + i / SROW][i % SROW] = pre[s]; }
         }
         workgroupBarrier();
         let tn = tb + TB;
@@ -126,11 +127,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
       } else {
         workgroupBarrier();
-        for (var i = lid; i < SBC_LEN; i += WG) { sBC[i] = stage_fetch(i, b, tb, rows, gStage); }
+        for (var i = lid; i < SBC_LEN; i += WG) { sBC[i / SROW][i % SROW] = stage_fetch(i, b, tb, rows, gStage); }
         workgroupBarrier();
       }
     }
-    let sOff = buf * SBC_LEN;
+    let sRow = buf * TB;
     for (var r0 = 0u; r0 < rows; r0 += KU) {
       var cd: array<f32, KU>;
       var cu: array<f32, KU>;
@@ -144,7 +145,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (r0 + KU < rows) { tn = tb + r0 + KU; }
         if (tn < t1) {
           for (var k = 0u; k < KU; k++) {
-            let row = b * P.seqLen + min(tn + k, t1 - 1u);
+            let row = b * P.seqLen + tn + min(k, t1 - 1u - tn);
             dl[k] = Delta[row * P.dInner + dc];
             uu[k] = U[row * P.dInner + dc];
             if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
@@ -152,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
       } else {
         for (var k = 0u; k < KU; k++) {
-          let row = b * P.seqLen + tb + min(r0 + k, rows - 1u);
+          let row = b * P.seqLen + tb + r0 + min(k, rows - 1u - r0);
           cd[k] = Delta[row * P.dInner + dc];
           cu[k] = U[row * P.dInner + dc];
           if (hasZ) { cz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
@@ -171,8 +172,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             var bq: vec4<f32>;
             var cq: vec4<f32>;
             if (STAGE_BC) {
-              bq = sBC[sOff + r * 2u * STATE_VEC4 + q0 + q];
-              cq = sBC[sOff + r * 2u * STATE_VEC4 + STATE_VEC4 + q0 + q];
+              bq = sBC[sRow + r][q0 + q];
+              cq = sBC[sRow + r][STATE_VEC4 + q0 + q];
             } else {
               bq = load_bc4(bBase, q0 + q);
               cq = load_bc4(cBase, q0 + q);

@@ -54,59 +54,46 @@ const PASS_SWEEP: ScanTuning[] = [
 ];
 
 /**
- * Pipelined loads (pipe) and channels split over invocations (sL: chunk-local pass, sO: output pass), alone,
- * together, with workgroup sizes, unrolling and chunk lengths; each pass alone; without special-function ops.
+ * Pipelined loads (pipe), tokens per load group (ku) and per staged block (tb), workgroup sizes and chunk
+ * lengths; one row with the chunk-local pass's channels split over two invocations (sL; splits were slower
+ * in every configuration on an H200: docs/measurements/h200/scan-pipeline.json); each pass alone; without
+ * special-function ops.
  */
 const PIPE: SweepRow = { pipeline: true };
 const PIPE_SPLIT_SWEEP: SweepRow[] = [
   PIPE,
+  { unroll: 4 },
   { ...PIPE, unroll: 4 },
-  { ...PIPE, unroll: 16 },
-  { unroll: 16 },
-  { ...PIPE, workgroupSize: 64 },
-  { ...PIPE, workgroupSize: 256 },
-  { ...PIPE, chunkLen: 128 },
-  { ...PIPE, chunkLen: 256 },
+  { unroll: 4, workgroupSize: 256 },
+  { ...PIPE, unroll: 4, workgroupSize: 256 },
+  { unroll: 4, chunkLen: 128 },
+  { ...PIPE, unroll: 4, chunkLen: 128 },
+  { block: 64 },
+  { unroll: 4, block: 64 },
+  { ...PIPE, unroll: 4, block: 64 },
+  { ...PIPE, unroll: 2 },
+  { unroll: 6 },
   { splitLocal: 2 },
-  { splitLocal: 4 },
-  { splitOutput: 2 },
-  { splitOutput: 4 },
-  { ...PIPE, splitLocal: 2 },
-  { ...PIPE, splitLocal: 4 },
-  { ...PIPE, splitLocal: 2, splitOutput: 2 },
-  { ...PIPE, splitLocal: 4, splitOutput: 2 },
-  { ...PIPE, splitLocal: 4, splitOutput: 4 },
-  { ...PIPE, splitLocal: 2, splitOutput: 2, workgroupSize: 256 },
-  { ...PIPE, splitLocal: 4, splitOutput: 4, workgroupSize: 256 },
-  { ...PIPE, splitLocal: 2, splitOutput: 2, unroll: 4 },
-  { ...PIPE, splitLocal: 2, splitOutput: 2, unroll: 16 },
-  { ...PIPE, splitLocal: 2, splitOutput: 2, chunkLen: 128 },
-  { ...PIPE, splitLocal: 4, splitOutput: 2, chunkLen: 256 },
   { diagnostic: 'no-sfu' },
-  { ...PIPE, diagnostic: 'no-sfu' },
-  { ...PIPE, splitLocal: 2, splitOutput: 2, diagnostic: 'no-sfu' },
+  { unroll: 4, diagnostic: 'no-sfu' },
   ...(['local', 'carry', 'output'] as const).map((onlyPass) => ({ onlyPass })),
-  { ...PIPE, onlyPass: 'local' },
-  { splitLocal: 2, onlyPass: 'local' },
-  { ...PIPE, splitLocal: 2, onlyPass: 'local' },
-  { ...PIPE, splitLocal: 4, onlyPass: 'local' },
+  { unroll: 4, onlyPass: 'local' },
+  { ...PIPE, unroll: 4, onlyPass: 'local' },
+  { unroll: 4, onlyPass: 'output' },
+  { ...PIPE, unroll: 4, onlyPass: 'output' },
   { ...PIPE, onlyPass: 'output' },
-  { splitOutput: 2, onlyPass: 'output' },
-  { ...PIPE, splitOutput: 2, onlyPass: 'output' },
-  { ...PIPE, splitOutput: 4, onlyPass: 'output' },
 ];
 
 /** The same for a size whose default is one chunk (the output pass alone). */
 const PIPE_SPLIT_SINGLE_SWEEP: SweepRow[] = [
   PIPE,
   { ...PIPE, workgroupSize: 256 },
+  { unroll: 4 },
+  { ...PIPE, unroll: 4 },
+  { ...PIPE, unroll: 4, workgroupSize: 256 },
+  { ...PIPE, block: 64 },
   { splitOutput: 2 },
-  { splitOutput: 4 },
-  { ...PIPE, splitOutput: 2 },
-  { ...PIPE, splitOutput: 4 },
-  { ...PIPE, splitOutput: 2, workgroupSize: 256 },
   { diagnostic: 'no-sfu' },
-  { ...PIPE, splitOutput: 2, diagnostic: 'no-sfu' },
 ];
 
 const FULL_SIZES: Size[] = [
@@ -197,6 +184,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.splitOutput ? `sO=${t.splitOutput}` : '',
     t.workgroupSize ? `wg=${t.workgroupSize}` : '',
     t.unroll ? `ku=${t.unroll}` : '',
+    t.block ? `tb=${t.block}` : '',
     t.stage === false ? 'no-stage' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) : '',
     t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',

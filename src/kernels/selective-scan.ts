@@ -62,7 +62,7 @@ const WG_D = 64;
 const WG_CHUNK = 128;
 const WG_CARRY = 256;
 /** Tokens per staged block of the chunked passes (B/C rows held in workgroup memory). */
-const TB = 32;
+const TB_DEFAULT = 32;
 /** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
 const KU_DEFAULT = 8;
 /** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
@@ -189,6 +189,8 @@ export interface ScanTuning {
   workgroupSize?: number;
   /** Tokens whose loads are issued together (KU). */
   unroll?: number;
+  /** Tokens per staged block of B/C rows (TB, default 32). */
+  block?: number;
   /** Stage B/C rows in workgroup memory when the layout allows (default true). */
   stage?: boolean;
   /**
@@ -245,6 +247,8 @@ interface PassConfig {
   wg: number;
   /** Tokens whose loads are issued together (KU). */
   ku: number;
+  /** Tokens per staged block (TB). */
+  tb: number;
   /** B/C rows staged in workgroup memory. */
   stage: boolean;
   /** vec4 per staged row (B only: stateVec4; B and C: 2·stateVec4). */
@@ -261,17 +265,19 @@ function passChannels(c: PassConfig): number {
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
-  const sbcLen = c.stage ? TB * c.rowsVec4 : 1;
+  const sbcLen = c.stage ? c.tb * c.rowsVec4 : 1;
   const spt = c.stage && c.pipe ? Math.ceil(sbcLen / c.wg) : 1;
   const lines = [
-    `const TB: u32 = ${TB}u;`,
+    `const TB: u32 = ${c.tb}u;`,
     `const KU: u32 = ${c.ku}u;`,
     `const STAGE_BC: bool = ${c.stage};`,
     `const SBC_LEN: u32 = ${sbcLen}u;`,
+    `const SROW: u32 = ${c.stage ? c.rowsVec4 : 1}u;`,
+    `const SROWS: u32 = ${c.stage ? (c.pipe ? 2 : 1) * c.tb : 1}u;`,
     `const PIPE: bool = ${c.pipe};`,
     `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
     `const SPT: u32 = ${spt}u;`,
@@ -359,19 +365,20 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // B/C rows are staged per workgroup when all its channels read the same group and the block fits;
   // pipelined staging needs two blocks of workgroup memory and the next block's share in registers.
   const ku = Math.max(1, Math.floor(args.tuning?.unroll ?? KU_DEFAULT));
+  const tb = Math.max(1, Math.floor(args.tuning?.block ?? TB_DEFAULT));
   const passConfig = (rowsVec4: number, split: number, maxSplit: number): PassConfig => {
     let ns = floorPow2(Math.max(1, Math.min(Math.floor(split), maxSplit, stateVec4)));
     while (wgChunk % ns !== 0) ns /= 2;
     const cpw = wgChunk / ns;
-    const bytes = TB * rowsVec4 * 16;
+    const bytes = tb * rowsVec4 * 16;
     const stage =
       (args.tuning?.stage ?? true) &&
       stateVec4 <= MAX_STAGED_VEC4 &&
       bytes <= limits.maxComputeWorkgroupStorageSize &&
       (groups === 1 || (dInner / groups) % cpw === 0);
     let pipe = args.tuning?.pipeline ?? DEFAULT_PIPELINE;
-    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((TB * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
-    return { wg: wgChunk, ku, stage, rowsVec4, pipe, ns };
+    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
   const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
   const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
