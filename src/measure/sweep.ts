@@ -190,7 +190,10 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
             continue;
           }
           try {
-            model ??= await GpuModel.createSeeded(engine!, config, opts.seed ?? 0, yieldToEventLoop);
+            if (!model) {
+              model = await GpuModel.createSeeded(engine!, config, opts.seed ?? 0, yieldToEventLoop);
+              await warmUp(engine!, model, L, randomIds, checkCancel);
+            }
             const point = mode === 'prefill' ? await measurePrefill(engine!, model, L, sweep, randomIds, checkCancel) : await measureDecode(engine!, model, L, capacity, sweep, randomIds, checkCancel);
             emit({ ...base, status: 'ok', ...point });
           } catch (e) {
@@ -238,6 +241,24 @@ async function startPoint(engine: Engine): Promise<void> {
   await engine.sync();
   releaseScratch(engine);
   engine.alloc.resetPeak();
+}
+
+/** Wall time a freshly built model runs before its first point (pipelines compiled, GPU clocks up). */
+const WARM_UP_MS = 300;
+
+/**
+ * Runs prefill of L tokens until WARM_UP_MS have passed (at least once, at most 20 times), so that the
+ * first point of a model is not measured on a cold GPU (the per-point warm-up runs cover the rest).
+ */
+async function warmUp(engine: Engine, model: GpuModel, L: number, randomIds: (n: number) => number[], checkCancel: () => void): Promise<void> {
+  const B = model.config.batch;
+  const t0 = performance.now();
+  for (let i = 0; i < 20 && (i === 0 || performance.now() - t0 < WARM_UP_MS); i++) {
+    checkCancel();
+    model.forward(randomIds(B * L), B, L).release();
+    await engine.sync();
+    await yieldToEventLoop();
+  }
 }
 
 async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
