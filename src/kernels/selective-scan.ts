@@ -69,9 +69,21 @@ const KU_DEFAULT = 8;
 const MAX_STAGED_VEC4 = 16;
 /** Most vec4 of the next staged block an invocation holds in registers when pipelined (SPT). */
 const MAX_PREFETCH_VEC4 = 8;
-/** Software pipelining of the chunked passes' loads by default (ScanTuning.pipeline). */
-export const DEFAULT_PIPELINE = false;
-/** Invocations per channel in the chunk-local and output passes by default (ScanTuning.splitLocal, splitOutput). */
+/**
+ * Software pipelining of the chunked passes' loads by default (ScanTuning.pipeline): only when the whole
+ * sequence is one chunk (the output pass alone). On an H200 (docs/measurements/h200/scan-pipeline-2.json)
+ * it made that pass faster (B=64 L=512 D=2048 N=16: 0.480 ms against 0.504) and the three-pass scan slower
+ * (B=1 L=8192 D=3072: 0.353 against 0.341; B=8 L=2048 D=2048: 0.443 against 0.434).
+ */
+export function defaultPipeline(numChunks: number): boolean {
+  return numChunks === 1;
+}
+/**
+ * Invocations per channel in the chunk-local and output passes by default (ScanTuning.splitLocal,
+ * splitOutput). 1: on an H200 every split was slower (docs/measurements/h200/scan-pipeline.json; B=1
+ * L=8192 D=3072: 0.371 ms with the local pass split in two, 0.517 with the output pass split in two,
+ * against 0.355), the per-token work (loads, step size, gate, addresses) being repeated per invocation.
+ */
 export const DEFAULT_SPLIT_LOCAL = 1;
 export const DEFAULT_SPLIT_OUTPUT = 1;
 /**
@@ -208,7 +220,7 @@ export interface ScanTuning {
   /**
    * Issue loads one step ahead of their use in the chunk-local and output passes: the next KU tokens'
    * delta, u, z before the current KU steps, the next block's staged B/C rows (into registers, then a
-   * second workgroup buffer) before the current block. Default DEFAULT_PIPELINE. Left off for a staged
+   * second workgroup buffer) before the current block. Default defaultPipeline(numChunks). Left off for a staged
    * pass whose double buffer or prefetch registers do not fit.
    */
   pipeline?: boolean;
@@ -376,7 +388,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       stateVec4 <= MAX_STAGED_VEC4 &&
       bytes <= limits.maxComputeWorkgroupStorageSize &&
       (groups === 1 || (dInner / groups) % cpw === 0);
-    let pipe = args.tuning?.pipeline ?? DEFAULT_PIPELINE;
+    let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
     if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
     return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
