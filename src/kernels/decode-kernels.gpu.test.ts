@@ -7,6 +7,10 @@ import { argmaxRef, ropeKvAppendRef } from '../reference/decode';
 import { KvCache } from './kv-cache';
 import { argmax } from './argmax';
 import { KernelInputError } from '../engine/errors';
+import { selectiveStateUpdate } from './selective-state-update';
+import { packScanChannels } from './selective-scan';
+import { selectiveStateUpdateRef } from '../reference/mamba';
+import { uniformArray } from '../testing/random';
 
 describe('rope_kv_append against ropeKvAppendRef', () => {
   const cases: [string, number, number, number, number, number, number, number][] = [
@@ -99,4 +103,50 @@ describe('argmax against argmaxRef', () => {
     expect(Array.from(got)).toEqual([5, 650, 0]);
     expect(argmaxRef(x, 3, width)).toEqual([5, 650, 0]);
   });
+});
+
+describe('selective state update as Mamba decode runs it', () => {
+  // dt rank above the lanes per channel (several terms per lane), x and z read from one [u | z] row.
+  for (const [batch, dInner, dState, rank] of [
+    [1, 96, 16, 48],
+    [3, 37, 5, 11],
+    [2, 20, 33, 2],
+  ]) {
+    it(`B=${batch} D=${dInner} N=${dState} dt rank ${rank}, x and z from [u | z]`, async () => {
+      const e = await testEngine();
+      const width = rank + 2 * dState;
+      const xdbl = normalArray(batch * width, 1);
+      const wdt = normalArray(dInner * rank, 2, 0.3);
+      const A = uniformArray(dInner * dState, 3, -2, -0.05);
+      const D = normalArray(dInner, 4);
+      const bias = uniformArray(dInner, 5, -4, 0);
+      const uz = normalArray(batch * 2 * dInner, 6);
+      const state0 = normalArray(batch * dInner * dState, 7);
+      const dt = new Float64Array(batch * dInner);
+      for (let b = 0; b < batch; b++) for (let d = 0; d < dInner; d++) for (let r = 0; r < rank; r++) dt[b * dInner + d] += xdbl[b * width + r] * wdt[d * rank + r];
+      // Columns [from, from + n) of each of the batch rows of `src` (rows of `stride`).
+      const cols = (src: Float32Array, stride: number, from: number, n: number) => Float64Array.from({ length: batch * n }, (_, i) => src[Math.floor(i / n) * stride + from + (i % n)]);
+      const state = e.upload(state0, [batch, dInner, dState], 'cache', 'state');
+      const uzT = e.upload(uz, [batch, 1, 2 * dInner], 'activations', 'uz');
+      const y = selectiveStateUpdate(e, {
+        state,
+        x: uzT,
+        xLayout: { rowStride: 2 * dInner, offset: 0 },
+        dt: e.upload(wdt, [dInner, rank], 'weights', 'dt_proj'),
+        dtProjection: { rank },
+        channels: e.upload(packScanChannels(A, dInner, dState, D, bias), [dInner, dState + 2], 'weights', 'channels'),
+        bc: e.upload(xdbl, [batch, 1, width], 'activations', 'xdbl'),
+        bcLayout: { rowStride: width, bOffset: rank, cOffset: rank + dState },
+        z: uzT,
+        zLayout: { rowStride: 2 * dInner, offset: dInner },
+        dtSoftplus: true,
+      });
+      const ref = selectiveStateUpdateRef({
+        batch, dInner, dState, state: state0, x: cols(uz, 2 * dInner, 0, dInner), dt, A,
+        B: cols(xdbl, width, rank, dState), C: cols(xdbl, width, rank + dState, dState), D, z: cols(uz, 2 * dInner, dInner, dInner), dtBias: bias, dtSoftplus: true,
+      });
+      expect(relativeError(await e.read(y), ref.y)).toBeLessThan(1e-5);
+      expect(relativeError(await e.read(state), ref.state)).toBeLessThan(1e-5);
+    });
+  }
 });

@@ -21,7 +21,6 @@ const PARAMS = defineUniforms([
   ['dInner', 'u32'],
   ['dState', 'u32'],
   ['groups', 'u32'],
-  ['dBlocks', 'u32'],
   ['bcRowStride', 'u32'],
   ['bOffset', 'u32'],
   ['cOffset', 'u32'],
@@ -34,7 +33,12 @@ const PARAMS = defineUniforms([
   ['xOffset', 'u32'],
 ] as const);
 
-const WG = 64;
+/** Lanes per channel: the power of two covering dState, at most the workgroup (see the shader). */
+function lanesPerChannel(dState: number, wg: number): number {
+  let nl = 1;
+  while (nl < dState && nl < wg) nl *= 2;
+  return nl;
+}
 
 export interface SelectiveStateUpdateArgs {
   /** (B, D, N), updated in place. */
@@ -88,19 +92,21 @@ export function selectiveStateUpdate(engine: Engine, args: SelectiveStateUpdateA
   }
   const out = args.out ?? engine.tensor([batch, dInner], args.category ?? 'activations', args.label ?? 'selective_state_update.out');
   if (out.numel !== batch * dInner) throw new KernelInputError(`selective_state_update: out ${shapeToString(out.shape)} does not hold (B, D)`);
-  const dBlocks = Math.ceil(dInner / WG);
-  const pipeline = engine.pipeline('selective_state_update', () => ({ code: PARAMS.wgsl() + commonSource + source, constants: { WG } }));
+  const limits = engine.report.limits;
+  const WG = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  const NL = lanesPerChannel(dState, WG);
+  const channelsPerGroup = WG / NL;
+  const pipeline = engine.pipeline(`selective_state_update:${WG}:${NL}`, () => ({ code: PARAMS.wgsl() + commonSource + source, constants: { WG, NL } }));
   engine.dispatch(
     `selective_state_update(B=${batch}, D=${dInner}, N=${dState}${rank ? `, dt rank ${rank}` : ''})`,
     pipeline,
     [state, x, dt, channels, bc, args.z ?? x, out],
-    grid1d(batch * dBlocks, engine.report.limits.maxComputeWorkgroupsPerDimension),
+    grid1d(Math.ceil((batch * dInner) / channelsPerGroup), limits.maxComputeWorkgroupsPerDimension),
     PARAMS.pack({
       batch,
       dInner,
       dState,
       groups,
-      dBlocks,
       bcRowStride: bcLayout.rowStride,
       bOffset: bcLayout.bOffset,
       cOffset: bcLayout.cOffset,
