@@ -333,12 +333,13 @@ function attentionDecode(
     oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
     chunk, nSplit,
   });
-  const code =
+  // Built only when a pipeline is first made (decode records this kernel every token).
+  const code = () =>
     ATTENTION_DECODE_PARAMS.wgsl() +
     `const D4: u32 = ${D4}u;\nconst WG: u32 = ${DECODE_WG}u;\nconst GMAX: u32 = ${DECODE_GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${DECODE_WG / D4}u;\n` +
     decodeSource;
-  const p1 = engine.pipeline(`attention_decode:partial:D${DPAD}`, () => ({ code, entryPoint: 'partial' }));
-  const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code, entryPoint: 'combine' }));
+  const p1 = engine.pipeline(`attention_decode:partial:D${DPAD}`, () => ({ code: code(), entryPoint: 'partial' }));
+  const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
   const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
   engine.dispatch(`attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
