@@ -29,10 +29,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = r * P.width;
   var v = 0.0;
   var idx = NONE;
-  for (var i = t; i < P.width; i += WG) {
-    let x = X[base + i];
-    // x == x is false for NaN. Indices rise along the scan, so ties keep the first.
-    if (x == x && (idx == NONE || x > v)) { v = x; idx = i; }
+  // Four independent loads per step (the row is long: keep several reads in flight), then the compares in
+  // index order. x == x is false for NaN. Indices rise along the scan, so ties keep the first.
+  for (var i = t; i < P.width; i += 4u * WG) {
+    var xs: array<f32, 4>;
+    for (var u = 0u; u < 4u; u++) {
+      let at = i + u * WG;
+      xs[u] = select(0.0, X[base + min(at, P.width - 1u)], at < P.width);
+    }
+    for (var u = 0u; u < 4u; u++) {
+      let at = i + u * WG;
+      let x = xs[u];
+      if (at < P.width && x == x && (idx == NONE || x > v)) { v = x; idx = at; }
+    }
   }
   bestV[t] = v;
   bestI[t] = idx;
