@@ -5,7 +5,8 @@
 //   GPU: the step's pass alone (timestamp-query);
 //   pipelined (throughput): greedy decoding on the GPU (the argmax kernel feeds the next step's embedding),
 //     N tokens recorded and submitted back to back with one sync at the end: tokens/s, host record and
-//     submit ms per token, GPU ms of one greedy step;
+//     submit ms per token (submit split into its phases: uniform upload, pass encoding, finish, queue.submit),
+//     bind groups created per token, GPU ms of one greedy step;
 //   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens equal
 //   step() + host argmax for a few tokens (a check of the device's kernels, e.g. its subgroup reductions).
 // Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
@@ -112,6 +113,8 @@ async function main() {
       await engine.sync();
       const pRecord: number[] = [];
       const pSubmit: number[] = [];
+      const phases0 = { ...engine.submitHostMs };
+      const bindGroups0 = engine.bindGroupsCreated;
       const start = performance.now();
       for (let i = 0; i < tokens; i++) {
         const t0 = performance.now();
@@ -123,6 +126,8 @@ async function main() {
       }
       await engine.sync();
       const pipelinedMs = (performance.now() - start) / tokens;
+      const phases = Object.fromEntries(Object.entries(engine.submitHostMs).map(([k, v]) => [k, (v - phases0[k as keyof typeof phases0]) / tokens])) as typeof phases0;
+      const bindGroupsPerToken = (engine.bindGroupsCreated - bindGroups0) / tokens;
       const greedyGpu = await gpuMs(engine, 8, () => model.stepGreedy(state, ids));
       ids.release();
       model.releaseState(state);
@@ -156,6 +161,7 @@ async function main() {
         'pipelined tok/s': 1000 / pipelinedMs,
         'p. record ms': mean(pRecord),
         'p. submit ms': mean(pSubmit),
+        'encode/finish/queue ms': [phases.encode, phases.finish, phases.queue].map((v) => v.toFixed(3)).join('/'),
         'greedy GPU ms': greedyGpu ?? '-',
         'greedy ok': greedyMatches ? 'yes' : 'NO',
       };
@@ -176,6 +182,8 @@ async function main() {
           tokensPerSecond: 1000 / pipelinedMs,
           recordMs: mean(pRecord),
           submitMs: mean(pSubmit),
+          submitPhasesMs: phases,
+          bindGroupsCreatedPerToken: bindGroupsPerToken,
           gpuMs: greedyGpu,
         },
         greedyMatchesHost: greedyMatches,
