@@ -55,10 +55,36 @@ async function main() {
     points.push({ n, flops, naive, tiled, gflopsNaive: gNaive, gflopsTiled: gTiled, speedup: gTiled / gNaive, fractionOfFmaProbe: gTiled / 1e3 / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? gTiled / 1e3 / torchTflops : null, relErrTiledVsNaive: err, vec4: vec4Rows });
     [a, w, outTiled, outNaive].forEach((t) => t.release());
   }
+  // Whole-model prefill shapes (the same-size family at L = 8192 tokens: Mamba in_proj, x_proj, out_proj;
+  // attention q|k|v; the MLP's gate|up): the tiled kernel against the vec4 kernel at both tile heights.
+  const shapeRows: Record<string, string | number>[] = [];
+  const shapePoints = [];
+  const shapes: [string, number, number, number][] = flags.has('small')
+    ? [['in_proj', 256, 64, 256], ['x_proj', 256, 128, 20]]
+    : [['mamba in_proj', 8192, 768, 3072], ['mamba x_proj', 8192, 1536, 80], ['mamba out_proj', 8192, 1536, 768], ['attention q|k|v', 8192, 768, 2304], ['mlp gate|up', 8192, 768, 4096]];
+  for (const [name, M, K, N] of shapes) {
+    const a = engine.upload(normalArray(M * K, 5), [M, K], 'activations', 'a');
+    const w = engine.upload(normalArray(N * K, 6), [N, K], 'weights', 'w');
+    const out = engine.tensor([M, N], 'activations', 'out');
+    const flops = 2 * M * K * N;
+    const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out, variant: 'tiled' }), { repeats: 3 });
+    const ref = await engine.read(out);
+    const v: Record<number, { tflops: number; relErr: number }> = {};
+    for (const tm of [4, 8] as const) {
+      const t = await timeIterations(engine, () => matmulTiledVec4(engine, a, w, { tm, out }), { repeats: 3 });
+      v[tm] = { tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(out), ref) };
+    }
+    const tTiled = flops / tiled.msMedian / 1e9;
+    shapeRows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, 'vec4 TM=4': v[4].tflops, 'vec4 TM=8': v[8].tflops, 'TM=4/tiled': v[4].tflops / tTiled, 'TM=8/tiled': v[8].tflops / tTiled, err: Math.max(v[4].relErr, v[8].relErr).toExponential(1) });
+    shapePoints.push({ name, M, K, N, tflopsTiled: tTiled, tflopsVec4Tm4: v[4].tflops, tflopsVec4Tm8: v[8].tflops, relErr: Math.max(v[4].relErr, v[8].relErr) });
+    [a, w, out].forEach((t) => t.release());
+  }
   console.log(`matmul (Wᵀ form, fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
   console.log(`rate probes in this run: fma ${(ceilings.fmaTflops * 1e3).toPrecision(4)} GFLOP/s, exp2 ${ceilings.exp2Gops.toPrecision(4)} G/s`);
   printTable(rows);
-  writeJson(values.get('out'), { bench: 'matmul', adapter: engine.report, ceilings, points });
+  console.log('\nwhole-model prefill shapes (TFLOP/s)');
+  printTable(shapeRows);
+  writeJson(values.get('out'), { bench: 'matmul', adapter: engine.report, ceilings, points, modelShapes: shapePoints });
   engine.destroy();
 }
 
