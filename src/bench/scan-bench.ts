@@ -11,9 +11,10 @@
 // ("diagnostic: ..."): wrong results, left out of the correctness check, that replace special-function
 // ops (no exp in the decays; no softplus; no special-function op at all) to bound what those ops cost,
 // or run one pass of the three alone (its share of the time).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --quick: the three main sizes only (with their sweeps).
+//        --quick: the three main sizes only (with their sweeps); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
+//        default settings.
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
@@ -198,7 +199,12 @@ async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
   const small = flags.has('small');
   const engine = await createNodeEngine();
-  const sizes = (small ? SMALL_SIZES : FULL_SIZES).filter((s) => !flags.has('quick') || s.main);
+  // --lengths: the sequence-length sweep alone (B=1, D=2048, L = 512 .. 65536), default settings only.
+  const lengthsOnly = flags.has('lengths');
+  const sizes = (small ? SMALL_SIZES : FULL_SIZES)
+    .filter((s) => !flags.has('quick') || s.main)
+    .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
+    .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
   console.error(`copy_vec4 best (${copy.config}) ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
 
