@@ -44,14 +44,38 @@ export interface ShaderSpec {
 
 export type Binding = GPUBuffer | Tensor | { buffer: GPUBuffer; offset?: number; size?: number };
 
+/**
+ * A dispatch's name for error messages, e.g. `matmul(M=3, K=5, N=7)`, or a function that builds it: names
+ * are read only when an error is reported (and a few for the command encoder's label), so kernels that
+ * record every token can pass `() => \`...\`` and skip formatting the string.
+ */
+export type KernelLabel = string | (() => string);
+
+export function kernelName(label: KernelLabel): string {
+  return typeof label === 'string' ? label : label();
+}
+
 interface RecordedDispatch {
-  kernel: string;
+  kernel: KernelLabel;
   pipeline: GPUComputePipeline;
   uniformOffset: number;
   uniformSize: number;
   bindings: Binding[];
-  workgroups: [number, number, number];
+  x: number;
+  y: number;
+  z: number;
 }
+
+/**
+ * One level of the bind-group cache: a trie keyed by numbers (pipeline id, uniform buffer id, offset and
+ * size, then each binding's buffer id, offset and size), so a lookup builds no key.
+ */
+interface BindGroupNode {
+  next: Map<number, BindGroupNode> | null;
+  group: GPUBindGroup | null;
+}
+
+const BIND_GROUP_CACHE_CAP = 4096;
 
 const LIMIT_NAMES = [
   'maxBufferSize',
@@ -73,6 +97,7 @@ export class Engine {
   private lostError: GpuDeviceLostError | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private recorded: RecordedDispatch[] = [];
+  private recordedLabels: KernelLabel[] = [];
   private uniformArena = new Uint8Array(4096);
   private uniformUsed = 0;
   private uniformBuffer: GPUBuffer | null = null;
@@ -83,7 +108,8 @@ export class Engine {
   private recycleAfterSubmit: GPUBuffer[] = [];
   // Bind groups are cached by pipeline, uniform slot and buffers: a decode step records the same
   // dispatches on the same buffers every token, so after the first token no bind group is created.
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private bindGroups: BindGroupNode = { next: null, group: null };
+  private bindGroupCount = 0;
   private readonly layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
   private readonly objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
@@ -167,16 +193,19 @@ export class Engine {
     this.scopeOpen = true;
   }
 
-  private closeScope(kernels: string[]): void {
+  private closeScope(labels: KernelLabel[]): void {
     if (!this.scopeOpen) return;
     this.scopeOpen = false;
     const validation = this.device.popErrorScope();
     const oom = this.device.popErrorScope();
-    const describe = kernels.length ? ` in ${summarizeKernels(kernels)}` : ' while allocating or uploading';
     this.pendingScopes.push(
       Promise.all([validation, oom]).then(([v, o]) => {
+        if (!o && !v) return;
+        // Names are built only here, when an error is reported.
+        const kernels = labels.map(kernelName);
+        const describe = kernels.length ? ` in ${summarizeKernels(kernels)}` : ' while allocating or uploading';
         if (o) throw new GpuKernelError(`Out of GPU memory${describe}: ${o.message}`, 'out-of-memory', kernels);
-        if (v) throw new GpuKernelError(`WebGPU validation error${describe}: ${v.message}`, 'validation', kernels);
+        throw new GpuKernelError(`WebGPU validation error${describe}: ${v!.message}`, 'validation', kernels);
       }),
     );
   }
@@ -290,28 +319,23 @@ export class Engine {
    * @binding(1), @binding(2), ... in order; without uniforms, `bindings` start at @binding(0).
    * `kernel` names the dispatch in error messages, e.g. `matmul(M=3, K=5, N=7)`.
    */
-  dispatch(kernel: string, pipeline: GPUComputePipeline, bindings: Binding[], workgroups: readonly number[], uniforms?: ArrayBuffer): void {
+  dispatch(kernel: KernelLabel, pipeline: GPUComputePipeline, bindings: Binding[], workgroups: readonly number[], uniforms?: ArrayBuffer): void {
     this.assertAlive();
-    const [x, y = 1, z = 1] = workgroups;
+    const x = workgroups[0];
+    const y = workgroups.length > 1 ? workgroups[1] : 1;
+    const z = workgroups.length > 2 ? workgroups[2] : 1;
     const maxDim = this.report.limits.maxComputeWorkgroupsPerDimension;
-    for (const w of [x, y, z]) {
-      if (!Number.isInteger(w) || w < 0) throw new KernelInputError(`${kernel}: invalid workgroup count ${w}`);
-      if (w > maxDim) {
-        throw new GpuLimitError(
-          `${kernel}: ${w} workgroups in one dimension exceeds this GPU's maxComputeWorkgroupsPerDimension of ${maxDim}`,
-          'maxComputeWorkgroupsPerDimension',
-          w,
-          maxDim,
-        );
-      }
+    // The checks that build an error message run only when a count is out of range or not an integer.
+    if (!(x >= 0 && x <= maxDim && y >= 0 && y <= maxDim && z >= 0 && z <= maxDim && Number.isInteger(x) && Number.isInteger(y) && Number.isInteger(z))) {
+      this.checkWorkgroups(kernel, x, y, z, maxDim);
     }
-    if (x * y * z === 0) return;
+    if (x === 0 || y === 0 || z === 0) return;
     this.openScope();
     let uniformOffset = -1;
     let uniformSize = 0;
     if (uniforms) {
       uniformSize = uniforms.byteLength;
-      uniformOffset = Math.ceil(this.uniformUsed / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+      uniformOffset = (this.uniformUsed + UNIFORM_ALIGN - 1) & ~(UNIFORM_ALIGN - 1);
       const need = uniformOffset + uniformSize;
       if (need > this.uniformArena.length) {
         const grown = new Uint8Array(Math.max(need, this.uniformArena.length * 2));
@@ -321,8 +345,23 @@ export class Engine {
       this.uniformArena.set(new Uint8Array(uniforms), uniformOffset);
       this.uniformUsed = need;
     }
-    this.recorded.push({ kernel, pipeline, uniformOffset, uniformSize, bindings, workgroups: [x, y, z] });
+    this.recorded.push({ kernel, pipeline, uniformOffset, uniformSize, bindings, x, y, z });
+    this.recordedLabels.push(kernel);
     this.dispatchCount++;
+  }
+
+  private checkWorkgroups(kernel: KernelLabel, x: number, y: number, z: number, maxDim: number): void {
+    for (const w of [x, y, z]) {
+      if (!Number.isInteger(w) || w < 0) throw new KernelInputError(`${kernelName(kernel)}: invalid workgroup count ${w}`);
+      if (w > maxDim) {
+        throw new GpuLimitError(
+          `${kernelName(kernel)}: ${w} workgroups in one dimension exceeds this GPU's maxComputeWorkgroupsPerDimension of ${maxDim}`,
+          'maxComputeWorkgroupsPerDimension',
+          w,
+          maxDim,
+        );
+      }
+    }
   }
 
   /** Number of dispatches recorded and not yet submitted. */
@@ -330,12 +369,13 @@ export class Engine {
     return this.recorded.length;
   }
 
-  /** Encodes and submits the recorded dispatches (one compute pass). Returns the kernels submitted. */
-  submit(opts: { timestamps?: boolean } = {}): string[] {
+  /** Encodes and submits the recorded dispatches (one compute pass). Returns the number of dispatches submitted. */
+  submit(opts: { timestamps?: boolean } = {}): number {
     this.assertAlive();
     const batch = this.recorded;
+    const labels = this.recordedLabels;
     this.recorded = [];
-    const kernels = batch.map((d) => d.kernel);
+    this.recordedLabels = [];
     if (batch.length > 0) {
       const tUpload = performance.now();
       if (this.uniformUsed > 0) {
@@ -348,19 +388,27 @@ export class Engine {
       }
       const tEncode = performance.now();
       this.submitHostMs.upload += tEncode - tUpload;
-      const enc = this.device.createCommandEncoder({ label: summarizeKernels(kernels) });
+      const enc = this.device.createCommandEncoder({ label: summarizeLabels(labels) });
       const ts = opts.timestamps && this.report.features.timestampQuery ? this.timestampSet() : null;
       const pass = enc.beginComputePass(
         ts ? { timestampWrites: { querySet: ts.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
       );
       let current: GPUComputePipeline | null = null;
-      for (const d of batch) {
+      let currentGroup: GPUBindGroup | null = null;
+      for (let i = 0; i < batch.length; i++) {
+        const d = batch[i];
         if (d.pipeline !== current) {
           pass.setPipeline(d.pipeline);
           current = d.pipeline;
         }
-        pass.setBindGroup(0, this.bindGroupFor(d));
-        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        // A bind group is cached per pipeline, so the same group means the same pipeline: the one bound is
+        // still valid and compatible, and setting it again would change nothing.
+        const group = this.bindGroupFor(d);
+        if (group !== currentGroup) {
+          pass.setBindGroup(0, group);
+          currentGroup = group;
+        }
+        pass.dispatchWorkgroups(d.x, d.y, d.z);
       }
       pass.end();
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
@@ -375,8 +423,8 @@ export class Engine {
       this.uniformUsed = 0;
     }
     this.settleReleased();
-    this.closeScope(kernels);
-    return kernels;
+    this.closeScope(labels);
+    return batch.length;
   }
 
   /**
@@ -400,7 +448,40 @@ export class Engine {
     return id;
   }
 
+  /** The next level of the bind-group trie under `key`, made when missing. */
+  private static child(node: BindGroupNode, key: number): BindGroupNode {
+    let next = node.next;
+    if (!next) node.next = next = new Map();
+    let c = next.get(key);
+    if (!c) {
+      c = { next: null, group: null };
+      next.set(key, c);
+    }
+    return c;
+  }
+
+  /** The trie node of `d`'s bind group: pipeline id, uniform buffer id, offset and size, then each binding's buffer id, offset and size. */
+  private bindGroupNode(d: RecordedDispatch): BindGroupNode {
+    const child = Engine.child;
+    let node = child(this.bindGroups, this.idOf(d.pipeline));
+    if (d.uniformOffset >= 0) node = child(child(child(node, this.idOf(this.uniformBuffer!)), d.uniformOffset), d.uniformSize);
+    else node = child(node, 0);
+    const bindings = d.bindings;
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i];
+      if (b instanceof Tensor) node = child(child(child(node, this.idOf(b.buffer)), 0), -1);
+      else if (isBufferBinding(b)) node = child(child(child(node, this.idOf(b.buffer)), b.offset ?? 0), b.size ?? -1);
+      else node = child(child(child(node, this.idOf(b)), 0), -1);
+    }
+    return node;
+  }
+
   private bindGroupFor(d: RecordedDispatch): GPUBindGroup {
+    // A walk by numbers: nothing is built or allocated on a hit. Buffer ids are never reused, so an entry
+    // naming a destroyed buffer is never hit again; the cache is emptied when it holds BIND_GROUP_CACHE_CAP
+    // groups, which bounds the groups (and through them, buffers) it keeps alive.
+    let node = this.bindGroupNode(d);
+    if (node.group) return node.group;
     const resources: GPUBufferBinding[] = [];
     if (d.uniformOffset >= 0) resources.push({ buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize });
     for (const b of d.bindings) {
@@ -408,22 +489,21 @@ export class Engine {
       else if (isBufferBinding(b)) resources.push(b);
       else resources.push({ buffer: b });
     }
-    let key = String(this.idOf(d.pipeline));
-    for (const r of resources) key += `|${this.idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
-    let bg = this.bindGroups.get(key);
-    if (!bg) {
-      let layout = this.layouts.get(d.pipeline);
-      if (!layout) {
-        layout = d.pipeline.getBindGroupLayout(0);
-        this.layouts.set(d.pipeline, layout);
-      }
-      this.bindGroupsCreated++;
-      bg = this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: d.kernel });
-      // Entries name buffer ids that are never reused, so a stale entry is never hit; bound the size.
-      if (this.bindGroups.size >= 4096) this.bindGroups.clear();
-      this.bindGroups.set(key, bg);
+    let layout = this.layouts.get(d.pipeline);
+    if (!layout) {
+      layout = d.pipeline.getBindGroupLayout(0);
+      this.layouts.set(d.pipeline, layout);
     }
-    return bg;
+    this.bindGroupsCreated++;
+    const group = this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: kernelName(d.kernel) });
+    if (this.bindGroupCount >= BIND_GROUP_CACHE_CAP) {
+      this.bindGroups = { next: null, group: null };
+      this.bindGroupCount = 0;
+      node = this.bindGroupNode(d);
+    }
+    node.group = group;
+    this.bindGroupCount++;
+    return group;
   }
 
   /** Submits pending work, waits for the GPU, and throws the first error any batch raised. */
@@ -448,6 +528,7 @@ export class Engine {
   /** Drops recorded-but-unsubmitted work (used by cancel). */
   discardPending(): void {
     this.recorded = [];
+    this.recordedLabels = [];
     this.settleReleased();
     this.uniformUsed = 0;
   }
@@ -500,6 +581,12 @@ export class Engine {
 
 function isBufferBinding(b: GPUBuffer | { buffer: GPUBuffer }): b is { buffer: GPUBuffer; offset?: number; size?: number } {
   return typeof (b as GPUBuffer).mapAsync !== 'function';
+}
+
+/** summarizeKernels of the labels, building only the names it shows. */
+function summarizeLabels(labels: KernelLabel[]): string {
+  if (labels.length <= 4) return labels.map(kernelName).join(', ');
+  return `${labels.slice(0, 3).map(kernelName).join(', ')} and ${labels.length - 3} more`;
 }
 
 function summarizeKernels(kernels: string[]): string {

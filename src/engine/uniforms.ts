@@ -45,6 +45,7 @@ export function defineUniforms<K extends string>(spec: readonly (readonly [K, Wg
     offset += info.size;
     maxAlign = Math.max(maxAlign, info.align);
   }
+  const infos = fields.map((f) => TYPE_INFO[f.type]);
   // Uniform buffers need 16-byte struct alignment (WGSL uniform address space layout rules).
   const size = Math.max(16, roundUp(offset, Math.max(16, maxAlign)));
   return {
@@ -56,23 +57,29 @@ export function defineUniforms<K extends string>(spec: readonly (readonly [K, Wg
     pack(values) {
       const buf = new ArrayBuffer(size);
       const view = new DataView(buf);
-      for (const f of fields) {
-        const info = TYPE_INFO[f.type];
+      for (let i = 0; i < fields.length; i++) {
+        const f = fields[i];
+        const info = infos[i];
         const raw = values[f.name as K];
         if (raw === undefined) throw new Error(`uniform field ${f.name} has no value`);
-        const comps: readonly number[] = typeof raw === 'number' ? [raw] : (raw as readonly number[]);
-        if (comps.length !== info.components) throw new Error(`uniform field ${f.name} (${f.type}) needs ${info.components} values, got ${comps.length}`);
-        comps.forEach((v, i) => {
-          const at = f.offset + 4 * i;
-          if (info.kind === 'f32') view.setFloat32(at, v, true);
-          else if (info.kind === 'i32') view.setInt32(at, v, true);
-          else {
-            if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`uniform field ${f.name} must be a u32, got ${v}`);
-            view.setUint32(at, v, true);
-          }
-        });
+        if (typeof raw === 'number') {
+          if (info.components !== 1) throw new Error(`uniform field ${f.name} (${f.type}) needs ${info.components} values, got 1`);
+          setComponent(view, f, info.kind, f.offset, raw);
+        } else {
+          if (raw.length !== info.components) throw new Error(`uniform field ${f.name} (${f.type}) needs ${info.components} values, got ${raw.length}`);
+          for (let c = 0; c < raw.length; c++) setComponent(view, f, info.kind, f.offset + 4 * c, raw[c]);
+        }
       }
       return buf;
     },
   };
+}
+
+function setComponent(view: DataView, f: UniformField, kind: 'u32' | 'i32' | 'f32', at: number, v: number): void {
+  if (kind === 'f32') view.setFloat32(at, v, true);
+  else if (kind === 'i32') view.setInt32(at, v, true);
+  else {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`uniform field ${f.name} must be a u32, got ${v}`);
+    view.setUint32(at, v, true);
+  }
 }

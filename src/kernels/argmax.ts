@@ -43,7 +43,7 @@ export function argmax(engine: Engine, x: Tensor, opts: ArgmaxOptions = {}): Ten
   const pipeline = engine.pipeline(`argmax:${WG}`, () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
   const columns = h ? h.tensor.shape[h.tensor.shape.length - 1] : 0;
   engine.dispatch(
-    `argmax(rows=${rows}, width=${width})`,
+    () => `argmax(rows=${rows}, width=${width})`,
     pipeline,
     [x, out, h?.tensor ?? scratchTensor(engine, 'argmax.no-history', 1)],
     grid1d(rows, limits.maxComputeWorkgroupsPerDimension),

@@ -261,7 +261,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
           flashSource,
       }));
-      engine.dispatch(`attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms);
+      engine.dispatch(() => `attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms);
     } else {
       const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
       const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}`;
@@ -272,7 +272,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
           `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
           flashWideSource,
       }));
-      engine.dispatch(`attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
+      engine.dispatch(() => `attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
     }
   } else {
     const WG = 256;
@@ -282,8 +282,8 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     const p1 = engine.pipeline('attention_naive:scores', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'scores', constants: { WG } }));
     const p2 = engine.pipeline('attention_naive:combine', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'combine', constants: { WG } }));
     const bindings = [q.tensor, k.tensor, v.tensor, gateT, scratch, outTensor];
-    engine.dispatch(`attention_naive.scores(${dims})`, p1, bindings, grid1d(Math.ceil((B * H * L * S) / WG), maxDim), uniforms);
-    engine.dispatch(`attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
+    engine.dispatch(() => `attention_naive.scores(${dims})`, p1, bindings, grid1d(Math.ceil((B * H * L * S) / WG), maxDim), uniforms);
+    engine.dispatch(() => `attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
   }
   return outTensor;
 }
@@ -342,6 +342,6 @@ function attentionDecode(
   const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
   const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
-  engine.dispatch(`attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
-  engine.dispatch(`attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, [H, B, 1], uniforms);
+  engine.dispatch(() => `attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
+  engine.dispatch(() => `attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, [H, B, 1], uniforms);
 }

@@ -110,7 +110,7 @@ export function causalConv1d(engine: Engine, a: CausalConv1dArgs): Tensor {
   const uniforms = pack(r, a, useInit);
   const conv = engine.pipeline('causal_conv1d', () => ({ code: PARAMS.wgsl() + convSource, constants: { WG } }));
   engine.dispatch(
-    `causal_conv1d(${size})`,
+    () => `causal_conv1d(${size})`,
     conv,
     [a.x, a.weight, a.bias ?? a.weight, a.convState ?? a.x, out],
     grid1d(Math.ceil((r.batch * r.seqLen * r.channels) / WG), maxDim),
@@ -118,7 +118,7 @@ export function causalConv1d(engine: Engine, a: CausalConv1dArgs): Tensor {
   );
   if (a.updateState && r.width > 1 && r.seqLen > 0) {
     const state = engine.pipeline('causal_conv1d_state', () => ({ code: PARAMS.wgsl() + stateSource, constants: { WG } }));
-    engine.dispatch(`causal_conv1d_state(${size})`, state, [a.x, a.convState!], grid1d(Math.ceil((r.batch * r.channels) / WG), maxDim), uniforms);
+    engine.dispatch(() => `causal_conv1d_state(${size})`, state, [a.x, a.convState!], grid1d(Math.ceil((r.batch * r.channels) / WG), maxDim), uniforms);
   }
   return out;
 }
@@ -131,7 +131,7 @@ export function causalConv1dStep(engine: Engine, a: CausalConv1dArgs & { convSta
   if (out.numel !== r.batch * r.channels) throw new KernelInputError(`causal_conv1d_step: out ${shapeToString(out.shape)} does not hold (B, 1, D)`);
   const step = engine.pipeline('causal_conv1d_step', () => ({ code: PARAMS.wgsl() + stepSource, constants: { WG } }));
   engine.dispatch(
-    `causal_conv1d_step(B=${r.batch}, D=${r.channels}, W=${r.width})`,
+    () => `causal_conv1d_step(B=${r.batch}, D=${r.channels}, W=${r.width})`,
     step,
     [a.x, a.weight, a.bias ?? a.weight, a.convState, out],
     grid1d(Math.ceil((r.batch * r.channels) / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),

@@ -44,5 +44,5 @@ export function copyVec4(engine: Engine, src: Tensor, dst: Tensor, config: CopyC
   let groups = Math.max(1, Math.ceil(n4 / (wg * per)));
   if (config.maxWorkgroups) groups = Math.min(groups, config.maxWorkgroups);
   const grid = grid1d(groups, limits.maxComputeWorkgroupsPerDimension);
-  engine.dispatch(`copy_vec4(n=${src.numel})`, pipeline, [src, dst], grid, PARAMS.pack({ n4 }));
+  engine.dispatch(() => `copy_vec4(n=${src.numel})`, pipeline, [src, dst], grid, PARAMS.pack({ n4 }));
 }

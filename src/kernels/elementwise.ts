@@ -32,7 +32,7 @@ function run(engine: Engine, op: string, code: number, a: Tensor, b: Tensor, opt
   if (out.numel !== a.numel) throw new KernelInputError(`${op}: out ${shapeToString(out.shape)} does not match a ${shapeToString(a.shape)}`);
   const pipeline = engine.pipeline(`elementwise:${op}`, () => ({ code: PARAMS.wgsl() + source, constants: { OP: code, WG } }));
   const grid = grid1d(Math.ceil(a.numel / WG), engine.report.limits.maxComputeWorkgroupsPerDimension);
-  engine.dispatch(`${op}(n=${a.numel})`, pipeline, [a, b, out], grid, PARAMS.pack({ n: a.numel, bLen: Math.max(1, b.numel) }));
+  engine.dispatch(() => `${op}(n=${a.numel})`, pipeline, [a, b, out], grid, PARAMS.pack({ n: a.numel, bLen: Math.max(1, b.numel) }));
   return out;
 }
 

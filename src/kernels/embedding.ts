@@ -24,6 +24,6 @@ export function embedding(engine: Engine, ids: Tensor, table: Tensor, opts: { ou
   const out = opts.out ?? engine.tensor([...ids.shape, D], opts.category ?? 'activations', opts.label ?? 'embedding.out');
   const pipeline = engine.pipeline('embedding', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
   const grid = grid1d(Math.ceil((tokens * D) / WG), engine.report.limits.maxComputeWorkgroupsPerDimension);
-  engine.dispatch(`embedding(tokens=${tokens}, D=${D})`, pipeline, [ids, table, out], grid, PARAMS.pack({ tokens, D, vocab }));
+  engine.dispatch(() => `embedding(tokens=${tokens}, D=${D})`, pipeline, [ids, table, out], grid, PARAMS.pack({ tokens, D, vocab }));
   return out;
 }

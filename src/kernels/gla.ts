@@ -109,7 +109,7 @@ export function gla(engine: Engine, q: Tensor, k: Tensor, v: Tensor, gk: Tensor,
       code: GLA_PARAMS.wgsl() + `const KPAD: u32 = ${KPAD}u;\nconst WG: u32 = ${WG}u;\n` + recurrentSource,
     }));
     const uniforms = GLA_PARAMS.pack({ B, T, H, K, V, N: 1, C: T, useInit: useInit ? 1 : 0, scale });
-    engine.dispatch(`gla_recurrent(${dims})`, pipeline, [q, k, v, gk, state, o], [Math.ceil(V / WG), H, B], uniforms);
+    engine.dispatch(() => `gla_recurrent(${dims})`, pipeline, [q, k, v, gk, state, o], [Math.ceil(V / WG), H, B], uniforms);
     return { o, state };
   }
   const C = glaChunkSize(KPAD, engine.report.limits.maxComputeWorkgroupStorageSize);
@@ -123,9 +123,9 @@ export function gla(engine: Engine, q: Tensor, k: Tensor, v: Tensor, gk: Tensor,
   const p1 = engine.pipeline(`gla_chunk_state:K${KPAD}:C${C}`, () => ({ code: GLA_PARAMS.wgsl() + consts + chunkStateSource }));
   const p2 = engine.pipeline('gla_chunk_scan', () => ({ code: GLA_PARAMS.wgsl() + chunkScanSource, constants: { WG } }));
   const p3 = engine.pipeline(`gla_chunk_output:K${KPAD}:C${C}`, () => ({ code: GLA_PARAMS.wgsl() + consts + chunkOutputSource }));
-  engine.dispatch(`gla_chunk_state(${dims}, C=${C})`, p1, [k, v, gk, bcum, hbuf], [N, H, B], uniforms);
-  engine.dispatch(`gla_chunk_scan(${dims}, C=${C})`, p2, [bcum, hbuf, state], grid1d(Math.ceil((B * H * K * V) / WG), maxDim), uniforms);
-  engine.dispatch(`gla_chunk_output(${dims}, C=${C})`, p3, [q, k, v, bcum, hbuf, o], [N, H, B], uniforms);
+  engine.dispatch(() => `gla_chunk_state(${dims}, C=${C})`, p1, [k, v, gk, bcum, hbuf], [N, H, B], uniforms);
+  engine.dispatch(() => `gla_chunk_scan(${dims}, C=${C})`, p2, [bcum, hbuf, state], grid1d(Math.ceil((B * H * K * V) / WG), maxDim), uniforms);
+  engine.dispatch(() => `gla_chunk_output(${dims}, C=${C})`, p3, [q, k, v, bcum, hbuf, o], [N, H, B], uniforms);
   return { o, state };
 }
 
@@ -143,6 +143,6 @@ export function glaGate(engine: Engine, a: Tensor, bias: Tensor, normalizer: num
   if (out.numel !== a.numel) throw new KernelInputError(`gla gate: out ${out} does not match ${a}`);
   const WG = 256;
   const pipeline = engine.pipeline('gla_gate', () => ({ code: GATE_PARAMS.wgsl() + gateSource, constants: { WG } }));
-  engine.dispatch(`gla_gate(n=${a.numel})`, pipeline, [a, bias, out], grid1d(Math.ceil(a.numel / WG), engine.report.limits.maxComputeWorkgroupsPerDimension), GATE_PARAMS.pack({ n: a.numel, width, invNormalizer: 1 / normalizer }));
+  engine.dispatch(() => `gla_gate(n=${a.numel})`, pipeline, [a, bias, out], grid1d(Math.ceil(a.numel / WG), engine.report.limits.maxComputeWorkgroupsPerDimension), GATE_PARAMS.pack({ n: a.numel, width, invNormalizer: 1 / normalizer }));
   return out;
 }

@@ -70,7 +70,7 @@ export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offse
   if (n === 0) return;
   const pipeline = engine.pipeline('kv_cache_append', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
   engine.dispatch(
-    `kv_cache_append(B=${B}, Hkv=${H}, L=${L}, E=${E}, at=${offset})`,
+    () => `kv_cache_append(B=${B}, Hkv=${H}, L=${L}, E=${E}, at=${offset})`,
     pipeline,
     [src.tensor, cache],
     grid1d(Math.ceil(n / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),
@@ -132,8 +132,9 @@ export class KvCache {
     if (!(a.base > 0)) throw new KernelInputError(`kv cache: RoPE base ${a.base} must be positive`);
     const pipeline = this.engine.pipeline('rope_kv_append', () => ({ code: ROPE_APPEND_PARAMS.wgsl() + ropeCommonSource + ropeAppendSource, constants: { WG } }));
     const n = B * (H * E / 2 + Hkv * E / 2 + Hkv * E + G);
+    const at = this.length;
     this.engine.dispatch(
-      `rope_kv_append(B=${B}, H=${H}, Hkv=${Hkv}, E=${E}, G=${G}, at=${this.length})`,
+      () => `rope_kv_append(B=${B}, H=${H}, Hkv=${Hkv}, E=${E}, G=${G}, at=${at})`,
       pipeline,
       [a.src, a.q, this.k, this.v, a.gate],
       grid1d(Math.ceil(n / WG), this.engine.report.limits.maxComputeWorkgroupsPerDimension),

@@ -58,7 +58,7 @@ export function mambaInProjStep(engine: Engine, p: MambaInProjStepArgs): Tensor 
     constants: { NORM: p.norm ? 1 : 0 },
   }));
   engine.dispatch(
-    `${p.norm ? 'rmsnorm+' : ''}mamba_in_proj_step(B=${batch}, d=${d}, Di=${Di}, W=${W})`,
+    () => `${p.norm ? 'rmsnorm+' : ''}mamba_in_proj_step(B=${batch}, d=${d}, Di=${Di}, W=${W})`,
     pipeline,
     [p.x, p.norm?.weight ?? p.x, p.inProj, p.convWeight, p.convBias, p.convState, p.out],
     grid1d(Math.ceil(N / config.rows), engine.report.limits.maxComputeWorkgroupsPerDimension),

@@ -31,6 +31,6 @@ export function matmulTiledVec4(engine: Engine, a: Tensor, w: Tensor, opts: Tile
   const tm = opts.tm ?? 4;
   const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}`, () => ({ code: MATMUL_PARAMS.wgsl() + source, constants: { TM: tm } }));
   const u = MATMUL_PARAMS.pack({ M, K, N, lda: K, aOffset: 0, batchStrideA: M * K, batchStrideB: 0, batchStrideC: M * N, transposeB: 1, accumulate: opts.accumulate ? 1 : 0 });
-  engine.dispatch(`matmul_tiled_vec4(M=${M}, K=${K}, N=${N}, TM=${tm})`, pipeline, [a, w, out], [Math.ceil(N / 64), Math.ceil(M / (16 * tm)), batch], u);
+  engine.dispatch(() => `matmul_tiled_vec4(M=${M}, K=${K}, N=${N}, TM=${tm})`, pipeline, [a, w, out], [Math.ceil(N / 64), Math.ceil(M / (16 * tm)), batch], u);
   return out;
 }

@@ -182,7 +182,7 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   const w = (i: number) => weights[Math.min(i, weights.length - 1)];
   const u = GEMV_PARAMS.pack({ M: rows, K, N, lda: width, aOffset: cols.offset, accumulate: args.accumulate ? 1 : 0, seg1: seg(1), seg2: seg(2), seg3: seg(3), eps: norm?.eps ?? 0 });
   const grid = grid1d(Math.ceil(N / config.rows), engine.report.limits.maxComputeWorkgroupsPerDimension);
-  const what = `${norm ? 'rmsnorm+' : ''}${swiglu ? 'swiglu+' : ''}matmul_gemv(rows=${rows}, K=${K}, N=${weights.length > 1 ? weights.map((x) => x.shape[0]).join('+') : N}${args.accumulate ? ', +=' : ''})`;
+  const what = () => `${norm ? 'rmsnorm+' : ''}${swiglu ? 'swiglu+' : ''}matmul_gemv(rows=${rows}, K=${K}, N=${weights.length > 1 ? weights.map((x) => x.shape[0]).join('+') : N}${args.accumulate ? ', +=' : ''})`;
   engine.dispatch(what, pipeline, [a, norm?.weight ?? a, w(0), w(1), w(2), w(3), out], grid, u);
   return out;
 }
@@ -264,7 +264,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     transposeB: transposeB ? 1 : 0,
     accumulate: opts.accumulate ? 1 : 0,
   });
-  const name = `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
+  const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
   const source = variant === 'tiled' ? tiledSource : naiveSource;
   const pipeline = engine.pipeline(`matmul_${variant}`, () => ({ code: MATMUL_PARAMS.wgsl() + source }));
   const tile = variant === 'tiled' ? 64 : 16;

@@ -30,6 +30,6 @@ export function rateProbe(engine: Engine, kind: RateProbe, out: Tensor, iteratio
   if (!Number.isInteger(iterations) || iterations < 1) throw new KernelInputError(`rate probe: iterations ${iterations} must be a positive integer`);
   const n = out.numel;
   const pipeline = engine.pipeline(`probe_${kind}`, () => ({ code: PARAMS.wgsl() + (kind === 'fma' ? fmaSource : exp2Source) }));
-  engine.dispatch(`probe_${kind}(n=${n}, iterations=${iterations})`, pipeline, [out], grid1d(Math.ceil(n / 256), engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ n, iterations, a, b }));
+  engine.dispatch(() => `probe_${kind}(n=${n}, iterations=${iterations})`, pipeline, [out], grid1d(Math.ceil(n / 256), engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ n, iterations, a, b }));
   return { ops: n * iterations * PROBE_CHAINS * (kind === 'fma' ? 2 : 1) };
 }

@@ -22,6 +22,6 @@ export function rmsnorm(engine: Engine, x: Tensor, weight: Tensor, eps: number, 
   const rows = x.numel / D;
   const out = opts.out ?? engine.tensor(x.shape, opts.category ?? 'activations', opts.label ?? 'rmsnorm.out');
   const pipeline = engine.pipeline('rmsnorm', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
-  engine.dispatch(`rmsnorm(rows=${rows}, D=${D})`, pipeline, [x, weight, out], grid1d(rows, engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ rows, D, eps }));
+  engine.dispatch(() => `rmsnorm(rows=${rows}, D=${D})`, pipeline, [x, weight, out], grid1d(rows, engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ rows, D, eps }));
   return out;
 }

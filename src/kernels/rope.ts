@@ -41,7 +41,7 @@ export function ropeInPlace(engine: Engine, x: HeadView, opts: RopeOptions = {})
   if (n === 0) return;
   const pipeline = engine.pipeline('rope', () => ({ code: PARAMS.wgsl() + commonSource + source, constants: { WG } }));
   engine.dispatch(
-    `rope(B=${B}, L=${L}, H=${H}, E=${E}, offset=${offset})`,
+    () => `rope(B=${B}, L=${L}, H=${H}, E=${E}, offset=${offset})`,
     pipeline,
     [x.tensor],
     grid1d(Math.ceil(n / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),

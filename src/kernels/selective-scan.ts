@@ -426,7 +426,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
 
   if (variant === 'sequential') {
     const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
-    engine.dispatch(`selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
+    engine.dispatch(() => `selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
     return out;
   }
 
@@ -440,7 +440,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const runs = (pass: 'local' | 'carry' | 'output') => only === undefined || only === pass;
   if (numChunks === 1) {
     // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
-    if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
+    if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
     return out;
   }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
@@ -450,17 +450,17 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     constants: { WG: wgD },
   }));
   const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
-  if (runs('local')) engine.dispatch(`selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
+  if (runs('local')) engine.dispatch(() => `selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
   if (runs('carry')) {
     engine.dispatch(
-      `selective_scan_chunk_carry(${chunked})`,
+      () => `selective_scan_chunk_carry(${chunked})`,
       carryPass,
       [channels, deltaSum, carry, state],
       grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
       uniforms,
     );
   }
-  if (runs('output')) engine.dispatch(`selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
+  if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
   return out;
 }
 
@@ -478,6 +478,6 @@ export function scanExp2Poly(engine: Engine, x: Tensor, out: Tensor): Tensor {
   const count = x.numel / 4;
   const wg = 64;
   const pipeline = engine.pipeline('selective_scan_exp2_probe', () => ({ code: EXP2_PROBE_PARAMS.wgsl() + commonSource + exp2ProbeSource, constants: { WG: wg } }));
-  engine.dispatch(`scan_exp2_poly(n=${x.numel})`, pipeline, [x, out], grid1d(Math.ceil(count / wg), engine.report.limits.maxComputeWorkgroupsPerDimension), EXP2_PROBE_PARAMS.pack({ count, polyOnes: POLY_ONES }));
+  engine.dispatch(() => `scan_exp2_poly(n=${x.numel})`, pipeline, [x, out], grid1d(Math.ceil(count / wg), engine.report.limits.maxComputeWorkgroupsPerDimension), EXP2_PROBE_PARAMS.pack({ count, polyOnes: POLY_ONES }));
   return out;
 }

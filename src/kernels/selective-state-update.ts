@@ -98,7 +98,7 @@ export function selectiveStateUpdate(engine: Engine, args: SelectiveStateUpdateA
   const channelsPerGroup = WG / NL;
   const pipeline = engine.pipeline(`selective_state_update:${WG}:${NL}`, () => ({ code: PARAMS.wgsl() + commonSource + source, constants: { WG, NL } }));
   engine.dispatch(
-    `selective_state_update(B=${batch}, D=${dInner}, N=${dState}${rank ? `, dt rank ${rank}` : ''})`,
+    () => `selective_state_update(B=${batch}, D=${dInner}, N=${dState}${rank ? `, dt rank ${rank}` : ''})`,
     pipeline,
     [state, x, dt, channels, bc, args.z ?? x, out],
     grid1d(Math.ceil((batch * dInner) / channelsPerGroup), limits.maxComputeWorkgroupsPerDimension),
