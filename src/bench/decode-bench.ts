@@ -38,6 +38,48 @@ async function gpuMs(engine: Engine, n: number, record: () => void): Promise<num
   return ms.length ? median(ms) : null;
 }
 
+/**
+ * The WebGPU call floor: host µs per dispatch of encoding `n` dispatches of a trivial pipeline (8 storage
+ * buffers + a uniform, one prebuilt bind group) as setPipeline + setBindGroup + dispatchWorkgroups, and of
+ * finish + queue.submit of that pass. What the engine spends per dispatch beyond this is its own.
+ */
+async function callFloor(engine: Engine, n: number, reps: number): Promise<{ dispatches: number; encodeUs: number; submitUs: number }> {
+  const device = engine.device;
+  const code = `struct P { n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+${Array.from({ length: 8 }, (_, i) => `@group(0) @binding(${i + 1}) var<storage, read_write> b${i}: array<f32>;`).join('\n')}
+@compute @workgroup_size(1) fn main() { if (p.n == 0xffffffffu) { ${Array.from({ length: 8 }, (_, i) => `b${i}[0] = 0.0;`).join(' ')} } }`;
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' }, label: 'call-floor' });
+  const uniform = device.createBuffer({ size: 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  const storage = Array.from({ length: 8 }, () => device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE }));
+  const group = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer: uniform } }, ...storage.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+  });
+  const encode: number[] = [];
+  const submit: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    for (let i = 0; i < n; i++) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(1);
+    }
+    pass.end();
+    const t1 = performance.now();
+    device.queue.submit([enc.finish()]);
+    const t2 = performance.now();
+    await device.queue.onSubmittedWorkDone();
+    encode.push(((t1 - t0) * 1000) / n);
+    submit.push(((t2 - t1) * 1000) / n);
+  }
+  uniform.destroy();
+  for (const b of storage) b.destroy();
+  return { dispatches: n, encodeUs: median(encode), submitUs: median(submit) };
+}
+
 async function main() {
   const { values } = parseArgs(process.argv.slice(2));
   const presets = (values.get('preset') ?? 'mamba,transformer').split(',');
@@ -53,6 +95,7 @@ async function main() {
     await engine.device.queue.onSubmittedWorkDone();
     empty.push(performance.now() - t0);
   }
+  const floor = await callFloor(engine, 1000, 12);
   const rows: Record<string, string | number>[] = [];
   const points = [];
   for (const id of presets) {
@@ -164,6 +207,7 @@ async function main() {
         'encode/finish/queue ms': [phases.encode, phases.finish, phases.queue].map((v) => v.toFixed(3)).join('/'),
         'greedy GPU ms': greedyGpu ?? '-',
         'greedy ok': greedyMatches ? 'yes' : 'NO',
+        'host µs/dispatch (rec+enc/fin+queue)': `${(((mean(pRecord) + phases.upload + phases.encode) * 1000) / greedyDispatches).toFixed(2)}/${(((phases.finish + phases.queue) * 1000) / greedyDispatches).toFixed(2)}`,
       };
       rows.push(row);
       points.push({
@@ -197,7 +241,12 @@ async function main() {
       `empty submit round trip ${median(empty).toFixed(3)} ms; synced: median of ${steps} tokens; pipelined: ${tokens} greedy tokens, one sync`,
   );
   printTable(rows);
-  writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), steps, tokens, points });
+  console.log(
+    `WebGPU call floor: ${floor.dispatches} dispatches of a trivial pipeline (8 storage buffers + a uniform, prebuilt bind group): ` +
+      `${floor.encodeUs.toFixed(2)} µs/dispatch to encode (setPipeline + setBindGroup + dispatchWorkgroups), ${floor.submitUs.toFixed(2)} µs/dispatch for finish + queue.submit ` +
+      `(compare the engine's host µs/dispatch column: record + upload + encode / finish + queue)`,
+  );
+  writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), webgpuCallFloor: floor, steps, tokens, points });
   engine.destroy();
   if (points.some((p) => !p.greedyMatchesHost)) {
     console.error('bench:decode: GPU greedy tokens differ from step() + host argmax');
