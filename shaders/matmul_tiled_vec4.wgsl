@@ -23,6 +23,22 @@ const TM_MAX_ROWS: u32 = 16u * MAX_TM;
 var<workgroup> tileA: array<vec4<f32>, TK * TM_MAX_ROWS / 4u>;
 var<workgroup> tileW: array<vec4<f32>, TK * TN / 4u>;
 
+// Load slot idx of a K-tile starting at vec4 column kq0: row idx / 8, vec4 column kq0 + idx % 8 (zero
+// outside the matrix).
+fn fetch_a(idx: u32, kq0: u32, row0: u32, baseA4: u32, lda4: u32, k4s: u32) -> vec4<f32> {
+  let m = idx / 8u;
+  let kq = kq0 + idx % 8u;
+  if (row0 + m < P.M && kq < k4s) { return A[baseA4 + (row0 + m) * lda4 + kq]; }
+  return vec4<f32>(0.0);
+}
+
+fn fetch_w(idx: u32, kq0: u32, col0: u32, baseW4: u32, k4s: u32) -> vec4<f32> {
+  let n = idx / 8u;
+  let kq = kq0 + idx % 8u;
+  if (col0 + n < P.N && kq < k4s) { return W[baseW4 + (col0 + n) * k4s + kq]; }
+  return vec4<f32>(0.0);
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let tileM = 16u * TM;
@@ -47,22 +63,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 
   let numTiles = (k4s + 7u) / 8u;
   // Prefetch tile 0.
-  for (var s = 0u; s < aLoads; s++) {
-    let idx = t + 256u * s;
-    let m = idx / 8u;
-    let kq = idx % 8u;
-    var v = vec4<f32>(0.0);
-    if (row0 + m < P.M && kq < k4s) { v = A[baseA4 + (row0 + m) * lda4 + kq]; }
-    ra[s] = v;
-  }
-  for (var s = 0u; s < 2u; s++) {
-    let idx = t + 256u * s;
-    let n = idx / 8u;
-    let kq = idx % 8u;
-    var v = vec4<f32>(0.0);
-    if (col0 + n < P.N && kq < k4s) { v = W[baseW4 + (col0 + n) * k4s + kq]; }
-    rw[s] = v;
-  }
+  for (var s = 0u; s < aLoads; s++) { ra[s] = fetch_a(t + 256u * s, 0u, row0, baseA4, lda4, k4s); }
+  for (var s = 0u; s < 2u; s++) { rw[s] = fetch_w(t + 256u * s, 0u, col0, baseW4, k4s); }
 
   for (var kt = 0u; kt < numTiles; kt++) {
     // Registers -> workgroup memory, transposed to k-major.
@@ -94,22 +96,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     // Issue the next tile's global loads before this tile's arithmetic.
     if (kt + 1u < numTiles) {
       let kq0 = (kt + 1u) * 8u;
-      for (var s = 0u; s < aLoads; s++) {
-        let idx = t + 256u * s;
-        let m = idx / 8u;
-        let kq = kq0 + idx % 8u;
-        var v = vec4<f32>(0.0);
-        if (row0 + m < P.M && kq < k4s) { v = A[baseA4 + (row0 + m) * lda4 + kq]; }
-        ra[s] = v;
-      }
-      for (var s = 0u; s < 2u; s++) {
-        let idx = t + 256u * s;
-        let n = idx / 8u;
-        let kq = kq0 + idx % 8u;
-        var v = vec4<f32>(0.0);
-        if (col0 + n < P.N && kq < k4s) { v = W[baseW4 + (col0 + n) * k4s + kq]; }
-        rw[s] = v;
-      }
+      for (var s = 0u; s < aLoads; s++) { ra[s] = fetch_a(t + 256u * s, kq0, row0, baseA4, lda4, k4s); }
+      for (var s = 0u; s < 2u; s++) { rw[s] = fetch_w(t + 256u * s, kq0, col0, baseW4, k4s); }
     }
     for (var k = 0u; k < TK; k++) {
       let w = tileW[k * 16u + lid.x];
