@@ -6,10 +6,16 @@
 // pass (WebGPU orders dispatches in a pass and makes each one's writes visible to the next), with one
 // uniform arena for the batch's parameter blocks. sync() waits for the GPU and rethrows validation and
 // out-of-memory errors as GpuKernelError naming the kernels and sizes of that batch.
+// capture() keeps the dispatches that a piece of code records, with their bind groups and uniform bytes
+// resolved once, and replay() appends them to a later batch without running that code again (see
+// capture.ts): a decode step that does not change between tokens costs only the WebGPU calls per token.
 
 import { BufferAllocator, STORAGE_USAGE, type MemoryCategory, type MemorySnapshot } from './allocator';
 import { GpuDeviceLostError, GpuKernelError, GpuLimitError, KernelInputError, WebGpuUnavailableError } from './errors';
 import { Tensor, numel, shapeToString } from './tensor';
+import { CapturedWork, type RecordedDispatch } from './capture';
+
+export { CapturedWork } from './capture';
 
 export interface AdapterReport {
   vendor: string;
@@ -53,17 +59,6 @@ export type KernelLabel = string | (() => string);
 
 export function kernelName(label: KernelLabel): string {
   return typeof label === 'string' ? label : label();
-}
-
-interface RecordedDispatch {
-  kernel: KernelLabel;
-  pipeline: GPUComputePipeline;
-  uniformOffset: number;
-  uniformSize: number;
-  bindings: Binding[];
-  x: number;
-  y: number;
-  z: number;
 }
 
 /**
@@ -114,6 +109,14 @@ export class Engine {
   private readonly objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  // Buffer copies encoded after the batch's compute pass (copyAfterDispatches).
+  private copies: { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }[] = [];
+  // The capture in progress (capture()): its dispatches, their uniform bytes and the buffers they bind.
+  private capturing: CaptureInProgress | null = null;
+  // Buffers bound by live captures, with the number of captures binding each; a pinned buffer whose tensor
+  // is released waits in `held` (with whether the allocator pools it) until the last capture is released.
+  private readonly pins = new Map<GPUBuffer, number>();
+  private readonly held = new Map<GPUBuffer, boolean>();
   /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
   dispatchCount = 0;
   /** Bind groups created so far (the rest of the dispatches found theirs in the cache). */
@@ -259,6 +262,10 @@ export class Engine {
    * (WebGPU keeps a destroyed buffer alive for work already submitted).
    */
   releaseBuffer(buffer: GPUBuffer): void {
+    if (this.pins.size > 0 && this.pins.has(buffer)) {
+      this.alloc.release(buffer, (b, recycle) => this.held.set(b, recycle));
+      return;
+    }
     this.alloc.release(buffer, this.recorded.length > 0 ? (b, recycle) => (recycle ? this.recycleAfterSubmit : this.destroyAfterSubmit).push(b) : undefined);
   }
 
@@ -345,9 +352,164 @@ export class Engine {
       this.uniformArena.set(new Uint8Array(uniforms), uniformOffset);
       this.uniformUsed = need;
     }
-    this.recorded.push({ kernel, pipeline, uniformOffset, uniformSize, bindings, x, y, z });
+    const d: RecordedDispatch = { kernel, pipeline, uniformOffset, uniformSize, bindings, x, y, z, group: null };
+    this.recorded.push(d);
     this.recordedLabels.push(kernel);
     this.dispatchCount++;
+    if (this.capturing) this.captureDispatch(this.capturing, d);
+  }
+
+  // ---------------------------------------------------------------- capture and replay
+
+  /**
+   * Runs `record` (synchronous) and returns its result with a capture of every dispatch it recorded. The
+   * dispatches are recorded as usual (they run at the next submit) and also kept in the capture, which
+   * replay() appends to later batches. Work that is not a dispatch (uploads, writes, copies) is not
+   * captured: copyAfterDispatches() throws while capturing. The capture pins the buffers its dispatches
+   * bind until `work.release()`; captures do not nest.
+   */
+  capture<T>(record: () => T): { result: T; work: CapturedWork } {
+    this.assertAlive();
+    if (this.capturing) throw new KernelInputError('capture: a capture is already in progress (captures do not nest)');
+    const c: CaptureInProgress = { dispatches: [], uniforms: new Uint8Array(4096), used: 0, buffers: new Set() };
+    this.capturing = c;
+    let result: T;
+    try {
+      result = record();
+      if (result && typeof (result as { then?: unknown }).then === 'function') {
+        throw new KernelInputError('capture: record must be synchronous (it returned a promise)');
+      }
+    } catch (e) {
+      this.capturing = null;
+      this.unpin(c.buffers);
+      throw e;
+    } finally {
+      this.capturing = null;
+    }
+    return { result, work: this.finishCapture(c) };
+  }
+
+  /**
+   * Appends the captured dispatches to the current batch, in order after whatever is recorded, as if the
+   * code that recorded them ran again with the same tensors and uniform values. Returns the number of
+   * dispatches appended. Allocates nothing per dispatch: the captured records are appended by reference.
+   */
+  replay(work: CapturedWork): number {
+    this.assertAlive();
+    if (!work.belongsTo(this)) throw new KernelInputError('replay: this captured work belongs to another engine');
+    if (work.isReleased) throw new KernelInputError(`replay: this captured work (${work.dispatchCount} dispatches) was released; capture it again`);
+    if (this.capturing) throw new KernelInputError('replay: cannot replay captured work while a capture is in progress');
+    const ds = work.dispatches;
+    if (ds.length === 0) return 0;
+    this.openScope();
+    const recorded = this.recorded;
+    const labels = this.recordedLabels;
+    for (let i = 0; i < ds.length; i++) {
+      recorded.push(ds[i]);
+      labels.push(ds[i].kernel);
+    }
+    this.dispatchCount += ds.length;
+    return ds.length;
+  }
+
+  /** Whether a capture is in progress. */
+  get isCapturing(): boolean {
+    return this.capturing !== null;
+  }
+
+  private captureDispatch(c: CaptureInProgress, d: RecordedDispatch): void {
+    let uniformOffset = -1;
+    if (d.uniformOffset >= 0) {
+      uniformOffset = (c.used + UNIFORM_ALIGN - 1) & ~(UNIFORM_ALIGN - 1);
+      const need = uniformOffset + d.uniformSize;
+      if (need > c.uniforms.length) {
+        const grown = new Uint8Array(Math.max(need, c.uniforms.length * 2));
+        grown.set(c.uniforms.subarray(0, c.used));
+        c.uniforms = grown;
+      }
+      c.uniforms.set(this.uniformArena.subarray(d.uniformOffset, d.uniformOffset + d.uniformSize), uniformOffset);
+      c.used = need;
+    }
+    c.dispatches.push({ ...d, uniformOffset });
+    const bindings = d.bindings;
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i];
+      const buffer = b instanceof Tensor ? b.buffer : isBufferBinding(b) ? b.buffer : b;
+      if (c.buffers.has(buffer)) continue;
+      c.buffers.add(buffer);
+      this.pins.set(buffer, (this.pins.get(buffer) ?? 0) + 1);
+    }
+  }
+
+  /** The capture's uniform buffer (written once) and each dispatch's bind group against it. */
+  private finishCapture(c: CaptureInProgress): CapturedWork {
+    let uniformBuffer: GPUBuffer | null = null;
+    try {
+      this.openScope();
+      if (c.used > 0) {
+        const size = Math.ceil(c.used / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+        uniformBuffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'captured-uniforms' });
+        this.device.queue.writeBuffer(uniformBuffer, 0, c.uniforms.buffer, 0, Math.ceil(c.used / 4) * 4);
+      }
+      const dispatches: RecordedDispatch[] = c.dispatches.map((d) => ({
+        ...d,
+        group: this.createBindGroup(d, d.uniformOffset >= 0 ? { buffer: uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize } : null),
+      }));
+      return new CapturedWork(this, dispatches, [...c.buffers], uniformBuffer, c.used);
+    } catch (e) {
+      uniformBuffer?.destroy();
+      this.unpin(c.buffers);
+      throw e;
+    }
+  }
+
+  /** Called by CapturedWork.release(). */
+  releaseCapture(work: CapturedWork): void {
+    this.unpin(work.buffers);
+    const u = work.uniformBuffer;
+    if (u) {
+      // Replays recorded and not yet submitted still bind it; submitted ones keep it alive in WebGPU.
+      if (this.recorded.length > 0) this.destroyAfterSubmit.push(u);
+      else u.destroy();
+    }
+  }
+
+  private unpin(buffers: Iterable<GPUBuffer>): void {
+    for (const b of buffers) {
+      const n = (this.pins.get(b) ?? 1) - 1;
+      if (n > 0) {
+        this.pins.set(b, n);
+        continue;
+      }
+      this.pins.delete(b);
+      const recycle = this.held.get(b);
+      if (recycle === undefined) continue;
+      this.held.delete(b);
+      if (this.recorded.length > 0) (recycle ? this.recycleAfterSubmit : this.destroyAfterSubmit).push(b);
+      else if (recycle) this.alloc.recycle(b);
+      else b.destroy();
+    }
+  }
+
+  /**
+   * Records a buffer copy encoded after this batch's compute pass: it runs when every dispatch recorded
+   * before the next submit has run (e.g. to save a value that the next batch overwrites). Offsets and size
+   * in bytes, multiples of 4; both buffers need COPY_SRC / COPY_DST usage (tensors have both).
+   */
+  copyAfterDispatches(src: Tensor | GPUBuffer, srcOffset: number, dst: Tensor | GPUBuffer, dstOffset: number, size: number): void {
+    this.assertAlive();
+    if (this.capturing) throw new KernelInputError('copyAfterDispatches: copies are not captured (record them outside capture())');
+    const s = src instanceof Tensor ? src.buffer : src;
+    const d = dst instanceof Tensor ? dst.buffer : dst;
+    for (const v of [srcOffset, dstOffset, size]) {
+      if (!Number.isInteger(v) || v < 0 || v % 4 !== 0) throw new KernelInputError(`copyAfterDispatches: offset or size ${v} must be a non-negative multiple of 4`);
+    }
+    if (srcOffset + size > s.size || dstOffset + size > d.size) {
+      throw new KernelInputError(`copyAfterDispatches: ${size} bytes from ${srcOffset} (of ${s.size}) to ${dstOffset} (of ${d.size}) run past a buffer`);
+    }
+    if (size === 0) return;
+    this.openScope();
+    this.copies.push({ src: s, srcOffset, dst: d, dstOffset, size });
   }
 
   private checkWorkgroups(kernel: KernelLabel, x: number, y: number, z: number, maxDim: number): void {
@@ -369,14 +531,19 @@ export class Engine {
     return this.recorded.length;
   }
 
-  /** Encodes and submits the recorded dispatches (one compute pass). Returns the number of dispatches submitted. */
+  /**
+   * Encodes and submits the recorded dispatches (one compute pass) and then the copies recorded with
+   * copyAfterDispatches. Returns the number of dispatches submitted.
+   */
   submit(opts: { timestamps?: boolean } = {}): number {
     this.assertAlive();
     const batch = this.recorded;
     const labels = this.recordedLabels;
+    const copies = this.copies;
     this.recorded = [];
     this.recordedLabels = [];
-    if (batch.length > 0) {
+    if (copies.length > 0) this.copies = [];
+    if (batch.length > 0 || copies.length > 0) {
       const tUpload = performance.now();
       if (this.uniformUsed > 0) {
         if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformUsed) {
@@ -403,7 +570,7 @@ export class Engine {
         }
         // A bind group is cached per pipeline, so the same group means the same pipeline: the one bound is
         // still valid and compatible, and setting it again would change nothing.
-        const group = this.bindGroupFor(d);
+        const group = d.group ?? this.bindGroupFor(d);
         if (group !== currentGroup) {
           pass.setBindGroup(0, group);
           currentGroup = group;
@@ -411,6 +578,7 @@ export class Engine {
         pass.dispatchWorkgroups(d.x, d.y, d.z);
       }
       pass.end();
+      for (const c of copies) enc.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
       const tFinish = performance.now();
       const commands = enc.finish();
@@ -482,8 +650,20 @@ export class Engine {
     // groups, which bounds the groups (and through them, buffers) it keeps alive.
     let node = this.bindGroupNode(d);
     if (node.group) return node.group;
+    const group = this.createBindGroup(d, d.uniformOffset >= 0 ? { buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize } : null);
+    if (this.bindGroupCount >= BIND_GROUP_CACHE_CAP) {
+      this.bindGroups = { next: null, group: null };
+      this.bindGroupCount = 0;
+      node = this.bindGroupNode(d);
+    }
+    node.group = group;
+    this.bindGroupCount++;
+    return group;
+  }
+
+  private createBindGroup(d: RecordedDispatch, uniform: GPUBufferBinding | null): GPUBindGroup {
     const resources: GPUBufferBinding[] = [];
-    if (d.uniformOffset >= 0) resources.push({ buffer: this.uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize });
+    if (uniform) resources.push(uniform);
     for (const b of d.bindings) {
       if (b instanceof Tensor) resources.push({ buffer: b.buffer });
       else if (isBufferBinding(b)) resources.push(b);
@@ -495,15 +675,7 @@ export class Engine {
       this.layouts.set(d.pipeline, layout);
     }
     this.bindGroupsCreated++;
-    const group = this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: kernelName(d.kernel) });
-    if (this.bindGroupCount >= BIND_GROUP_CACHE_CAP) {
-      this.bindGroups = { next: null, group: null };
-      this.bindGroupCount = 0;
-      node = this.bindGroupNode(d);
-    }
-    node.group = group;
-    this.bindGroupCount++;
-    return group;
+    return this.device.createBindGroup({ layout, entries: resources.map((resource, binding) => ({ binding, resource })), label: kernelName(d.kernel) });
   }
 
   /** Submits pending work, waits for the GPU, and throws the first error any batch raised. */
@@ -529,6 +701,7 @@ export class Engine {
   discardPending(): void {
     this.recorded = [];
     this.recordedLabels = [];
+    this.copies = [];
     this.settleReleased();
     this.uniformUsed = 0;
   }
@@ -577,6 +750,14 @@ export class Engine {
   destroy(): void {
     this.device.destroy();
   }
+}
+
+interface CaptureInProgress {
+  dispatches: RecordedDispatch[];
+  /** Uniform bytes of the captured dispatches at their offsets in the capture's uniform buffer. */
+  uniforms: Uint8Array;
+  used: number;
+  buffers: Set<GPUBuffer>;
 }
 
 function isBufferBinding(b: GPUBuffer | { buffer: GPUBuffer }): b is { buffer: GPUBuffer; offset?: number; size?: number } {
