@@ -6,9 +6,13 @@
 // the lm_head gemv. Greedy decoding can stay on the GPU (stepGreedy, generateGreedy): an argmax kernel
 // writes the next token id where the next step's embedding reads it, so tokens are submitted back to back
 // without a read-back per token.
+// Models whose decode step is the same every token (Mamba and GLA mixers, MLPs: no uniform depends on the
+// position) can capture one greedy step and replay it (captureGreedyStep, replayGreedyStep,
+// generateGreedyReplay): a replayed token runs no block or kernel code, only the captured WebGPU calls.
+// Attention's decode uniforms carry the position, so models with attention use stepGreedy.
 // Dimensions: B batch, L tokens per sequence, d = dModel, V = vocabSize.
 
-import type { Engine } from '../engine/engine';
+import type { CapturedWork, Engine } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
 import { binary } from '../kernels/elementwise';
@@ -35,6 +39,26 @@ export interface ModelState {
   position: number;
   /** Per layer: the mixer's state and the MLP's (stateless, but kept for symmetry). */
   layers: { mixer: BlockState | null; mlp: BlockState | null }[];
+}
+
+/** Whether a model's greedy decode step can be captured and replayed, and why not. */
+export type ReplayDecodeSupport = { ok: true } | { ok: false; reason: string };
+
+/** Mixer kinds whose decode step does not depend on the position (no uniform changes between tokens). */
+const POSITION_FREE_MIXERS = new Set(['mamba', 'gla']);
+
+/**
+ * One captured greedy decode step of `state`, reading and writing the token ids in `ids`
+ * (GpuModel.captureGreedyStep). Replay it with GpuModel.replayGreedyStep; release it when done (it pins the
+ * buffers it binds: the state, the ids, the weights and the decode scratch buffers).
+ */
+export interface CapturedGreedyStep {
+  readonly work: CapturedWork;
+  readonly state: ModelState;
+  readonly ids: Tensor;
+  /** Dispatches per replayed token. */
+  readonly dispatches: number;
+  release(): void;
 }
 
 export class GpuModel {
@@ -163,6 +187,90 @@ export class GpuModel {
       const bits = new Uint32Array((await e.read(history)).buffer);
       return Array.from({ length: state.batch }, (_, b) => Array.from(bits.subarray(b * steps, (b + 1) * steps)));
     } finally {
+      ids.release();
+      history.release();
+    }
+  }
+
+  /**
+   * Whether a greedy step can be captured and replayed: every mixer Mamba or GLA (MLPs allowed). Attention
+   * writes its KV cache at, and attends up to, the position carried in its uniforms, so a captured step
+   * would repeat one position.
+   */
+  canReplayDecode(): ReplayDecodeSupport {
+    const kinds = new Set(this.layers.flatMap((l) => (l.mixer ? [l.mixer.kind] : [])));
+    const other = [...kinds].filter((k) => !POSITION_FREE_MIXERS.has(k));
+    if (other.length > 0) {
+      return { ok: false, reason: `the decode step of ${other.join(', ')} mixers depends on the position (their uniforms carry it), so it cannot be replayed; use stepGreedy` };
+    }
+    return { ok: true };
+  }
+
+  /**
+   * Records one greedy step exactly as stepGreedy does (it runs at the next submit and advances the state
+   * by one token) and captures its dispatches, so that replayGreedyStep can repeat it for the following
+   * tokens: the argmax writes the next id into `ids`, which the embedding reads on the next replay.
+   */
+  captureGreedyStep(state: ModelState, ids: Tensor): CapturedGreedyStep {
+    const support = this.canReplayDecode();
+    if (!support.ok) throw new KernelInputError(`captureGreedyStep: ${support.reason}`);
+    if (state.position + 1 > state.capacity) throw new KernelInputError(`captureGreedyStep: context ${state.position + 1} exceeds the state's capacity of ${state.capacity}`);
+    const { work } = this.engine.capture(() => this.stepGreedy(state, ids));
+    return { work, state, ids, dispatches: work.dispatchCount, release: () => work.release() };
+  }
+
+  /**
+   * Appends one replay of a captured greedy step to the current batch (no submit) and advances its state
+   * by one token, as stepGreedy would.
+   */
+  replayGreedyStep(step: CapturedGreedyStep): void {
+    const state = step.state;
+    if (step.work.isReleased) throw new KernelInputError(`replayGreedyStep: the captured step was released; capture it again`);
+    if (state.position + 1 > state.capacity) throw new KernelInputError(`replayGreedyStep: context ${state.position + 1} exceeds the state's capacity of ${state.capacity}`);
+    if (step.ids.isReleased) throw new KernelInputError('replayGreedyStep: the ids tensor was released');
+    const layers = state.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i].mixer;
+      if (m && m.tensors.some((t) => t.isReleased)) throw new KernelInputError('replayGreedyStep: the state was released');
+    }
+    this.engine.replay(step.work);
+    state.position += 1;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i];
+      if (l.mixer) l.mixer.position += 1;
+      if (l.mlp) l.mlp.position += 1;
+    }
+  }
+
+  /**
+   * generateGreedy through a captured step: the first token is recorded by the model's code and captured,
+   * the rest are replays, each submitted as soon as it is appended, with its id copied into the history
+   * after the pass; one read-back at the end. Returns the tokens (B × steps). Needs canReplayDecode().
+   */
+  async generateGreedyReplay(state: ModelState, lastIds: ArrayLike<number>, steps: number): Promise<number[][]> {
+    if (lastIds.length !== state.batch) throw new KernelInputError(`generateGreedyReplay: ${lastIds.length} token ids for batch ${state.batch}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new KernelInputError(`generateGreedyReplay: steps ${steps} must be a positive integer`);
+    if (state.position + steps > state.capacity) throw new KernelInputError(`generateGreedyReplay: context ${state.position + steps} exceeds the state's capacity of ${state.capacity}`);
+    const support = this.canReplayDecode();
+    if (!support.ok) throw new KernelInputError(`generateGreedyReplay: ${support.reason}`);
+    this.checkIds(lastIds);
+    const e = this.engine;
+    const B = state.batch;
+    const ids = e.uploadU32(lastIds, [B], 'activations', 'greedy.ids');
+    // (steps, B): token i of every sequence is one contiguous copy.
+    const history = e.uploadU32(new Uint32Array(B * steps), [steps, B], 'activations', 'greedy.tokens');
+    let captured: CapturedGreedyStep | null = null;
+    try {
+      captured = this.captureGreedyStep(state, ids);
+      for (let i = 0; i < steps; i++) {
+        if (i > 0) this.replayGreedyStep(captured);
+        e.copyAfterDispatches(ids, 0, history, i * B * 4, B * 4);
+        e.submit();
+      }
+      const bits = new Uint32Array((await e.read(history)).buffer);
+      return Array.from({ length: B }, (_, b) => Array.from({ length: steps }, (_, i) => bits[i * B + b]));
+    } finally {
+      captured?.release();
       ids.release();
       history.release();
     }
