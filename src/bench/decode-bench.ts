@@ -7,8 +7,12 @@
 //     N tokens recorded and submitted back to back with one sync at the end: tokens/s, host record and
 //     submit ms per token (submit split into its phases: uniform upload, pass encoding, finish, queue.submit),
 //     bind groups created per token, GPU ms of one greedy step;
-//   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens equal
-//   step() + host argmax for a few tokens (a check of the device's kernels, e.g. its subgroup reductions).
+//   pipelined replay (models whose decode step does not depend on the position: Mamba, GLA, MLPs): the same
+//     greedy decoding with one step captured and replayed for every token (no block or kernel code runs per
+//     token, only the captured WebGPU calls): tokens/s, host ms per token (replay + submit), its phases;
+//   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens (and the
+//   replayed ones) equal step() + host argmax for a few tokens (a check of the device's kernels, e.g. its
+//   subgroup reductions).
 // Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
 //          [--tokens 256] [--out FILE.json]
 
@@ -175,6 +179,58 @@ async function main() {
       ids.release();
       model.releaseState(state);
 
+      // Pipelined replay: one greedy step captured, then replayed and submitted token after token.
+      const support = model.canReplayDecode();
+      let replay: {
+        tokens: number;
+        dispatches: number;
+        msPerToken: number;
+        tokensPerSecond: number;
+        replayMs: number;
+        submitMs: number;
+        submitPhasesMs: typeof phases0;
+        hostUsPerDispatch: number;
+      } | null = null;
+      if (support.ok) {
+        state = prefill(tokens + 4 + 2);
+        const rIds = engine.uploadU32([token()], [1], 'activations', 'greedy.ids');
+        const captured = model.captureGreedyStep(state, rIds);
+        engine.submit();
+        for (let i = 0; i < 4; i++) {
+          model.replayGreedyStep(captured);
+          engine.submit();
+        }
+        await engine.sync();
+        const rReplay: number[] = [];
+        const rSubmit: number[] = [];
+        const rPhases0 = { ...engine.submitHostMs };
+        const rStart = performance.now();
+        for (let i = 0; i < tokens; i++) {
+          const t0 = performance.now();
+          model.replayGreedyStep(captured);
+          const t1 = performance.now();
+          engine.submit();
+          rReplay.push(t1 - t0);
+          rSubmit.push(performance.now() - t1);
+        }
+        await engine.sync();
+        const ms = (performance.now() - rStart) / tokens;
+        const rPhases = Object.fromEntries(Object.entries(engine.submitHostMs).map(([k, v]) => [k, (v - rPhases0[k as keyof typeof rPhases0]) / tokens])) as typeof phases0;
+        replay = {
+          tokens,
+          dispatches: captured.dispatches,
+          msPerToken: ms,
+          tokensPerSecond: 1000 / ms,
+          replayMs: mean(rReplay),
+          submitMs: mean(rSubmit),
+          submitPhasesMs: rPhases,
+          hostUsPerDispatch: ((mean(rReplay) + mean(rSubmit)) * 1000) / captured.dispatches,
+        };
+        captured.release();
+        rIds.release();
+        model.releaseState(state);
+      }
+
       // Check: a few GPU greedy tokens against step() + host argmax from the same prefill.
       const checkSteps = 4;
       const [a, b] = [prefill(checkSteps), prefill(checkSteps)];
@@ -187,9 +243,17 @@ async function main() {
       }
       model.step([prompt[context - 1]], b).release();
       const gpu = (await model.generateGreedy(b, [first], checkSteps - 1))[0];
-      const greedyMatches = gpu.every((t, i) => t === host[i]);
+      let greedyMatches = gpu.every((t, i) => t === host[i]);
       model.releaseState(a);
       model.releaseState(b);
+      let replayMatches: boolean | null = null;
+      if (support.ok) {
+        const c = prefill(checkSteps);
+        model.step([prompt[context - 1]], c).release();
+        replayMatches = (await model.generateGreedyReplay(c, [first], checkSteps - 1))[0].every((t, i) => t === host[i]);
+        greedyMatches &&= replayMatches;
+        model.releaseState(c);
+      }
 
       const row = {
         model: config.name,
@@ -208,6 +272,11 @@ async function main() {
         'greedy GPU ms': greedyGpu ?? '-',
         'greedy ok': greedyMatches ? 'yes' : 'NO',
         'host µs/dispatch (rec+enc/fin+queue)': `${(((mean(pRecord) + phases.upload + phases.encode) * 1000) / greedyDispatches).toFixed(2)}/${(((phases.finish + phases.queue) * 1000) / greedyDispatches).toFixed(2)}`,
+        'replay tok/s': replay ? replay.tokensPerSecond : '-',
+        'r. host ms': replay ? replay.replayMs + replay.submitMs : '-',
+        'r. host µs/dispatch (rep+enc/fin+queue)': replay
+          ? `${(((replay.replayMs + replay.submitPhasesMs.upload + replay.submitPhasesMs.encode) * 1000) / replay.dispatches).toFixed(2)}/${(((replay.submitPhasesMs.finish + replay.submitPhasesMs.queue) * 1000) / replay.dispatches).toFixed(2)}`
+          : '-',
       };
       rows.push(row);
       points.push({
@@ -230,7 +299,9 @@ async function main() {
           bindGroupsCreatedPerToken: bindGroupsPerToken,
           gpuMs: greedyGpu,
         },
+        replay: replay ?? { unavailable: support.ok ? 'not measured' : support.reason },
         greedyMatchesHost: greedyMatches,
+        replayMatchesHost: replayMatches,
       });
     }
     model.release();
@@ -238,7 +309,8 @@ async function main() {
   const f = engine.report.features;
   console.log(
     `decode, batch 1, on ${engine.report.vendor} ${engine.report.description} (subgroups ${f.subgroups ? 'on' : 'off'}, timestamps ${f.timestampQuery ? 'on' : 'off'}); ` +
-      `empty submit round trip ${median(empty).toFixed(3)} ms; synced: median of ${steps} tokens; pipelined: ${tokens} greedy tokens, one sync`,
+      `empty submit round trip ${median(empty).toFixed(3)} ms; synced: median of ${steps} tokens; pipelined: ${tokens} greedy tokens, one sync; ` +
+      `replay: the same with one captured greedy step replayed per token (models without attention)`,
   );
   printTable(rows);
   console.log(
@@ -249,7 +321,7 @@ async function main() {
   writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), webgpuCallFloor: floor, steps, tokens, points });
   engine.destroy();
   if (points.some((p) => !p.greedyMatchesHost)) {
-    console.error('bench:decode: GPU greedy tokens differ from step() + host argmax');
+    console.error('bench:decode: GPU greedy (or replayed) tokens differ from step() + host argmax');
     process.exit(2);
   }
 }
