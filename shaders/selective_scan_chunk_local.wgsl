@@ -18,6 +18,9 @@
 // staged), NS, QS, PIPE, SBUF and SPT.
 // Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
 // polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
+// DT_WRITE (prepended by the host with store_dt): each step size dt is written back over its delta
+// (the host then declares Delta read_write), for the output pass to read instead of recomputing it. Only
+// with NS == 1: the invocation that writes a token's dt is the only one that reads its delta.
 
 override WG: u32 = 64u;
 
@@ -146,6 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let r = r0 + k;
         if (r < rows) {
           let dt = scan_step(cd[k], bias);
+          if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
           let du = dt * cu[k];
           deltaSum += dt;
           let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;

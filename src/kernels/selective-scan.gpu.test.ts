@@ -35,6 +35,8 @@ interface ScanCase {
   chunkLen?: number;
   tuning?: ScanTuning;
   tol?: number;
+  /** Gate z scaled by this (default 2). */
+  zScale?: number;
 }
 
 function makeInputs(c: ScanCase, seed: number) {
@@ -49,14 +51,14 @@ function makeInputs(c: ScanCase, seed: number) {
   const Bm = normalArray(bcN, seed + 4);
   const Cm = normalArray(bcN, seed + 5);
   const D = c.noD ? null : normalArray(dInner, seed + 6);
-  const z = c.noZ ? null : normalArray(n, seed + 7, 2);
+  const z = c.noZ ? null : normalArray(n, seed + 7, c.zScale ?? 2);
   const center = c.biasCenter ?? 0;
   const deltaBias = c.noBias ? null : uniformArray(dInner, seed + 8, center - 2, center + 2);
   const initialState = c.initialState ? normalArray(batch * dInner * dState, seed + 9) : null;
   return { u, delta, A, Bm, Cm, D, z, deltaBias, initialState, groups };
 }
 
-async function runScan(c: ScanCase, variant: ScanVariant, seed: number) {
+async function runScan(c: ScanCase, variant: ScanVariant, seed: number, opts: { deltaInPlace?: boolean } = {}) {
   const e = await testEngine();
   const { batch, seqLen, dInner, dState } = c;
   const inp = makeInputs(c, seed);
@@ -79,9 +81,11 @@ async function runScan(c: ScanCase, variant: ScanVariant, seed: number) {
     variant,
     chunkLen: c.chunkLen,
     tuning: c.tuning,
+    deltaInPlace: opts.deltaInPlace,
   });
   const got = await e.read(y);
   const lastState = await e.read(tensors.state);
+  const deltaAfter = await e.read(tensors.delta);
   for (const t of [...Object.values(tensors), y]) t?.release();
   const ref = selectiveScanRef({
     batch,
@@ -100,7 +104,7 @@ async function runScan(c: ScanCase, variant: ScanVariant, seed: number) {
     deltaSoftplus: !c.noSoftplus,
     initialState: inp.initialState,
   });
-  return { got, lastState, ref };
+  return { got, lastState, ref, deltaAfter, inputs: inp };
 }
 
 const CASES: ScanCase[] = [
@@ -369,4 +373,68 @@ describe('selective scan with the polynomial exp2 against selective_scan_ref (fl
     expect(() => selectiveScan(e, { u, delta: u, channels, bc, tuning: { polyFraction: 1.5 } })).toThrow(/polyFraction 1.5 must be within 0..1/);
     for (const t of [u, channels, bc]) t.release();
   });
+});
+
+// deltaInPlace: in several chunks the local pass writes dt = softplus?(delta + bias) over delta and the
+// output pass reads it; the results equal the default path's. In one chunk, in the sequential kernel and
+// with the local pass split, delta is left as it was.
+const IN_PLACE_CASES: (ScanCase & { variant?: ScanVariant; writes: boolean })[] = [
+  { name: 'several chunks', batch: 2, seqLen: 300, dInner: 20, dState: 16, chunkLen: 32, writes: true },
+  { name: 'several chunks, initial state, L not a multiple of the chunk', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 8, writes: true },
+  { name: 'channels beyond the last workgroup, groups, pipelined', batch: 1, seqLen: 70, dInner: 131, dState: 8, chunkLen: 16, tuning: { pipeline: true, unroll: 3 }, writes: true },
+  { name: 'no softplus, no bias', batch: 1, seqLen: 60, dInner: 7, dState: 5, noSoftplus: true, noBias: true, chunkLen: 9, writes: true },
+  { name: 'softplus threshold (dt near 20)', batch: 1, seqLen: 50, dInner: 67, dState: 4, biasCenter: 20, chunkLen: 9, writes: true },
+  { name: 'one chunk (unaffected)', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, writes: false },
+  { name: 'sequential (unaffected)', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, variant: 'sequential', writes: false },
+  { name: 'local pass split in two (unaffected)', batch: 2, seqLen: 130, dInner: 20, dState: 16, chunkLen: 40, tuning: { splitLocal: 2 }, writes: false },
+];
+
+describe('selective scan with deltaInPlace', () => {
+  for (const c of IN_PLACE_CASES) {
+    it(`${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
+      const variant = c.variant ?? 'chunked';
+      const seed = c.seqLen * 7 + c.dInner;
+      const base = await runScan(c, variant, seed);
+      const inPlace = await runScan(c, variant, seed, { deltaInPlace: true });
+      expect(relativeError(inPlace.got, base.got)).toBeLessThan(1e-6);
+      expect(relativeError(inPlace.lastState, base.lastState)).toBeLessThan(1e-6);
+      expect(relativeError(inPlace.got, inPlace.ref.y)).toBeLessThan(2e-5);
+      expect(relativeError(inPlace.lastState, inPlace.ref.lastState)).toBeLessThan(2e-5);
+      // Without the flag delta is never written.
+      expect(Array.from(base.deltaAfter)).toEqual(Array.from(base.inputs.delta));
+      if (!c.writes) {
+        expect(Array.from(inPlace.deltaAfter)).toEqual(Array.from(inPlace.inputs.delta));
+        return;
+      }
+      const { delta, deltaBias } = inPlace.inputs;
+      const dt = new Float64Array(delta.length);
+      for (let i = 0; i < delta.length; i++) {
+        const v = delta[i] + (deltaBias ? deltaBias[i % c.dInner] : 0);
+        dt[i] = c.noSoftplus ? v : v <= 20 ? Math.log1p(Math.exp(v)) : v;
+      }
+      expect(relativeError(inPlace.deltaAfter, dt)).toBeLessThan(1e-6);
+    });
+  }
+});
+
+// The forms of the gate and of softplus against the reference, with gates far from zero (|z| up to ~200).
+describe('selective scan gate and softplus forms against selective_scan_ref (float64)', () => {
+  const cases: ScanCase[] = [
+    { name: 'several chunks, large gates', batch: 2, seqLen: 300, dInner: 20, dState: 16, chunkLen: 32, zScale: 40 },
+    { name: 'one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, zScale: 8 },
+    { name: 'softplus threshold (dt near 20)', batch: 1, seqLen: 50, dInner: 67, dState: 4, biasCenter: 20, chunkLen: 9 },
+    { name: 'small steps (softplus of very negative inputs)', batch: 1, seqLen: 64, dInner: 9, dState: 8, biasCenter: -7, chunkLen: 16 },
+  ];
+  for (const c of cases) {
+    for (const tuning of [{}, { gate: 'fma' }, { gate: 'tanh' }, { softplus: 'select' }, { gate: 'fma', softplus: 'select' }] as ScanTuning[]) {
+      for (const variant of ['chunked', 'sequential'] as const) {
+        it(`${variant}, ${JSON.stringify(tuning)}: ${c.name}`, async () => {
+          const { got, lastState, ref } = await runScan({ ...c, tuning }, variant, c.seqLen * 3 + c.dInner);
+          expect(got.every(Number.isFinite)).toBe(true);
+          expect(relativeError(got, ref.y)).toBeLessThan(2e-5);
+          expect(relativeError(lastState, ref.lastState)).toBeLessThan(2e-5);
+        });
+      }
+    }
+  }
 });

@@ -96,6 +96,17 @@ export const DEFAULT_SPLIT_OUTPUT = 1;
  */
 export const DEFAULT_POLY_FRACTION = 0;
 
+/** How the gate silu(z) is computed (selective_scan_steps.wgsl, GATE_FORM). */
+export type GateForm = 'div' | 'tanh' | 'fma';
+/** How softplus is computed (selective_scan_steps.wgsl, SOFTPLUS_FORM). */
+export type SoftplusForm = 'branch' | 'select';
+const GATE_FORMS: Record<GateForm, number> = { div: 0, tanh: 1, fma: 2 };
+const SOFTPLUS_FORMS: Record<SoftplusForm, number> = { branch: 0, select: 1 };
+/** The gate form of every scan kernel by default (ScanTuning.gate). */
+export const DEFAULT_GATE: GateForm = 'div';
+/** The softplus form of every scan kernel by default (ScanTuning.softplus). */
+export const DEFAULT_SOFTPLUS: SoftplusForm = 'branch';
+
 export type ScanVariant = 'auto' | 'sequential' | 'chunked';
 
 export interface BcLayout {
@@ -124,6 +135,14 @@ export interface SelectiveScanArgs {
   z?: Tensor;
   zLayout?: { rowStride: number; offset: number };
   deltaSoftplus?: boolean;
+  /**
+   * Let the scan overwrite `delta` with the step sizes dt = softplus?(delta + deltaBias) (opt-in, for a
+   * caller whose delta is a temporary): when the chunked scan runs in several chunks (three passes), the
+   * chunk-local pass writes each dt over its delta and the output pass reads dt instead of recomputing bias
+   * and softplus (two special-function ops per element fewer). Otherwise (sequential, one chunk, or the
+   * local pass split over several invocations per channel) delta is left unchanged. No extra memory.
+   */
+  deltaInPlace?: boolean;
   /** (B, D, N). Read as the initial state when useInitialState; receives the final state when writeFinalState. */
   state?: Tensor;
   useInitialState?: boolean;
@@ -234,6 +253,10 @@ export interface ScanTuning {
   splitOutput?: number;
   /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
   onlyPass?: 'local' | 'carry' | 'output';
+  /** Form of silu(z) in every scan kernel (default DEFAULT_GATE). */
+  gate?: GateForm;
+  /** Form of softplus in every scan kernel (default DEFAULT_SOFTPLUS). */
+  softplus?: SoftplusForm;
 }
 
 export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu';
@@ -251,7 +274,13 @@ interface StepOptions {
   polyElems: number;
   /** SCAN_DIAG bits (benchmarks only). */
   diag: number;
+  /** GATE_FORM, SOFTPLUS_FORM. */
+  gate: number;
+  softplus: number;
 }
+
+/** Step sizes between the chunked passes: written by the chunk-local pass, read as dt by the output pass. */
+type DtMode = 'none' | 'write' | 'ready';
 
 /** How a chunked pass (chunk-local or output) walks its chunk. */
 interface PassConfig {
@@ -305,11 +334,22 @@ function passConsts(c: PassConfig, stateVec4: number): string {
   return lines.join('\n') + '\n';
 }
 
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig): string {
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig, dt: DtMode = 'none'): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
-  const consts = pass ? passConsts(pass, stateVec4) : '';
+  let consts = pass ? passConsts(pass, stateVec4) : '';
+  if (pass) {
+    consts += `const DT_WRITE: bool = ${dt === 'write'};\nconst DT_READY: bool = ${dt === 'ready'};\n`;
+    consts += dt === 'write' ? 'fn store_dt(i: u32, v: f32) { Delta[i] = v; }\n' : 'fn store_dt(i: u32, v: f32) {}\n';
+  }
+  if (dt === 'write') {
+    const decl = 'var<storage, read> Delta: array<f32>;';
+    if (!source.includes(decl)) throw new Error('selective_scan: chunk-local shader lacks the Delta declaration');
+    source = source.replace(decl, 'var<storage, read_write> Delta: array<f32>;');
+  }
   const enable = pass && pass.ns > 1 ? 'enable subgroups;\n' : '';
-  const stepConsts = steps ? `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\n` : '';
+  const stepConsts = steps
+    ? `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`
+    : '';
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
@@ -421,8 +461,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
 
   const diag = args.tuning?.diagnostic ? DIAG_BITS[args.tuning.diagnostic] : 0;
   const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
-  const steps: StepOptions = { polyElems, diag };
-  const stepsKey = `poly=${polyElems}:diag=${diag}`;
+  const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
+  const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
 
   if (variant === 'sequential') {
     const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
@@ -430,25 +470,30 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
-  const output = engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${stepsKey}`, () => ({
-    code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, outputCfg),
-    constants: { WG: wgD },
-  }));
+  const outputPipeline = (dt: DtMode) =>
+    engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${stepsKey}:dt=${dt}`, () => ({
+      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, outputCfg, dt),
+      constants: { WG: wgD },
+    }));
   const passGrid = (c: PassConfig) => grid1d(batch * numChunks * Math.ceil(dInner / passChannels(c)), maxDim);
   const chunked = `${size}, chunk=${chunkLen}`;
   const only = args.tuning?.onlyPass;
   const runs = (pass: 'local' | 'carry' | 'output') => only === undefined || only === pass;
   if (numChunks === 1) {
     // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
-    if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
+    if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline('none'), [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
     return out;
   }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
   const deltaSum = scratchTensor(engine, 'selective_scan.delta-sum', batch * numChunks * dInner);
-  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${stepsKey}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, localCfg),
+  // In place: the local pass writes dt over delta, the output pass reads it (one invocation per channel
+  // in the local pass, so the one that writes a token's dt is the one that read its delta).
+  const inPlace = (args.deltaInPlace ?? false) && localCfg.ns === 1;
+  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${stepsKey}:dt=${inPlace ? 'write' : 'none'}`, () => ({
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, localCfg, inPlace ? 'write' : 'none'),
     constants: { WG: wgD },
   }));
+
   const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
   if (runs('local')) engine.dispatch(() => `selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
   if (runs('carry')) {
@@ -460,7 +505,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       uniforms,
     );
   }
-  if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, output, [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
+  if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline(inPlace ? 'ready' : 'none'), [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
   return out;
 }
 

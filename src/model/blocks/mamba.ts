@@ -195,6 +195,8 @@ export class MambaBlock implements SequenceBlock<MambaState> {
       z: xz,
       zLayout: { rowStride: 2 * Di, offset: Di },
       deltaSoftplus: true,
+      // delta is this call's scratch, read by nothing after the scan: the scan may keep its step sizes there.
+      deltaInPlace: true,
       state: state?.ssm,
       useInitialState: Boolean(state),
       writeFinalState: Boolean(state),
