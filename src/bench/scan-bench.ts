@@ -11,16 +11,26 @@
 // ("diagnostic: ..."): wrong results, left out of the correctness check, that replace special-function
 // ops (no exp in the decays; no softplus; no special-function op at all) to bound what those ops cost,
 // or run one pass of the three alone (its share of the time).
+// Special-function rows (MUFU_SWEEP, the --quick set at the main sizes): the gate forms (gate=div: exp and
+// a division; gate=tanh: one tanh; gate=fma: one exp2 and an FMA reciprocal), the branch-free softplus
+// (sp=select), and deltaInPlace (in-place: the chunk-local pass writes dt over delta, the output pass reads
+// it instead of recomputing bias and softplus). An in-place call overwrites its delta, so each timed
+// iteration first copies the pristine delta into the working tensor (copyVec4, same submit) and then
+// scans; the copy alone is timed the same way (row "copy delta") and subtracted: the in-place rows' ms are
+// (copy + scan) - copy, the totals are in the JSON. The "output pass only" in-place rows need no copy (that
+// pass reads dt and writes nothing to delta): the working tensor holds dt from one full in-place call made
+// before timing. Each in-place row's output is checked against the sequential kernel's from a fresh copy of
+// delta, and the first one's delta afterwards against dt computed on the host.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --quick: the three main sizes only (with their sweeps); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
+//        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Tensor } from '../engine/tensor';
 import { COPY_CONFIGS, copyConfigName, copyVec4, type CopyConfig } from '../kernels/copy';
-import { DEFAULT_POLY_FRACTION, chooseScanVariant, defaultChunkLen, packScanChannels, scanPolyElems, selectiveScan, stateVec4Count, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
+import { DEFAULT_GATE, DEFAULT_POLY_FRACTION, DEFAULT_SOFTPLUS, chooseScanVariant, defaultChunkLen, packScanChannels, scanPolyElems, selectiveScan, stateVec4Count, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
 
@@ -36,8 +46,42 @@ interface Size {
   main?: boolean;
 }
 
-/** A tuning row, optionally at its own chunk length. */
-type SweepRow = ScanTuning & { chunkLen?: number };
+/** A tuning row, optionally at its own chunk length, optionally with deltaInPlace. */
+type SweepRow = ScanTuning & { chunkLen?: number; inPlace?: boolean };
+
+/**
+ * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
+ * softplus branch) named explicitly, each change alone and together, each pass alone, and the diagnostic
+ * without special-function ops. In-place rows only where the scan runs in several chunks.
+ */
+function mufuSweep(severalChunks: boolean): SweepRow[] {
+  const IP: SweepRow = { inPlace: true };
+  const rows: SweepRow[] = [
+    { gate: 'div', softplus: 'branch' },
+    { gate: 'fma' },
+    { gate: 'tanh' },
+    { softplus: 'select' },
+    { gate: 'fma', softplus: 'select' },
+  ];
+  if (severalChunks) {
+    rows.push(
+      IP,
+      { ...IP, gate: 'div', softplus: 'branch' },
+      { ...IP, gate: 'fma' },
+      { ...IP, gate: 'tanh' },
+      { ...IP, gate: 'fma', softplus: 'select' },
+      ...(['local', 'carry', 'output'] as const).map((onlyPass) => ({ onlyPass })),
+      { gate: 'fma', onlyPass: 'output' },
+      { ...IP, onlyPass: 'local' },
+      { ...IP, onlyPass: 'output' },
+      { ...IP, gate: 'fma', onlyPass: 'output' },
+      { diagnostic: 'no-sfu', onlyPass: 'local' },
+      { diagnostic: 'no-sfu', onlyPass: 'output' },
+    );
+  }
+  rows.push({ diagnostic: 'no-sfu' });
+  return rows;
+}
 
 /** Decay rows: shares of polynomial decays, then the diagnostics (wrong results). */
 const DECAY_SWEEP: ScanTuning[] = [
@@ -139,7 +183,7 @@ function scanBytes(s: Size): number {
   return 4 * (4 * tokens * s.dInner + 2 * tokens * s.dState);
 }
 
-async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number; config: string; configs: { config: string; gbPerS: number; timing: Timing }[] }> {
+async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number; config: string; best: CopyConfig; configs: { config: string; gbPerS: number; timing: Timing }[] }> {
   const src = randomTensor(engine, [floats], 99, 'normal', 'copy.src');
   const dst = engine.tensor([floats], 'scratch', 'copy.dst');
   const bytes = 2 * 4 * floats; // read + write
@@ -154,7 +198,7 @@ async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: 
   const ok = relativeError(await engine.read(dst), await engine.read(src));
   if (ok !== 0) console.error(`WARNING: copy_vec4 output differs from its input (${ok})`);
   [src, dst].forEach((t) => t.release());
-  return { gbPerS: bytes / best!.timing.msMedian / 1e6, timing: best!.timing, bytes, config: copyConfigName(best!.config), configs };
+  return { gbPerS: bytes / best!.timing.msMedian / 1e6, timing: best!.timing, bytes, config: copyConfigName(best!.config), best: best!.config, configs };
 }
 
 /** GPU time per iteration from timestamp queries around `iters` iterations recorded in one pass (median of 3). */
@@ -189,6 +233,8 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.stage === false ? 'no-stage' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) : '',
     t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
+    t.gate ? `gate=${t.gate}` : '',
+    t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
   ]
     .filter(Boolean)
@@ -201,14 +247,17 @@ async function main() {
   const engine = await createNodeEngine();
   // --lengths: the sequence-length sweep alone (B=1, D=2048, L = 512 .. 65536), default settings only.
   const lengthsOnly = flags.has('lengths');
+  const quick = flags.has('quick');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
-    .filter((s) => !flags.has('quick') || s.main)
+    .filter((s) => !quick || s.main)
+    .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
   console.error(`copy_vec4 best (${copy.config}) ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
 
   const rows: Record<string, string | number>[] = [];
+  const copyLines: string[] = [];
   const points = [];
   for (const s of sizes) {
     const { batch, seqLen, dInner, dState } = s;
@@ -217,34 +266,89 @@ async function main() {
     const shape = [batch, seqLen, dInner];
     const u = randomTensor(engine, shape, 1, 'normal', 'u');
     const delta = randomTensor(engine, shape, 2, 'delta', 'delta');
+    // In-place rows scan this working copy of delta (refilled from `delta` before each call).
+    const deltaWork = engine.tensor(shape, 'activations', 'delta.work');
     const z = randomTensor(engine, shape, 3, 'normal', 'z');
     const bc = randomTensor(engine, [batch, seqLen, 2 * dState], 4, 'normal', 'bc');
     const A = new Float32Array(dInner * dState);
     for (let d = 0; d < dInner; d++) for (let n = 0; n < dState; n++) A[d * dState + n] = -(n + 1);
-    const channels = engine.upload(packScanChannels(A, dInner, dState, normalArray(dInner, 5), uniformArray(dInner, 6, -4, -2)), [dInner, dState + 2], 'weights', 'channels');
+    const bias = uniformArray(dInner, 6, -4, -2);
+    const channels = engine.upload(packScanChannels(A, dInner, dState, normalArray(dInner, 5), bias), [dInner, dState + 2], 'weights', 'channels');
     const ySeq = engine.tensor(shape, 'activations', 'y.sequential');
     const yFast = engine.tensor(shape, 'activations', 'y.fast');
     const run = (variant: ScanVariant, out: Tensor, chunkLen?: number, tuning?: ScanTuning) => () =>
       selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out });
+    const scanInPlace = (variant: ScanVariant, out: Tensor, chunkLen?: number, tuning?: ScanTuning) =>
+      selectiveScan(engine, { u, delta: deltaWork, deltaInPlace: true, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out });
+    const refill = () => copyVec4(engine, delta, deltaWork, copy.best);
+    // The copy that refills delta before each in-place call, alone (subtracted from the in-place rows).
+    let copyDelta: { wall: Timing; gpu: { ms: number; source: string } } | null = null;
+    const copyDeltaTime = async () => {
+      if (!copyDelta) {
+        const wall = await timeIterations(engine, refill, { repeats: 3, targetMs: 120 });
+        copyDelta = { wall, gpu: await gpuTime(engine, refill, Math.max(1, Math.min(50, Math.round(20 / Math.max(wall.msMedian, 0.05))))) };
+        console.error(`  copy delta (subtracted from in-place rows): ${wall.msMedian.toFixed(3)} ms (gpu ${copyDelta.gpu.ms.toFixed(3)} ms)`);
+        copyLines.push(`${label}: copy delta (subtracted from the in-place rows): ${wall.msMedian.toFixed(3)} ms, gpu ${copyDelta.gpu.ms.toFixed(3)} ms`);
+      }
+      return copyDelta;
+    };
+    let dtChecked = false;
 
     const bytes = scanBytes(s);
     const gb = (t: Timing) => bytes / t.msMedian / 1e6;
     const seq = await timeIterations(engine, run('sequential', ySeq), { repeats: 3, warmup: 1, targetMs: 300 });
     const seqOut = await engine.read(ySeq);
-    const configs: { chunkLen?: number; tuning?: ScanTuning }[] = [
+    const configs: { chunkLen?: number; tuning?: ScanTuning; inPlace?: boolean }[] = [
       {},
       ...(s.chunkSweep ?? []).map((chunkLen) => ({ chunkLen })),
-      ...(s.tuningSweep ?? []).map(({ chunkLen, ...tuning }) => ({ chunkLen, tuning })),
+      ...(s.tuningSweep ?? []).map(({ chunkLen, inPlace, ...tuning }) => ({ chunkLen, tuning, inPlace })),
     ];
-    for (const { chunkLen, tuning } of configs) {
+    for (const { chunkLen, tuning, inPlace: inPlaceRow } of configs) {
+      const inPlace = Boolean(inPlaceRow);
       const effChunk = Math.min(seqLen, chunkLen ?? defaultChunkLen(batch, seqLen, dInner));
       const sweep = Boolean(chunkLen || tuning);
       const variant = chunkLen ? 'chunked' : 'auto';
       const used = chooseScanVariant(variant, seqLen, effChunk);
-      const record = run(variant, yFast, chunkLen, tuning);
-      const fast = await timeIterations(engine, record, sweep ? { repeats: 3, targetMs: 120 } : {});
+      // In place: refill then scan, except the output pass alone (it reads dt and leaves delta as it is).
+      const outputOnly = tuning?.onlyPass === 'output';
+      if (inPlace && outputOnly) {
+        refill();
+        scanInPlace(variant, yFast, chunkLen);
+        await engine.sync();
+      }
+      const record = !inPlace
+        ? run(variant, yFast, chunkLen, tuning)
+        : outputOnly
+          ? () => scanInPlace(variant, yFast, chunkLen, tuning)
+          : () => {
+              refill();
+              scanInPlace(variant, yFast, chunkLen, tuning);
+            };
+      const measured = await timeIterations(engine, record, sweep ? { repeats: 3, targetMs: 120 } : {});
+      const measuredGpu = await gpuTime(engine, record, Math.max(1, Math.min(50, Math.round(20 / Math.max(measured.msMedian, 0.05)))));
+      const copyCost = inPlace && !outputOnly ? await copyDeltaTime() : null;
+      const fast: Timing = copyCost ? { ...measured, msMedian: measured.msMedian - copyCost.wall.msMedian, msMin: measured.msMin - copyCost.wall.msMedian, msMax: measured.msMax - copyCost.wall.msMedian } : measured;
+      const gpu = copyCost ? { ...measuredGpu, ms: measuredGpu.ms - copyCost.gpu.ms } : measuredGpu;
+      if (inPlace) {
+        // Correctness from a fresh copy of delta.
+        refill();
+        scanInPlace(variant, yFast, chunkLen, tuning);
+      }
       const err = relativeError(await engine.read(yFast), seqOut);
-      const gpu = await gpuTime(engine, record, Math.max(1, Math.min(50, Math.round(20 / Math.max(fast.msMedian, 0.05)))));
+      let dtErr: number | null = null;
+      if (inPlace && !dtChecked && !tuning?.onlyPass && !tuning?.diagnostic) {
+        dtChecked = true;
+        const raw = await engine.read(delta);
+        const got = await engine.read(deltaWork);
+        const dt = new Float64Array(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const v = raw[i] + bias[i % dInner];
+          dt[i] = v <= 20 ? Math.log1p(Math.exp(v)) : v;
+        }
+        dtErr = relativeError(got, dt);
+        console.error(`  in-place delta afterwards against dt on the host: relative error ${dtErr.toExponential(1)}`);
+        if (!(dtErr < 1e-5)) console.error(`WARNING: ${label}: in-place delta does not hold dt (relative error ${dtErr})`);
+      }
       const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
       const diagnostic = tuning?.diagnostic ?? null;
       const onlyPass = tuning?.onlyPass ?? null;
@@ -253,7 +357,7 @@ async function main() {
       // Decays without exp ('no-exp', 'no-sfu') have no share.
       const expFree = diagnostic === 'no-exp' || diagnostic === 'no-sfu';
       const polyFraction = expFree ? null : (tuning?.polyFraction ?? (used === 'chunked' ? DEFAULT_POLY_FRACTION : 0));
-      const tuned = tuning ? tuningName(tuning, dState) : '';
+      const tuned = [tuning ? tuningName(tuning, dState) : '', inPlace ? 'in-place' : ''].filter(Boolean).join(',');
       const defaultPoly = polyFraction !== null && tuning?.polyFraction === undefined ? polyName(polyFraction, dState) : '';
       const name = `${used}${used === 'chunked' ? `/${effChunk === seqLen ? 'L' : effChunk}` : ''} ${[tuned, defaultPoly].filter(Boolean).join(',')}${sweep ? ' (sweep)' : ''}`;
       rows.push({
@@ -279,6 +383,13 @@ async function main() {
         chunkLen: used === 'chunked' ? effChunk : null,
         passes,
         tuning: tuning ?? null,
+        gate: tuning?.gate ?? DEFAULT_GATE,
+        softplus: tuning?.softplus ?? DEFAULT_SOFTPLUS,
+        deltaInPlace: inPlace,
+        copyDeltaSubtracted: copyCost ? { wallMs: copyCost.wall.msMedian, gpuMs: copyCost.gpu.ms } : null,
+        fastIncludingCopy: copyCost ? measured : null,
+        gpuIncludingCopyMs: copyCost ? measuredGpu.ms : null,
+        relErrDeltaVsHostDt: dtErr,
         polyFraction,
         polyElems: polyFraction === null ? null : scanPolyElems(polyFraction, stateVec4Count(dState)),
         diagnostic,
@@ -300,12 +411,13 @@ async function main() {
       console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}`);
       if (!wrong && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
-    [u, delta, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
+    [u, delta, deltaWork, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
   }
-  console.log(`selective scan (fp32, z gate, D skip, softplus; default decays ${polyName(DEFAULT_POLY_FRACTION, 16)} polynomial at N=16, sequential all exp2) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
+  console.log(`selective scan (fp32, z gate, D skip, softplus; default decays ${polyName(DEFAULT_POLY_FRACTION, 16)} polynomial at N=16, sequential all exp2; default gate=${DEFAULT_GATE}, sp=${DEFAULT_SOFTPLUS}) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
   for (const c of copy.configs) console.log(`copy_vec4 ${c.config}: ${c.gbPerS.toFixed(1)} GB/s`);
   console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
   printTable(rows);
+  for (const line of copyLines) console.log(line);
   writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, points });
   engine.destroy();
 }
