@@ -102,9 +102,18 @@ export type GateForm = 'div' | 'tanh' | 'fma';
 export type SoftplusForm = 'branch' | 'select';
 const GATE_FORMS: Record<GateForm, number> = { div: 0, tanh: 1, fma: 2 };
 const SOFTPLUS_FORMS: Record<SoftplusForm, number> = { branch: 0, select: 1 };
-/** The gate form of every scan kernel by default (ScanTuning.gate). */
+/**
+ * The gate form of every scan kernel by default (ScanTuning.gate). 'div': on an H200
+ * (docs/measurements/h200/run-2026-11-28/scan-mufu.json, GPU time) the one-special-function-op forms
+ * were slower (B=1 L=8192 D=3072 N=16: 0.342 ms div, 0.350 fma, 0.362 tanh; B=64 L=512 D=2048: 0.480,
+ * 0.502, 0.547): the FMA reciprocal's and the tanh's extra instructions cost more than the op saved.
+ */
 export const DEFAULT_GATE: GateForm = 'div';
-/** The softplus form of every scan kernel by default (ScanTuning.softplus). */
+/**
+ * The softplus form of every scan kernel by default (ScanTuning.softplus). 'branch': the branch-free form
+ * was slower on an H200 (same file; B=1 L=8192 D=3072: 0.347 ms against 0.342; B=64 L=512: 0.653 against
+ * 0.480).
+ */
 export const DEFAULT_SOFTPLUS: SoftplusForm = 'branch';
 
 export type ScanVariant = 'auto' | 'sequential' | 'chunked';
@@ -141,6 +150,9 @@ export interface SelectiveScanArgs {
    * chunk-local pass writes each dt over its delta and the output pass reads dt instead of recomputing bias
    * and softplus (two special-function ops per element fewer). Otherwise (sequential, one chunk, or the
    * local pass split over several invocations per channel) delta is left unchanged. No extra memory.
+   * On an H200 (docs/measurements/h200/run-2026-11-28/scan-mufu.json, GPU time) the output pass gets faster
+   * (B=1 L=8192 D=3072 N=16: 0.174 ms against 0.184) and the local pass slower by its writes (0.147
+   * against 0.139): the scan 0.341 ms either way there, 0.431 against 0.434 at B=8 L=2048 D=2048.
    */
   deltaInPlace?: boolean;
   /** (B, D, N). Read as the initial state when useInitialState; receives the final state when writeFinalState. */
