@@ -1,10 +1,12 @@
 // Captured work on the GPU: a replay repeats the captured dispatches with their uniform values on the
 // tensors' current contents, the buffers a capture binds are not reused while it lives, and a released
-// capture cannot be replayed.
+// capture cannot be replayed; positional uniform fields are rewritten for the replay's position.
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { binary, unary } from '../kernels/elementwise';
 import { KernelInputError } from './errors';
+import { ropeInPlace } from '../kernels/rope';
+import { tokensFirst } from '../kernels/attention';
 
 describe('engine capture and replay', () => {
   it('a replay recomputes from the current inputs, after the uniform arena has grown', async () => {
@@ -78,6 +80,33 @@ describe('engine capture and replay', () => {
     expect(Array.from(await e.read(y))).toEqual([2, 0]);
     x.release();
     y.release();
+    await e.sync();
+  });
+
+  it('positional uniform fields are set for the replay position (RoPE offset)', async () => {
+    const e = await testEngine();
+    const src = Array.from({ length: 2 * 8 }, (_, i) => Math.sin(i + 1));
+    const x = e.upload(src, [1, 2, 8], 'activations', 'x');
+    const ref = e.upload(src, [1, 2, 8], 'activations', 'ref');
+    // Without a position, a capture of positional fields is refused (and pins nothing).
+    expect(() => e.capture(() => ropeInPlace(e, tokensFirst(x, 2), { offset: 5 }))).toThrow(/position/);
+    e.write(x, src);
+    const { work } = e.capture(() => ropeInPlace(e, tokensFirst(x, 2), { offset: 5 }), { position: 3 });
+    expect(work.positionDependent).toBe(true);
+    await e.sync();
+    for (const position of [10, 4, 3]) {
+      e.write(x, src);
+      e.write(ref, src);
+      expect(() => e.replay(work)).toThrow(/position/);
+      e.replay(work, { position });
+      expect(() => e.replay(work, { position })).toThrow(/once per batch/);
+      ropeInPlace(e, tokensFirst(ref, 2), { offset: 5 + position - 3 });
+      const [got, want] = [await e.read(x), await e.read(ref)];
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+    expect(() => e.replay(work, { position: -1 })).toThrow(/non-negative integer/);
+    work.release();
+    for (const t of [x, ref]) t.release();
     await e.sync();
   });
 });

@@ -3,8 +3,14 @@
 // one; Engine.replay() appends its dispatches to the current batch.
 //
 // Each captured dispatch keeps its pipeline, workgroup counts and a bind group resolved once at capture:
-// the uniform blocks of every dispatch live in one uniform buffer owned by the capture, written once when
-// the capture ends (the bytes never change), so a replay writes no uniforms and looks up no bind group.
+// the uniform blocks of every dispatch live in one uniform buffer owned by the capture, written when the
+// capture ends, so a replay looks up no bind group and, for position-free work, writes no uniforms.
+// Position-dependent fields: a dispatch may name u32 fields of its uniform block whose value advances by
+// one per token (a RoPE offset, a KV-cache append index, an attended length). The capture keeps their
+// captured values and the position they were captured at; replay(work, { position }) sets each to
+// captured + (position - captured position) and writes the span of the capture's uniform buffer that
+// holds them (one queue.writeBuffer per replay, before the batch is submitted). Because that write lands
+// before the whole batch, such a capture replays at most once per batch.
 // The buffers the dispatches bind are pinned while the capture lives: releasing one of their tensors
 // removes its bytes from the accounting as usual, but the buffer is neither recycled nor destroyed until
 // every capture that binds it is released.
@@ -24,6 +30,21 @@ export interface RecordedDispatch {
   group: GPUBindGroup | null;
 }
 
+/** Position-dependent u32 fields of a capture (see the header). */
+export interface PositionalFields {
+  /** The position the capture was recorded at. */
+  basePosition: number;
+  /** Byte offsets of the fields in the capture's uniform buffer, ascending. */
+  offsets: Uint32Array;
+  /** Their captured values. */
+  values: Uint32Array;
+  /** Byte span [lo, hi) of the uniform buffer that holds them (lo, hi multiples of 4). */
+  lo: number;
+  hi: number;
+  /** Host copy of that span, patched and written on each replay. */
+  bytes: Uint8Array;
+}
+
 export interface CaptureOwner {
   releaseCapture(work: CapturedWork): void;
 }
@@ -41,7 +62,17 @@ export class CapturedWork {
     readonly uniformBuffer: GPUBuffer | null,
     /** Bytes of uniform blocks the capture holds (aligned slots). */
     readonly uniformBytes: number,
+    /** Position-dependent fields (null: the capture replays unchanged at any position). */
+    readonly positional: PositionalFields | null = null,
   ) {}
+
+  /** The submit batch this capture was last replayed in (captures with positional fields replay once per batch). */
+  lastReplayBatch = -1;
+
+  /** Whether a replay needs { position } (some dispatch's uniforms depend on the position). */
+  get positionDependent(): boolean {
+    return this.positional !== null;
+  }
 
   /** Dispatches appended per replay. */
   get dispatchCount(): number {

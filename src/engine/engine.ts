@@ -9,11 +9,12 @@
 // capture() keeps the dispatches that a piece of code records, with their bind groups and uniform bytes
 // resolved once, and replay() appends them to a later batch without running that code again (see
 // capture.ts): a decode step that does not change between tokens costs only the WebGPU calls per token.
+// Uniform fields that hold a position (declared by the kernel at dispatch) are rewritten per replay.
 
 import { BufferAllocator, STORAGE_USAGE, type MemoryCategory, type MemorySnapshot } from './allocator';
 import { GpuDeviceLostError, GpuKernelError, GpuLimitError, KernelInputError, WebGpuUnavailableError } from './errors';
 import { Tensor, numel, shapeToString } from './tensor';
-import { CapturedWork, type RecordedDispatch } from './capture';
+import { CapturedWork, type PositionalFields, type RecordedDispatch } from './capture';
 
 export { CapturedWork } from './capture';
 
@@ -117,6 +118,8 @@ export class Engine {
   // is released waits in `held` (with whether the allocator pools it) until the last capture is released.
   private readonly pins = new Map<GPUBuffer, number>();
   private readonly held = new Map<GPUBuffer, boolean>();
+  // Counts submitted (or discarded) batches: a capture with positional fields replays once per batch.
+  private batchIndex = 0;
   /** Dispatches recorded since the engine was created (for "dispatches per token" reports). */
   dispatchCount = 0;
   /** Bind groups created so far (the rest of the dispatches found theirs in the cache). */
@@ -325,8 +328,18 @@ export class Engine {
    * Records one dispatch. Bindings: the uniform block (when given) at @binding(0), then `bindings` at
    * @binding(1), @binding(2), ... in order; without uniforms, `bindings` start at @binding(0).
    * `kernel` names the dispatch in error messages, e.g. `matmul(M=3, K=5, N=7)`.
+   * `positional`: byte offsets in `uniforms` of u32 fields whose value is a position plus a constant (they
+   * advance by one per decoded token: a RoPE offset, a KV-cache append index, an attended length). Ignored
+   * unless a capture is in progress; a capture keeps them so that replay(work, { position }) can rewrite them.
    */
-  dispatch(kernel: KernelLabel, pipeline: GPUComputePipeline, bindings: Binding[], workgroups: readonly number[], uniforms?: ArrayBuffer): void {
+  dispatch(
+    kernel: KernelLabel,
+    pipeline: GPUComputePipeline,
+    bindings: Binding[],
+    workgroups: readonly number[],
+    uniforms?: ArrayBuffer,
+    positional?: readonly number[],
+  ): void {
     this.assertAlive();
     const x = workgroups[0];
     const y = workgroups.length > 1 ? workgroups[1] : 1;
@@ -356,7 +369,7 @@ export class Engine {
     this.recorded.push(d);
     this.recordedLabels.push(kernel);
     this.dispatchCount++;
-    if (this.capturing) this.captureDispatch(this.capturing, d);
+    if (this.capturing) this.captureDispatch(this.capturing, d, positional);
   }
 
   // ---------------------------------------------------------------- capture and replay
@@ -367,11 +380,15 @@ export class Engine {
    * replay() appends to later batches. Work that is not a dispatch (uploads, writes, copies) is not
    * captured: copyAfterDispatches() throws while capturing. The capture pins the buffers its dispatches
    * bind until `work.release()`; captures do not nest.
+   * `opts.position`: the position the recorded work runs at; needed when a dispatch declares positional
+   * uniform fields (see dispatch), which replay(work, { position }) then sets for the replay's position.
    */
-  capture<T>(record: () => T): { result: T; work: CapturedWork } {
+  capture<T>(record: () => T, opts: { position?: number } = {}): { result: T; work: CapturedWork } {
     this.assertAlive();
     if (this.capturing) throw new KernelInputError('capture: a capture is already in progress (captures do not nest)');
-    const c: CaptureInProgress = { dispatches: [], uniforms: new Uint8Array(4096), used: 0, buffers: new Set() };
+    const position = opts.position;
+    if (position !== undefined && !(Number.isInteger(position) && position >= 0)) throw new KernelInputError(`capture: position ${position} must be a non-negative integer`);
+    const c: CaptureInProgress = { dispatches: [], uniforms: new Uint8Array(4096), used: 0, buffers: new Set(), positional: [] };
     this.capturing = c;
     let result: T;
     try {
@@ -386,21 +403,31 @@ export class Engine {
     } finally {
       this.capturing = null;
     }
-    return { result, work: this.finishCapture(c) };
+    if (c.positional.length > 0 && position === undefined) {
+      this.unpin(c.buffers);
+      throw new KernelInputError(
+        `capture: ${c.positional.length} uniform fields of the captured dispatches depend on the position; pass capture(record, { position })`,
+      );
+    }
+    return { result, work: this.finishCapture(c, position ?? 0) };
   }
 
   /**
    * Appends the captured dispatches to the current batch, in order after whatever is recorded, as if the
    * code that recorded them ran again with the same tensors and uniform values. Returns the number of
    * dispatches appended. Allocates nothing per dispatch: the captured records are appended by reference.
+   * A capture with positional uniform fields needs `opts.position` (the position this replay runs at): its
+   * fields are rewritten with one queue.writeBuffer, so it replays at most once per submitted batch.
    */
-  replay(work: CapturedWork): number {
+  replay(work: CapturedWork, opts?: { position?: number }): number {
     this.assertAlive();
     if (!work.belongsTo(this)) throw new KernelInputError('replay: this captured work belongs to another engine');
     if (work.isReleased) throw new KernelInputError(`replay: this captured work (${work.dispatchCount} dispatches) was released; capture it again`);
     if (this.capturing) throw new KernelInputError('replay: cannot replay captured work while a capture is in progress');
     const ds = work.dispatches;
     if (ds.length === 0) return 0;
+    const pf = work.positional;
+    if (pf) this.writePositional(work, pf, opts?.position);
     this.openScope();
     const recorded = this.recorded;
     const labels = this.recordedLabels;
@@ -412,12 +439,31 @@ export class Engine {
     return ds.length;
   }
 
+  /** Sets the positional fields of `work` for `position` and writes their span of its uniform buffer. */
+  private writePositional(work: CapturedWork, pf: PositionalFields, position: number | undefined): void {
+    if (position === undefined || !Number.isInteger(position) || position < 0) {
+      throw new KernelInputError(`replay: this captured work has ${pf.offsets.length} position-dependent uniform fields; pass replay(work, { position }) with a non-negative integer (got ${position})`);
+    }
+    if (work.lastReplayBatch === this.batchIndex) {
+      throw new KernelInputError('replay: captured work with position-dependent uniforms replays once per batch (its uniforms are rewritten before the batch runs); submit() between replays');
+    }
+    const delta = position - pf.basePosition;
+    const view = new DataView(pf.bytes.buffer, pf.bytes.byteOffset, pf.bytes.byteLength);
+    for (let i = 0; i < pf.offsets.length; i++) {
+      const v = pf.values[i] + delta;
+      if (v < 0 || v > 0xffffffff) throw new KernelInputError(`replay: position ${position} puts a positional uniform field captured as ${pf.values[i]} at position ${pf.basePosition} out of u32 range`);
+      view.setUint32(pf.offsets[i] - pf.lo, v, true);
+    }
+    this.device.queue.writeBuffer(work.uniformBuffer!, pf.lo, pf.bytes.buffer, pf.bytes.byteOffset, pf.hi - pf.lo);
+    work.lastReplayBatch = this.batchIndex;
+  }
+
   /** Whether a capture is in progress. */
   get isCapturing(): boolean {
     return this.capturing !== null;
   }
 
-  private captureDispatch(c: CaptureInProgress, d: RecordedDispatch): void {
+  private captureDispatch(c: CaptureInProgress, d: RecordedDispatch, positional: readonly number[] | undefined): void {
     let uniformOffset = -1;
     if (d.uniformOffset >= 0) {
       uniformOffset = (c.used + UNIFORM_ALIGN - 1) & ~(UNIFORM_ALIGN - 1);
@@ -429,6 +475,16 @@ export class Engine {
       }
       c.uniforms.set(this.uniformArena.subarray(d.uniformOffset, d.uniformOffset + d.uniformSize), uniformOffset);
       c.used = need;
+      if (positional) {
+        for (const at of positional) {
+          if (!(Number.isInteger(at) && at >= 0 && at % 4 === 0 && at + 4 <= d.uniformSize)) {
+            throw new KernelInputError(`capture: ${kernelName(d.kernel)} declares a positional uniform field at byte ${at}, outside its ${d.uniformSize}-byte block or not 4-aligned`);
+          }
+          c.positional.push(uniformOffset + at);
+        }
+      }
+    } else if (positional && positional.length > 0) {
+      throw new KernelInputError(`capture: ${kernelName(d.kernel)} declares positional uniform fields but has no uniforms`);
     }
     c.dispatches.push({ ...d, uniformOffset });
     const bindings = d.bindings;
@@ -442,7 +498,7 @@ export class Engine {
   }
 
   /** The capture's uniform buffer (written once) and each dispatch's bind group against it. */
-  private finishCapture(c: CaptureInProgress): CapturedWork {
+  private finishCapture(c: CaptureInProgress, basePosition: number): CapturedWork {
     let uniformBuffer: GPUBuffer | null = null;
     try {
       this.openScope();
@@ -455,7 +511,16 @@ export class Engine {
         ...d,
         group: this.createBindGroup(d, d.uniformOffset >= 0 ? { buffer: uniformBuffer!, offset: d.uniformOffset, size: d.uniformSize } : null),
       }));
-      return new CapturedWork(this, dispatches, [...c.buffers], uniformBuffer, c.used);
+      let positional: PositionalFields | null = null;
+      if (c.positional.length > 0) {
+        const offsets = Uint32Array.from(c.positional).sort();
+        const words = new Uint32Array(c.uniforms.buffer, 0, Math.floor(c.used / 4));
+        const values = offsets.map((o) => words[o / 4]);
+        const lo = offsets[0];
+        const hi = offsets[offsets.length - 1] + 4;
+        positional = { basePosition, offsets, values, lo, hi, bytes: c.uniforms.slice(lo, hi) };
+      }
+      return new CapturedWork(this, dispatches, [...c.buffers], uniformBuffer, c.used, positional);
     } catch (e) {
       uniformBuffer?.destroy();
       this.unpin(c.buffers);
@@ -542,6 +607,7 @@ export class Engine {
     const copies = this.copies;
     this.recorded = [];
     this.recordedLabels = [];
+    this.batchIndex++;
     if (copies.length > 0) this.copies = [];
     if (batch.length > 0 || copies.length > 0) {
       const tUpload = performance.now();
@@ -699,6 +765,7 @@ export class Engine {
 
   /** Drops recorded-but-unsubmitted work (used by cancel). */
   discardPending(): void {
+    this.batchIndex++;
     this.recorded = [];
     this.recordedLabels = [];
     this.copies = [];
@@ -758,6 +825,8 @@ interface CaptureInProgress {
   uniforms: Uint8Array;
   used: number;
   buffers: Set<GPUBuffer>;
+  /** Byte offsets of positional u32 fields in `uniforms`. */
+  positional: number[];
 }
 
 function isBufferBinding(b: GPUBuffer | { buffer: GPUBuffer }): b is { buffer: GPUBuffer; offset?: number; size?: number } {

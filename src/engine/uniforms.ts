@@ -28,6 +28,8 @@ export interface UniformLayout<K extends string> {
   size: number;
   /** The WGSL declaration `struct NAME { ... }`. */
   wgsl(structName?: string): string;
+  /** Byte offset of a field (e.g. to declare it positional at dispatch). */
+  offsetOf(name: K): number;
   /** Packs values into a new ArrayBuffer of `size` bytes. Vectors take arrays. */
   pack(values: Record<K, number | readonly number[]>): ArrayBuffer;
 }
@@ -51,6 +53,11 @@ export function defineUniforms<K extends string>(spec: readonly (readonly [K, Wg
   return {
     fields,
     size,
+    offsetOf(name) {
+      const f = fields.find((x) => x.name === name);
+      if (!f) throw new Error(`uniform layout has no field ${name}`);
+      return f.offset;
+    },
     wgsl(structName = 'Params') {
       return `struct ${structName} {\n${fields.map((f) => `  ${f.name}: ${f.type},`).join('\n')}\n}\n`;
     },
