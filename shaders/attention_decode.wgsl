@@ -1,6 +1,6 @@
 // Attention decode (flash-decoding): one query per (b, h) (L = 1, so the causal mask hides nothing) against
 // S keys, split over the keys. Entry `partial`: grid (nSplit, Hkv, B); the workgroup takes keys
-// [split·chunk, min(S, (split + 1)·chunk)) of KV head hk for the H / Hkv query heads that share it, GMAX heads
+// [split·chunk, min(S, (split + 1)·chunk)) of KV head hk (none when split·chunk >= S) for the H / Hkv query heads that share it, GMAX heads
 // at a time, so the grouped heads read each K and V row once. Scores (q pre-scaled by scale·log2e; exp2) go to
 // workgroup memory, then the chunk's max and sum per head (tree reductions), then Σ p·v with the invocations
 // split as (key group, vec4 column) so that V rows are read coalesced. It writes the unnormalized output and
@@ -50,7 +50,9 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let b = wid.z;
   let nG = P.H / P.Hkv;
   let s0 = split * P.chunk;
-  let n = min(P.S - s0, P.chunk);
+  // Splits at or past S (a split planned for a cache's capacity) take no keys and write (MASKED, 0).
+  var n = 0u;
+  if (s0 < P.S) { n = min(P.S - s0, P.chunk); }
   let E4 = P.E / 4u;
   let qScale = P.scale * LOG2E;
   let kRow0 = (b * P.kSB + hk * P.kSH) / 4u + s0 * (P.kSL / 4u);

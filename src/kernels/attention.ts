@@ -10,6 +10,11 @@
 // kernel above), 'decode' (one query against the keys split over many workgroups, then a log-sum-exp combine;
 // grouped heads share the K/V reads) and 'naive' (materializes the (B, H, L, S) scores in a 'scratch'
 // buffer; the baseline).
+// Growing keys (opts.growing: the keys are a KV cache's valid prefix, one position longer every token): the
+// uniform field S is declared positional, so a captured decode step replays at later positions with S
+// rewritten (Engine.capture/replay); while capturing, the decode kernel's split is planned for the cache's
+// capacity (splits past S take no keys), so the captured workgroup counts and partials buffer serve every
+// length up to it.
 
 import flashSource from '../../shaders/attention_flash.wgsl?raw';
 import flashWideSource from '../../shaders/attention_flash_wide.wgsl?raw';
@@ -111,6 +116,12 @@ export interface AttentionOptions {
   scratch?: Tensor;
   category?: MemoryCategory;
   label?: string;
+  /**
+   * The keys are the valid prefix of a cache of `capacity` positions that grows by one per decoded token:
+   * S is a positional uniform field (see Engine.dispatch), and while capturing the decode split is planned
+   * for `capacity` keys.
+   */
+  growing?: { capacity: number };
 }
 
 const BQ = 64;
@@ -243,12 +254,19 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   const gateT = gate?.tensor ?? q.tensor;
   const dims = `B=${B}, H=${H}, Hkv=${Hkv}, L=${L}, S=${S}, E=${E}${causal ? ', causal' : ''}${gateKind ? `, gate=${gateKind === 1 ? 'elementwise' : 'headwise'}` : ''}`;
   if (L === 0) return outTensor;
+  const growing = opts.growing;
+  if (growing && !(Number.isInteger(growing.capacity) && growing.capacity >= S)) {
+    throw new KernelInputError(`attention: growing keys need a capacity of at least S = ${S}, got ${growing.capacity}`);
+  }
+  const positional = growing ? [ATTENTION_PARAMS.offsetOf('S')] : undefined;
   const decodeOk = L === 1 && S > 0 && E <= 128 && E % 4 === 0 && [k.strides.batch, k.strides.head, k.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
   if (variant === 'decode' && !decodeOk) {
     throw new KernelInputError(`attention: the decode kernel takes one query (L = 1), S >= 1 keys, E <= 128 a multiple of 4 and K/V strides that are multiples of 4; got ${dims}`);
   }
   if (variant === 'decode' || (variant === 'flash' && decodeOk)) {
-    attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims);
+    // While capturing growing keys, the split covers the capacity so that the dispatch fits every length.
+    const planKeys = growing && engine.isCapturing ? growing.capacity : S;
+    attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     const tiles = flashTileConfig(E, engine.report.limits);
     if (tiles) {
@@ -261,7 +279,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
           flashSource,
       }));
-      engine.dispatch(() => `attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms);
+      engine.dispatch(() => `attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
       const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
       const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}`;
@@ -272,9 +290,12 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
           `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
           flashWideSource,
       }));
-      engine.dispatch(() => `attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms);
+      engine.dispatch(() => `attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms, positional);
     }
   } else {
+    if (growing && engine.isCapturing) {
+      throw new KernelInputError(`attention: the naive variant's workgroup count depends on S, so it cannot be captured over growing keys; use 'flash' or 'decode' (${dims})`);
+    }
     const WG = 256;
     const scratch = opts.scratch ?? scratchTensor(engine, 'attention_naive.scores', B * H * L * S);
     if (scratch.numel < B * H * L * S) throw new KernelInputError(`attention: scratch ${scratch} holds fewer than B·H·L·S = ${B * H * L * S} scores`);
@@ -316,11 +337,14 @@ function attentionDecode(
   out: HeadView,
   outTensor: Tensor,
   dims: string,
+  planKeys: number,
+  positional: readonly number[] | undefined,
 ): void {
   const { B, H, Hkv, L, S, E } = s;
   const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : 128;
   const D4 = DPAD / 4;
-  const { chunk, nSplit } = decodeSplit(S, B * Hkv);
+  // planKeys >= S: splits at or past S take no keys (the kernel clamps their range to empty).
+  const { chunk, nSplit } = decodeSplit(planKeys, B * Hkv);
   const uniforms = ATTENTION_DECODE_PARAMS.pack({
     B, H, Hkv, L, S, E,
     causal: causal ? 1 : 0,
@@ -342,6 +366,6 @@ function attentionDecode(
   const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
   const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
-  engine.dispatch(() => `attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms);
-  engine.dispatch(() => `attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, [H, B, 1], uniforms);
+  engine.dispatch(() => `attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms, positional);
+  engine.dispatch(() => `attention_decode.combine(${dims}, splits=${nSplit})`, p2, bindings, [H, B, 1], uniforms, positional);
 }

@@ -5,6 +5,10 @@
 // decode query goes through the split-K decode kernel (the cache's keys split over many workgroups).
 // appendRoped() is the decode path's append: from one token's fused [q | k | v | gate] projection it rotates
 // q and k (RoPE) and writes k, v into the cache, q and the gate to their own tensors, in one dispatch.
+// Replay: the append index (and RoPE position) is a positional uniform field of both append kernels, and
+// attend() marks the keys as growing (attention's S positional), so a decode step captured at one length
+// replays at the following ones (Engine.capture/replay with { position }); advance() then records the
+// positions that replayed work appended.
 
 import source from '../../shaders/kv_cache_append.wgsl?raw';
 import ropeAppendSource from '../../shaders/rope_kv_append.wgsl?raw';
@@ -40,6 +44,8 @@ const ROPE_APPEND_PARAMS = defineUniforms([
 ] as const);
 
 const WG = 256;
+const APPEND_OFFSET = [PARAMS.offsetOf('offset')];
+const ROPE_APPEND_OFFSET = [ROPE_APPEND_PARAMS.offsetOf('offset')];
 
 export interface RopedAppendArgs {
   /** One token per sequence: (B, 1, (H + 2·Hkv)·E + G) = [q | k | v | gate]. */
@@ -75,6 +81,7 @@ export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offse
     [src.tensor, cache],
     grid1d(Math.ceil(n / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),
     PARAMS.pack({ B, H, L, E, capacity, offset, sB: src.strides.batch, sH: src.strides.head, sL: src.strides.pos }),
+    APPEND_OFFSET,
   );
 }
 
@@ -139,13 +146,25 @@ export class KvCache {
       [a.src, a.q, this.k, this.v, a.gate],
       grid1d(Math.ceil(n / WG), this.engine.report.limits.maxComputeWorkgroupsPerDimension),
       ROPE_APPEND_PARAMS.pack({ B, H, Hkv, E, G, capacity, offset: this.length, log2Base: Math.log2(a.base) }),
+      ROPE_APPEND_OFFSET,
     );
     this.length += 1;
   }
 
+  /**
+   * Marks `positions` more positions valid without recording anything: replayed work (Engine.replay) wrote
+   * them, as the captured appendRoped did.
+   */
+  advance(positions: number): void {
+    if (!Number.isInteger(positions) || positions < 0 || this.length + positions > this.capacity) {
+      throw new KernelInputError(`kv cache: advancing ${positions} positions from ${this.length} exceeds ${this.k}'s capacity of ${this.capacity}`);
+    }
+    this.length += positions;
+  }
+
   /** Attention of q (L new queries, already appended to the cache) against every cached position. */
   attend(q: HeadView, opts: AttentionOptions = {}): Tensor {
-    return attention(this.engine, q, this.keys(), this.values(), { causal: true, ...opts });
+    return attention(this.engine, q, this.keys(), this.values(), { causal: true, growing: { capacity: this.capacity }, ...opts });
   }
 
   release(): void {

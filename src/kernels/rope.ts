@@ -1,5 +1,6 @@
 // Rotary position embedding (Llama rotate-half) applied in place to a head view: (B, L, H·E) as the q/k
-// projections produce it, or (B, H, L, E). Positions are offset + l (offset = tokens already cached).
+// projections produce it, or (B, H, L, E). Positions are offset + l (offset = tokens already cached); the
+// offset is a positional uniform field (Engine.dispatch), so a captured call replays at later positions.
 
 import source from '../../shaders/rope.wgsl?raw';
 import commonSource from '../../shaders/rope_common.wgsl?raw';
@@ -22,6 +23,7 @@ const PARAMS = defineUniforms([
 ] as const);
 
 const WG = 256;
+const OFFSET_FIELD = [PARAMS.offsetOf('offset')];
 
 export interface RopeOptions {
   /** Frequency base (Llama: 10000). */
@@ -46,5 +48,6 @@ export function ropeInPlace(engine: Engine, x: HeadView, opts: RopeOptions = {})
     [x.tensor],
     grid1d(Math.ceil(n / WG), engine.report.limits.maxComputeWorkgroupsPerDimension),
     PARAMS.pack({ B, H, L, E, offset, sB: x.strides.batch, sH: x.strides.head, sL: x.strides.pos, log2Base: Math.log2(base) }),
+    OFFSET_FIELD,
   );
 }
