@@ -26,6 +26,11 @@ export interface BlockState {
   position: number;
   /** Every GPU tensor the state holds, for accounting and release. */
   tensors: Tensor[];
+  /**
+   * Advances the state's bookkeeping by `tokens` without recording anything, for tokens that replayed work
+   * (Engine.replay of a captured step) decoded. Without it, the model adds `tokens` to `position`.
+   */
+  advance?(tokens: number): void;
 }
 
 export interface SequenceBlock<S extends BlockState = BlockState> {

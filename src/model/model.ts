@@ -6,10 +6,11 @@
 // the lm_head gemv. Greedy decoding can stay on the GPU (stepGreedy, generateGreedy): an argmax kernel
 // writes the next token id where the next step's embedding reads it, so tokens are submitted back to back
 // without a read-back per token.
-// Models whose decode step is the same every token (Mamba and GLA mixers, MLPs: no uniform depends on the
-// position) can capture one greedy step and replay it (captureGreedyStep, replayGreedyStep,
+// Every model can capture one greedy step and replay it (captureGreedyStep, replayGreedyStep,
 // generateGreedyReplay): a replayed token runs no block or kernel code, only the captured WebGPU calls.
-// Attention's decode uniforms carry the position, so models with attention use stepGreedy.
+// Mamba, GLA and MLP steps are the same every token; attention's decode uniforms that carry the position
+// (RoPE position, KV-cache append index, attended length) are declared positional by its kernels and
+// rewritten per replay (Engine.replay with { position }), one small uniform write per token.
 // Dimensions: B batch, L tokens per sequence, d = dModel, V = vocabSize.
 
 import type { CapturedWork, Engine } from '../engine/engine';
@@ -44,9 +45,6 @@ export interface ModelState {
 /** Whether a model's greedy decode step can be captured and replayed, and why not. */
 export type ReplayDecodeSupport = { ok: true } | { ok: false; reason: string };
 
-/** Mixer kinds whose decode step does not depend on the position (no uniform changes between tokens). */
-const POSITION_FREE_MIXERS = new Set(['mamba', 'gla']);
-
 /**
  * One captured greedy decode step of `state`, reading and writing the token ids in `ids`
  * (GpuModel.captureGreedyStep). Replay it with GpuModel.replayGreedyStep; release it when done (it pins the
@@ -59,6 +57,12 @@ export interface CapturedGreedyStep {
   /** Dispatches per replayed token. */
   readonly dispatches: number;
   release(): void;
+}
+
+/** One replayed token of a block's state. */
+function advanceOne(s: BlockState): void {
+  if (s.advance) s.advance(1);
+  else s.position += 1;
 }
 
 export class GpuModel {
@@ -193,16 +197,10 @@ export class GpuModel {
   }
 
   /**
-   * Whether a greedy step can be captured and replayed: every mixer Mamba or GLA (MLPs allowed). Attention
-   * writes its KV cache at, and attends up to, the position carried in its uniforms, so a captured step
-   * would repeat one position.
+   * Whether a greedy step can be captured and replayed. Every block kind can: Mamba, GLA and MLP steps do
+   * not change between tokens, and attention's position-dependent uniforms are rewritten per replay.
    */
   canReplayDecode(): ReplayDecodeSupport {
-    const kinds = new Set(this.layers.flatMap((l) => (l.mixer ? [l.mixer.kind] : [])));
-    const other = [...kinds].filter((k) => !POSITION_FREE_MIXERS.has(k));
-    if (other.length > 0) {
-      return { ok: false, reason: `the decode step of ${other.join(', ')} mixers depends on the position (their uniforms carry it), so it cannot be replayed; use stepGreedy` };
-    }
     return { ok: true };
   }
 
@@ -215,7 +213,7 @@ export class GpuModel {
     const support = this.canReplayDecode();
     if (!support.ok) throw new KernelInputError(`captureGreedyStep: ${support.reason}`);
     if (state.position + 1 > state.capacity) throw new KernelInputError(`captureGreedyStep: context ${state.position + 1} exceeds the state's capacity of ${state.capacity}`);
-    const { work } = this.engine.capture(() => this.stepGreedy(state, ids));
+    const { work } = this.engine.capture(() => this.stepGreedy(state, ids), { position: state.position });
     return { work, state, ids, dispatches: work.dispatchCount, release: () => work.release() };
   }
 
@@ -233,12 +231,12 @@ export class GpuModel {
       const m = layers[i].mixer;
       if (m && m.tensors.some((t) => t.isReleased)) throw new KernelInputError('replayGreedyStep: the state was released');
     }
-    this.engine.replay(step.work);
+    this.engine.replay(step.work, { position: state.position });
     state.position += 1;
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
-      if (l.mixer) l.mixer.position += 1;
-      if (l.mlp) l.mlp.position += 1;
+      if (l.mixer) advanceOne(l.mixer);
+      if (l.mlp) advanceOne(l.mlp);
     }
   }
 

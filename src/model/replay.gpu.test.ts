@@ -1,5 +1,7 @@
 // Captured greedy decode on the GPU: tokens from replays of one captured step equal step() + host argmax
-// and stepGreedy, for Mamba and GLA (+ MLP) models; models with attention report that replay is unavailable.
+// and stepGreedy, for Mamba and GLA (+ MLP) models and for models with attention and gated attention (whose
+// positional uniforms are rewritten per replay; their KV caches larger than the context, so the captured
+// decode split has splits past the attended length).
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { rng } from '../testing/random';
@@ -19,24 +21,28 @@ const argmaxRows = (x: Float32Array, rows: number) => {
   });
 };
 
-const CONFIGS: [string, () => ModelConfig][] = [
-  ['tiny-mamba', () => presetModel('tiny-mamba')!],
-  ['Mamba + GLA with MLPs (M+ L+)', () => modelFromPattern({ name: 'tiny M+ L+', dModel: 32, vocabSize: 96, pattern: 'M+ L+', settings: { gla: { heads: 2 }, mlp: { hidden: 64 } } })],
+// [name, config, prompt length L, spare cache positions beyond L + steps + 1]
+const CONFIGS: [string, () => ModelConfig, number, number][] = [
+  ['tiny-mamba', () => presetModel('tiny-mamba')!, 7, 0],
+  ['Mamba + GLA with MLPs (M+ L+)', () => modelFromPattern({ name: 'tiny M+ L+', dModel: 32, vocabSize: 96, pattern: 'M+ L+', settings: { gla: { heads: 2 }, mlp: { hidden: 64 } } }), 7, 0],
+  // 70 cached keys: two key chunks of the decode kernel, planned over a 200-position cache (four splits).
+  ['tiny-transformer', () => presetModel('tiny-transformer')!, 70, 200 - 79],
+  ['tiny-hybrid (Mamba, head-gated and gated attention, GLA)', () => presetModel('tiny-hybrid')!, 7, 40],
 ];
 
 describe('captured greedy decode', () => {
-  for (const [name, make] of CONFIGS) {
+  for (const [name, make, L, spare] of CONFIGS) {
     it(`${name}: replayed greedy tokens equal step() + host argmax and stepGreedy (batch 2, 8 tokens)`, async () => {
       const e = await testEngine();
       const config = make();
       const model = GpuModel.create(e, config, initModelWeights(config, 11));
       expect(model.canReplayDecode()).toEqual({ ok: true });
-      const [B, L, steps] = [2, 7, 8];
+      const [B, steps] = [2, 8];
       const r = rng(3);
       const prompt = Array.from({ length: B * L }, () => Math.floor(r() * config.vocabSize));
       const last = [prompt[L - 1], prompt[2 * L - 1]];
       const prefill = (): ModelState => {
-        const state = model.createState(B, L + steps + 1);
+        const state = model.createState(B, L + steps + 1 + spare);
         model.forward(prompt, B, L, { state }).release();
         return state;
       };
@@ -76,7 +82,10 @@ describe('captured greedy decode', () => {
       }
       expect(got).toEqual(host);
       expect(d.position).toBe(L + steps);
-      model.replayGreedyStep(captured);
+      while (d.position < d.capacity) {
+        model.replayGreedyStep(captured);
+        e.submit();
+      }
       expect(() => model.replayGreedyStep(captured)).toThrow(/exceeds the state's capacity/);
       captured.release();
       expect(() => model.replayGreedyStep(captured)).toThrow(KernelInputError);
@@ -89,22 +98,29 @@ describe('captured greedy decode', () => {
     });
   }
 
-  for (const id of ['tiny-transformer', 'tiny-hybrid']) {
-    it(`${id}: replay is unavailable (attention's decode uniforms carry the position)`, async () => {
-      const e = await testEngine();
-      const config = presetModel(id)!;
-      const model = GpuModel.create(e, config, initModelWeights(config, 2));
-      const support = model.canReplayDecode();
-      expect(support.ok).toBe(false);
-      if (!support.ok) expect(support.reason).toMatch(/attention.*position/);
-      const state = model.createState(1, 4);
-      const ids = e.uploadU32([1], [1], 'activations', 'ids');
-      expect(() => model.captureGreedyStep(state, ids)).toThrow(/position/);
-      await expect(model.generateGreedyReplay(state, [1], 2)).rejects.toThrow(/position/);
-      expect(state.position).toBe(0);
-      ids.release();
-      model.releaseState(state);
-      model.release();
-    });
-  }
+  it('tiny-transformer: a captured step with positional uniforms replays once per batch, at the state position', async () => {
+    const e = await testEngine();
+    const config = presetModel('tiny-transformer')!;
+    const model = GpuModel.create(e, config, initModelWeights(config, 2));
+    const state = model.createState(1, 8);
+    model.forward([1, 2, 3], 1, 3, { state }).release();
+    const ids = e.uploadU32([4], [1], 'activations', 'ids');
+    const captured = model.captureGreedyStep(state, ids);
+    expect(captured.work.positionDependent).toBe(true);
+    // The engine refuses a replay without the position, and a second replay before submit.
+    expect(() => e.replay(captured.work)).toThrow(/position/);
+    model.replayGreedyStep(captured);
+    expect(() => model.replayGreedyStep(captured)).toThrow(/once per batch/);
+    expect(state.position).toBe(5);
+    e.submit();
+    model.replayGreedyStep(captured);
+    e.submit();
+    expect(state.position).toBe(6);
+    expect(state.layers.every((l) => l.mixer!.position === 6)).toBe(true);
+    captured.release();
+    await e.sync();
+    ids.release();
+    model.releaseState(state);
+    model.release();
+  });
 });

@@ -10,6 +10,9 @@
 // Per decode token, 5 dispatches: [pre-norm (stepInto) + q|k|v|g projections] -> (B, 1, (H + 2·Hkv)·E + G);
 // [RoPE of q and k + KV-cache append of k and v]; [split-K attention over the cache] + [its combine, with
 // the gate]; [o_proj, added into the residual stream by stepInto].
+// The decode step can be captured and replayed at later positions: the append index, RoPE position and
+// attended length are positional uniform fields (see KvCache), and state.advance() moves the cache length
+// for replayed tokens.
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
@@ -184,7 +187,18 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   createState(batch: number, capacity: number): AttentionState {
     const { kvHeads, headDim } = this.settings;
     const cache = KvCache.create(this.engine, batch, kvHeads, capacity, headDim, 'attention.kv');
-    return { position: 0, batch, cache, tensors: cache.tensors };
+    const state: AttentionState = {
+      position: 0,
+      batch,
+      cache,
+      tensors: cache.tensors,
+      // Replayed decode steps appended to the cache: its length moves with the position.
+      advance(tokens: number) {
+        cache.advance(tokens);
+        state.position = cache.length;
+      },
+    };
+    return state;
   }
 
   release(): void {
