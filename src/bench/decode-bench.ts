@@ -7,9 +7,10 @@
 //     N tokens recorded and submitted back to back with one sync at the end: tokens/s, host record and
 //     submit ms per token (submit split into its phases: uniform upload, pass encoding, finish, queue.submit),
 //     bind groups created per token, GPU ms of one greedy step;
-//   pipelined replay (models whose decode step does not depend on the position: Mamba, GLA, MLPs): the same
-//     greedy decoding with one step captured and replayed for every token (no block or kernel code runs per
-//     token, only the captured WebGPU calls): tokens/s, host ms per token (replay + submit), its phases;
+//   pipelined replay (every model; attention's position fields are rewritten per replay with one uniform
+//     write, counted in the replay's host time): the same greedy decoding with one step captured and
+//     replayed for every token (no block or kernel code runs per token, only the captured WebGPU calls):
+//     tokens/s, host ms per token (replay + submit), its phases;
 //   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens (and the
 //   replayed ones) equal step() + host argmax for a few tokens (a check of the device's kernels, e.g. its
 //   subgroup reductions).
@@ -310,7 +311,7 @@ async function main() {
   console.log(
     `decode, batch 1, on ${engine.report.vendor} ${engine.report.description} (subgroups ${f.subgroups ? 'on' : 'off'}, timestamps ${f.timestampQuery ? 'on' : 'off'}); ` +
       `empty submit round trip ${median(empty).toFixed(3)} ms; synced: median of ${steps} tokens; pipelined: ${tokens} greedy tokens, one sync; ` +
-      `replay: the same with one captured greedy step replayed per token (models without attention)`,
+      `replay: the same with one captured greedy step replayed per token`,
   );
   printTable(rows);
   console.log(
