@@ -1,11 +1,13 @@
 // The sweep runner on tiny models: every (model, mode, length) point, measured bytes beside the cost
 // model's, skipped points with their reason, cancel keeping what was measured, and a lost device giving
-// a message and a fresh device for what follows.
+// a message and a fresh device for what follows; decode points go through a replayed greedy step.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine/engine';
 import { defaultComparison, presetModel } from '../model/presets';
 import type { Comparison } from '../model/config';
 import { runSweep, SweepCancelled, whyNotFit, type SweepPoint } from './sweep';
+import { GpuModel } from '../model/model';
+import { initModelWeights } from '../model/weights';
 
 const gpu = () => globalThis.__HP_TEST_GPU__!;
 
@@ -82,5 +84,35 @@ describe('runSweep', () => {
     expect(engines).toBe(2);
     // The second model ran entirely on the fresh device.
     expect(r.points.filter((p) => p.modelIndex === 1).every((p) => p.status === 'ok')).toBe(true);
+  });
+
+  it('decode points time a replayed greedy step: its dispatches per token, the capture released', async () => {
+    const engine = await Engine.create(gpu());
+    const r = await runSweep(tinyComparison({ modes: ['decode'], seqMax: 16, decodeSteps: 4, warmup: 1 }), { getEngine: async () => engine });
+    expect(r.points).toHaveLength(2 * 2);
+    // The sweep released its captures, states, models and scratch: nothing is live on the engine.
+    await engine.sync();
+    expect(engine.memory().live.total).toBe(0);
+    // Dispatches of one greedy step (the decode step and its argmax) of each model, counted directly.
+    const greedyDispatches = r.config.models.map((config) => {
+      const model = GpuModel.create(engine, config, initModelWeights(config, 1));
+      const state = model.createState(1, 4);
+      const ids = engine.uploadU32([1], [1], 'activations', 'ids');
+      const before = engine.dispatchCount;
+      model.stepGreedy(state, ids);
+      const n = engine.dispatchCount - before;
+      engine.discardPending();
+      ids.release();
+      model.releaseState(state);
+      model.release();
+      return n;
+    });
+    expect(greedyDispatches[0]).toBe(11);
+    for (const p of r.points) {
+      expect(p.status, `${p.model} ${p.seqLen}`).toBe('ok');
+      expect(p.decodePath).toBe('replay');
+      expect(p.dispatches).toBe(greedyDispatches[p.modelIndex]);
+      expect(p.measuredBytes!.cache).toBe(p.analyticBytes.cache);
+    }
   });
 });

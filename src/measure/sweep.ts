@@ -1,6 +1,7 @@
 // The sweep runner, shared by the page and the `bench` CLI: for each model of a comparison and each
 // sequence length, measure prefill (one forward pass over B×L tokens) and decode (single-token steps at
-// context L), with warm-up and repeats, and record the allocator's peak bytes by category beside the cost
+// context L, each waited for; on the GPU through a captured greedy step replayed per token, the engine's
+// fastest decode path, when the model can replay), with warm-up and repeats, and record the allocator's peak bytes by category beside the cost
 // model's figures. Points that cannot fit are skipped with their reason; an out-of-memory error or a lost
 // device keeps the finished points and moves on with a fresh device. No UI imports.
 //
@@ -11,7 +12,8 @@ import { GpuDeviceLostError, GpuKernelError, GpuLimitError, formatBytes } from '
 import type { Comparison, ModelConfig, SweepMode } from '../model/config';
 import { sweepLengths } from '../model/config';
 import { costModel, decodeStateBytes, paramCount } from '../model/cost-model';
-import { GpuModel } from '../model/model';
+import { GpuModel, type CapturedGreedyStep } from '../model/model';
+import type { Tensor } from '../engine/tensor';
 import { modelForwardRef } from '../model/model-ref';
 import { initModelWeights } from '../model/weights';
 import { rng } from '../testing/random';
@@ -44,6 +46,11 @@ export interface SweepPoint {
   tokensPerSecond?: number;
   /** GPU dispatches per forward pass (prefill) or per token step (decode). */
   dispatches?: number;
+  /**
+   * Decode on the GPU: 'replay' (one captured greedy step replayed per token: the step's dispatches with
+   * the argmax that feeds the next token, no block code per token) or 'step' (model.step per token).
+   */
+  decodePath?: 'replay' | 'step';
   measuredBytes?: BytesByKind;
   analyticBytes: BytesByKind;
   /** 'gpu' (WebGPU) or 'cpu' (the float64 path, for when there is no WebGPU). */
@@ -154,7 +161,8 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
           const elapsed = performance.now() - t0;
           opts.onProgress?.({ done, total, model: config.name, mode, seqLen: L, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
           await yieldToEventLoop();
-          const capacity = L + sweep.warmup + sweep.decodeSteps;
+          // Decode: the context, the warm-up and timed steps, and the captured step that precedes them.
+          const capacity = L + sweep.warmup + sweep.decodeSteps + 1;
           const base = { model: config.name, modelIndex: mi, mode, seqLen: L, batch: B, analyticBytes: analyticBytes(config, mode, L, B, capacity), device: onCpu ? ('cpu' as const) : ('gpu' as const) };
           done++;
           if (onCpu) {
@@ -229,7 +237,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
   return results;
 }
 
-type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes' | 'dispatches'>;
+type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes' | 'dispatches' | 'decodePath'>;
 
 function measuredBytes(engine: Engine): BytesByKind {
   const m = engine.memory();
@@ -287,12 +295,34 @@ async function measureDecode(engine: Engine, model: GpuModel, L: number, capacit
   const B = model.config.batch;
   await startPoint(engine);
   const state = model.createState(B, capacity);
+  let ids: Tensor | null = null;
+  let captured: CapturedGreedyStep | null = null;
   try {
     // Fill the context with L tokens (untimed), then time single-token steps; each step waits for the GPU,
     // as generation must before it can pick the next token.
     model.forward(randomIds(B * L), B, L, { state }).release();
     // The decode point's memory is that of decoding: weights, the state, one token's intermediates.
     await startPoint(engine);
+    const replay = model.canReplayDecode().ok;
+    let step: () => number;
+    if (replay) {
+      // One greedy step recorded by the model's code and captured (untimed); each timed token replays it.
+      ids = engine.uploadU32(randomIds(B), [B], 'activations', 'sweep.ids');
+      captured = model.captureGreedyStep(state, ids);
+      await engine.sync();
+      const c = captured;
+      step = () => {
+        model.replayGreedyStep(c);
+        engine.submit();
+        return c.dispatches;
+      };
+    } else {
+      step = () => {
+        const before = engine.dispatchCount;
+        model.step(randomIds(B), state).release();
+        return engine.dispatchCount - before;
+      };
+    }
     const samples: number[] = [];
     let dispatches = 0;
     for (let i = 0; i < sweep.warmup + sweep.decodeSteps; i++) {
@@ -301,17 +331,17 @@ async function measureDecode(engine: Engine, model: GpuModel, L: number, capacit
         await yieldToEventLoop();
       }
       const s = performance.now();
-      const before = engine.dispatchCount;
-      const logits = model.step(randomIds(B), state);
-      dispatches = engine.dispatchCount - before;
+      dispatches = step();
       await engine.sync();
       const ms = performance.now() - s;
-      logits.release();
       if (i >= sweep.warmup) samples.push(ms);
     }
     const ms = median(samples);
-    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches };
+    const decodePath = replay ? ('replay' as const) : ('step' as const);
+    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches, decodePath };
   } finally {
+    captured?.release();
+    ids?.release();
     model.releaseState(state);
   }
 }
