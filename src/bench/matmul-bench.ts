@@ -1,12 +1,15 @@
 // Matmul benchmark: naive (one invocation per output) against tiled (64×64 workgroup tiles), GFLOP/s and
 // their ratio, measured in one run, with the tiled result checked against the naive one; beside them the
 // fma rate WGSL reaches on this device (rate probe, same run) and, with --torch, PyTorch's fp32 matmul
-// (TF32 off) from scripts/gpu/torch_reference.py run earlier in the same command.
+// (TF32 off) from scripts/gpu/torch_reference.py run earlier in the same command, and the tiled kernel's
+// inner loop through workgroup memory alone (probe), which separates its workgroup-memory cost from its
+// global loads.
 // Usage: npm run --silent bench:matmul -- [--small] [--torch TORCH.json] [--out FILE.json]
 
 import { createNodeEngine } from '../engine/node-gpu';
 import { matmul } from '../kernels/matmul';
 import { matmulTiledVec4 } from '../kernels/matmul-tiled-vec4';
+import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
 import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
 
@@ -16,6 +19,16 @@ async function main() {
   const sizes = flags.has('small') ? [128, 256, 512] : [512, 1024, 2048, 4096];
   const torch = loadTorchBaselines(values.get('torch'));
   const ceilings = await measureRateCeilings(engine, flags.has('small'));
+  // The tiled kernel's inner loop through workgroup memory alone (no global loads): with its tiles written
+  // between barriers as the kernel does, and with reads only.
+  const smemOut = engine.tensor([(flags.has('small') ? 8 : 132 * 8) * 256], 'scratch', 'smem-probe.out');
+  const smemTflops: Record<'staged' | 'reads', number> = { staged: 0, reads: 0 };
+  for (const stage of [true, false]) {
+    let ops = 0;
+    const t = await timeIterations(engine, () => (ops = matmulSmemProbe(engine, smemOut, flags.has('small') ? 4 : 256, stage).ops), { repeats: 3, warmup: 1 });
+    smemTflops[stage ? 'staged' : 'reads'] = ops / t.msMedian / 1e9;
+  }
+  smemOut.release();
   const rows: Record<string, string | number>[] = [];
   const points = [];
   for (const n of sizes) {
@@ -81,10 +94,11 @@ async function main() {
   }
   console.log(`matmul (Wᵀ form, fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
   console.log(`rate probes in this run: fma ${(ceilings.fmaTflops * 1e3).toPrecision(4)} GFLOP/s, exp2 ${ceilings.exp2Gops.toPrecision(4)} G/s`);
+  console.log(`the tiled kernel's workgroup-memory inner loop without global loads: ${(smemTflops.staged * 1e3).toPrecision(4)} GFLOP/s with its tile stores and barriers, ${(smemTflops.reads * 1e3).toPrecision(4)} GFLOP/s reads only`);
   printTable(rows);
   console.log('\nwhole-model prefill shapes (TFLOP/s)');
   printTable(shapeRows);
-  writeJson(values.get('out'), { bench: 'matmul', adapter: engine.report, ceilings, points, modelShapes: shapePoints });
+  writeJson(values.get('out'), { bench: 'matmul', adapter: engine.report, ceilings, smemProbeTflops: smemTflops, points, modelShapes: shapePoints });
   engine.destroy();
 }
 

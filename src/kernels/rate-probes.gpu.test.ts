@@ -1,7 +1,7 @@
 // The rate probes compute what their comments say (so a benchmark's rate is for real work).
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
-import { PROBE_CHAINS, rateProbe } from './rate-probes';
+import { PROBE_CHAINS, matmulSmemProbe, rateProbe } from './rate-probes';
 
 /** Float64 value of one invocation's output. */
 function expected(kind: 'fma' | 'exp2', iterations: number, a: number, b: number): number {
@@ -30,6 +30,37 @@ describe('rate probes', () => {
       const got = await e.read(out);
       const want = expected(kind, iterations, a, b);
       for (const v of got) expect(Math.abs(v - want)).toBeLessThan(1e-5 * Math.abs(want));
+      out.release();
+    });
+  }
+});
+
+describe('matmul workgroup-memory probe', () => {
+  /** Float64 output of invocation (lx, ly): the sum over its 4×4 tile of the K-tiles' inner products. */
+  function expectedSmem(lx: number, ly: number, iterations: number, stage: boolean, a: number, b: number): number {
+    let s = 0;
+    for (let it = 0; it < iterations; it++) {
+      const off = stage ? it : 0;
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          for (let k = 0; k < 16; k++) s += (off + 16 * (ly + 16 * i) + k) * a * ((off + 64 * k + lx + 16 * j) * b);
+        }
+      }
+    }
+    return s;
+  }
+  for (const stage of [false, true]) {
+    it(`${stage ? 'staged tiles' : 'fenced reads'}: every invocation sums its 4×4 tile's products over 3 K-tiles`, async () => {
+      const e = await testEngine();
+      const out = e.tensor([512], 'scratch', 'probe.out');
+      const { ops } = matmulSmemProbe(e, out, 3, stage, 1e-3, 2e-3);
+      expect(ops).toBe(2 * 256 * 16 * 16 * 2 * 3);
+      const got = await e.read(out);
+      for (const g of [0, 17, 255, 256, 511]) {
+        const t = g % 256;
+        const want = expectedSmem(t % 16, Math.floor(t / 16), 3, stage, 1e-3, 2e-3);
+        expect(Math.abs(got[g] - want)).toBeLessThan(1e-4 * Math.abs(want));
+      }
       out.release();
     });
   }

@@ -1,9 +1,11 @@
 // Rate probes: kernels that measure what WGSL code gets from the GPU, so benchmarks can report a kernel
 // against the device's own ceilings measured in the same run (as the copy kernel does for bandwidth):
-// the FP32 fma rate (matmul, attention) and the exp2 rate (the selective scan's decays).
+// the FP32 fma rate (matmul, attention), the exp2 rate (the selective scan's decays), and the tiled
+// matmul's workgroup-memory inner loop without its global loads.
 
 import fmaSource from '../../shaders/probe_fma.wgsl?raw';
 import exp2Source from '../../shaders/probe_exp2.wgsl?raw';
+import matmulSmemSource from '../../shaders/probe_matmul_smem.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
@@ -32,4 +34,18 @@ export function rateProbe(engine: Engine, kind: RateProbe, out: Tensor, iteratio
   const pipeline = engine.pipeline(`probe_${kind}`, () => ({ code: PARAMS.wgsl() + (kind === 'fma' ? fmaSource : exp2Source) }));
   engine.dispatch(() => `probe_${kind}(n=${n}, iterations=${iterations})`, pipeline, [out], grid1d(Math.ceil(n / 256), engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ n, iterations, a, b }));
   return { ops: n * iterations * PROBE_CHAINS * (kind === 'fma' ? 2 : 1) };
+}
+
+/**
+ * The tiled matmul's inner loop through workgroup memory alone (shaders/probe_matmul_smem.wgsl), over
+ * out.numel / 256 workgroups (a multiple of 256 elements), `iterations` K-tiles each; `stage` writes each
+ * tile from registers between barriers as the kernel's loads do. Returns the FLOPs it performs.
+ */
+export function matmulSmemProbe(engine: Engine, out: Tensor, iterations: number, stage: boolean, a = 1e-3, b = 2e-3): { ops: number } {
+  if (!Number.isInteger(iterations) || iterations < 1) throw new KernelInputError(`matmul smem probe: iterations ${iterations} must be a positive integer`);
+  if (out.numel % 256 !== 0) throw new KernelInputError(`matmul smem probe: out holds ${out.numel} floats, not a multiple of 256`);
+  const groups = out.numel / 256;
+  const pipeline = engine.pipeline(`probe_matmul_smem:stage=${stage ? 1 : 0}`, () => ({ code: PARAMS.wgsl() + matmulSmemSource, constants: { STAGE: stage ? 1 : 0 } }));
+  engine.dispatch(() => `probe_matmul_smem(workgroups=${groups}, iterations=${iterations})`, pipeline, [out], grid1d(groups, engine.report.limits.maxComputeWorkgroupsPerDimension), PARAMS.pack({ n: out.numel, iterations, a, b }));
+  return { ops: groups * 256 * 16 * 16 * 2 * iterations };
 }
