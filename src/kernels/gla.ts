@@ -5,12 +5,16 @@
 // overwritten with the final state. Variants: 'recurrent' (one invocation per value column walking T
 // steps: decode and the baseline) and 'chunked' (prefill: chunks of C steps as masked in-chunk products
 // with decays relative to the chunk start, state carried between chunks; three dispatches).
+// Decode of the GLA block in two kernels (then o_proj): glaInProjStep (pre-norm and the five input
+// projections, one gemv) and glaStep (gate, state update, output, o_norm and swish gate).
 
 import recurrentSource from '../../shaders/gla_recurrent.wgsl?raw';
 import chunkStateSource from '../../shaders/gla_chunk_state.wgsl?raw';
 import chunkScanSource from '../../shaders/gla_chunk_scan.wgsl?raw';
 import chunkOutputSource from '../../shaders/gla_chunk_output.wgsl?raw';
 import gateSource from '../../shaders/gla_gate.wgsl?raw';
+import inProjStepSource from '../../shaders/gla_in_proj_step.wgsl?raw';
+import stepSource from '../../shaders/gla_step.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
 import { GpuLimitError, KernelInputError } from '../engine/errors';
@@ -18,6 +22,7 @@ import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
+import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
 
 export const GLA_PARAMS = defineUniforms([
   ['B', 'u32'],
@@ -145,4 +150,135 @@ export function glaGate(engine: Engine, a: Tensor, bias: Tensor, normalizer: num
   const pipeline = engine.pipeline('gla_gate', () => ({ code: GATE_PARAMS.wgsl() + gateSource, constants: { WG } }));
   engine.dispatch(() => `gla_gate(n=${a.numel})`, pipeline, [a, bias, out], grid1d(Math.ceil(a.numel / WG), engine.report.limits.maxComputeWorkgroupsPerDimension), GATE_PARAMS.pack({ n: a.numel, width, invNormalizer: 1 / normalizer }));
   return out;
+}
+
+const IN_PROJ_STEP_PARAMS = defineUniforms([
+  ['M', 'u32'],
+  ['K', 'u32'],
+  ['N', 'u32'],
+  ['lda', 'u32'],
+  ['aOffset', 'u32'],
+  ['eps', 'f32'],
+  ['seg1', 'u32'],
+  ['seg2', 'u32'],
+  ['seg3', 'u32'],
+  ['seg4', 'u32'],
+] as const);
+
+export interface GlaInProjStepArgs {
+  /** (B, 1, d). */
+  x: Tensor;
+  /** The block's pre-norm (RMSNorm over d), fused into the projections. */
+  norm?: GemvNorm;
+  /** q_proj (keyDim, d), k_proj (keyDim, d), v_proj (valueDim, d), g_proj (valueDim, d), gk_proj.0 (R, d). */
+  weights: [Tensor, Tensor, Tensor, Tensor, Tensor];
+  /** (B, 1, 2·keyDim + 2·valueDim + R) = [q | k | v | g | gk_low]. */
+  out: Tensor;
+}
+
+/** GLA decode's input projections in one dispatch: out = [q | k | v | g | gk_low] of RMSNorm?(x) (shaders/gla_in_proj_step.wgsl). */
+export function glaInProjStep(engine: Engine, p: GlaInProjStepArgs): Tensor {
+  const d = p.x.shape[p.x.shape.length - 1];
+  const rows = d > 0 ? p.x.numel / d : 0;
+  const starts: number[] = [];
+  let N = 0;
+  for (const w of p.weights) {
+    if (w.shape.length !== 2 || w.shape[1] !== d) throw new KernelInputError(`gla_in_proj_step: weight ${w} must be (N, d = ${d})`);
+    starts.push(N);
+    N += w.shape[0];
+  }
+  if (p.out.numel !== rows * N) throw new KernelInputError(`gla_in_proj_step: out ${shapeToString(p.out.shape)} must hold (B, ${N}) = (${rows}, ${N})`);
+  if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`gla_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
+  if (rows === 0) return p.out;
+  const config = gemvConfig(engine, rows, d, N, d % 4 === 0);
+  const pipeline = engine.pipeline(gemvKey('gla_in_proj_step', config, p.norm ? ':norm' : ''), () => ({
+    code: gemvShaderCode(config, IN_PROJ_STEP_PARAMS, inProjStepSource),
+    constants: { NORM: p.norm ? 1 : 0 },
+  }));
+  const [wq, wk, wv, wg, wgk] = p.weights;
+  engine.dispatch(
+    () => `${p.norm ? 'rmsnorm+' : ''}gla_in_proj_step(rows=${rows}, d=${d}, N=${p.weights.map((w) => w.shape[0]).join('+')})`,
+    pipeline,
+    [p.x, p.norm?.weight ?? p.x, wq, wk, wv, wg, wgk, p.out],
+    grid1d(Math.ceil(N / config.rows), engine.report.limits.maxComputeWorkgroupsPerDimension),
+    IN_PROJ_STEP_PARAMS.pack({ M: rows, K: d, N, lda: d, aOffset: 0, eps: p.norm?.eps ?? 0, seg1: starts[1], seg2: starts[2], seg3: starts[3], seg4: starts[4] }),
+  );
+  return p.out;
+}
+
+const STEP_PARAMS = defineUniforms([
+  ['B', 'u32'],
+  ['H', 'u32'],
+  ['K', 'u32'],
+  ['V', 'u32'],
+  ['R', 'u32'],
+  ['width', 'u32'],
+  ['qOff', 'u32'],
+  ['kOff', 'u32'],
+  ['vOff', 'u32'],
+  ['gOff', 'u32'],
+  ['lowOff', 'u32'],
+  ['scale', 'f32'],
+  ['invNormalizer', 'f32'],
+  ['eps', 'f32'],
+] as const);
+
+/** Largest key head dim glaStep takes (its workgroup memory holds q, k and the decay of one head). */
+export const GLA_STEP_MAX_K = 256;
+
+export interface GlaStepArgs {
+  /** (B, 1, 2·H·K + 2·H·V + R) = [q | k | v | g | gk_low] (glaInProjStep's output). */
+  proj: Tensor;
+  heads: number;
+  /** Key and value head dims. */
+  headK: number;
+  headV: number;
+  /** gk_proj.1.weight (H·K, R) and gk_proj.1.bias (H·K). */
+  gateWeight: Tensor;
+  gateBias: Tensor;
+  /** gk = logsigmoid(logits) / gateNormalizer. */
+  gateNormalizer: number;
+  /** o_norm.weight (V) and its epsilon. */
+  normWeight: Tensor;
+  eps: number;
+  /** (B, H, K, V), updated in place. */
+  state: Tensor;
+  /** Default K^-0.5. */
+  scale?: number;
+  /** (B, 1, H·V). */
+  out: Tensor;
+}
+
+/** One GLA decode step after the projections, in one dispatch (shaders/gla_step.wgsl): out = o_norm(o) · silu(g). */
+export function glaStep(engine: Engine, p: GlaStepArgs): Tensor {
+  const { heads: H, headK: K, headV: V } = p;
+  if (!(K >= 1 && K <= GLA_STEP_MAX_K)) throw new KernelInputError(`gla_step: key head dim ${K} must be in [1, ${GLA_STEP_MAX_K}]`);
+  if (p.gateWeight.shape.length !== 2 || p.gateWeight.shape[0] !== H * K) throw new KernelInputError(`gla_step: gate weight ${p.gateWeight} must be (H·K = ${H * K}, R)`);
+  const R = p.gateWeight.shape[1];
+  const width = 2 * H * K + 2 * H * V + R;
+  const B = p.proj.numel / width;
+  if (!Number.isInteger(B) || p.proj.shape[p.proj.shape.length - 1] !== width) throw new KernelInputError(`gla_step: proj ${shapeToString(p.proj.shape)} must be (B, 1, ${width}) = [q | k | v | g | gk_low]`);
+  if (p.gateBias.numel !== H * K) throw new KernelInputError(`gla_step: gate bias ${p.gateBias} must be (H·K = ${H * K})`);
+  if (p.normWeight.numel !== V) throw new KernelInputError(`gla_step: norm weight ${p.normWeight} must be (V = ${V})`);
+  if (p.state.numel !== B * H * K * V) throw new KernelInputError(`gla_step: state ${p.state} is not (B=${B}, H=${H}, K=${K}, V=${V})`);
+  if (p.out.numel !== B * H * V) throw new KernelInputError(`gla_step: out ${shapeToString(p.out.shape)} must hold (B, H·V) = (${B}, ${H * V})`);
+  if (B === 0) return p.out;
+  const maxWg = Math.min(256, engine.report.limits.maxComputeInvocationsPerWorkgroup, engine.report.limits.maxComputeWorkgroupSizeX);
+  let WG = 32;
+  while (WG < V && WG * 2 <= maxWg) WG *= 2;
+  const pipeline = engine.pipeline(`gla_step:wg${WG}`, () => ({
+    code: STEP_PARAMS.wgsl() + `const KMAX: u32 = ${GLA_STEP_MAX_K}u;\n` + stepSource,
+    constants: { WG },
+  }));
+  const kd = H * K;
+  const vd = H * V;
+  const uniforms = STEP_PARAMS.pack({
+    B, H, K, V, R, width,
+    qOff: 0, kOff: kd, vOff: 2 * kd, gOff: 2 * kd + vd, lowOff: 2 * kd + 2 * vd,
+    scale: p.scale ?? 1 / Math.sqrt(K),
+    invNormalizer: 1 / p.gateNormalizer,
+    eps: p.eps,
+  });
+  engine.dispatch(() => `gla_step(B=${B}, H=${H}, K=${K}, V=${V}, R=${R})`, pipeline, [p.proj, p.gateWeight, p.gateBias, p.normWeight, p.state, p.out], [H, B], uniforms);
+  return p.out;
 }
