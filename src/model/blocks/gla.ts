@@ -11,18 +11,20 @@
 // gk_proj.0.weight (16, d), gk_proj.1.weight (keyDim, 16), gk_proj.1.bias (keyDim), o_norm.weight (V),
 // o_proj.weight (d, valueDim).
 // State (GlaState, 'cache'): the recurrent state (B, H, K, V), constant in the context length.
-// Prefill uses the chunked kernels, decode the recurrent one. In decode the pre-norm (stepInto) is fused into
-// each projection of the input and the residual add into o_proj.
+// Prefill uses the chunked kernels (tiled matmuls, one dispatch per step of the formulas above). Decode is 3
+// dispatches per token: [pre-norm (stepInto) + q|k|v|g|gk_proj.0 projections, one gemv] (glaInProjStep),
+// [gk_proj.1 + gate, recurrent state update, output, o_norm and swish gate] (glaStep), [o_proj, added into
+// the residual stream by stepInto]. No uniform depends on the position: captured steps replay as they are.
 
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { glaWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf } from './block-weights';
 import { Tensor, shapeToString } from '../../engine/tensor';
-import { gemv, matmul, type GemvNorm } from '../../kernels/matmul';
+import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
 import { rmsnorm } from '../../kernels/rmsnorm';
-import { gla, glaGate, type GlaVariant } from '../../kernels/gla';
+import { gla, glaGate, glaInProjStep, glaStep, type GlaVariant } from '../../kernels/gla';
 import { scratchShaped } from '../../kernels/scratch-pool';
 import { matmulRef, rmsnormRef, silu } from '../../reference/basic';
 import { glaRef } from '../../reference/gla';
@@ -107,27 +109,20 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `gla.${name}`);
   }
 
-  /**
-   * The block's kernels on x (B, L, d): out (+)= block(norm?(x)). Input projections go through gemv (with
-   * the norm fused) when L = 1, the tiled matmul otherwise.
-   */
-  private run(x: Tensor, state: GlaState | undefined, variant: GlaVariant, what: string, decode?: { norm?: GemvNorm; out: Tensor; accumulate: boolean }): Tensor {
-    if (x.shape.length !== 3 || x.shape[2] !== this.dModel) throw new KernelInputError(`gla ${what}: x ${shapeToString(x.shape)} must be (B, L, d) with d = ${this.dModel}`);
-    const [B, L] = x.shape;
-    if (state && state.batch !== B) throw new KernelInputError(`gla ${what}: state holds ${state.batch} sequences, x has batch ${B}`);
+  /** The prefill kernels on x (B, L, d): tiled matmuls for the projections, the chunked or recurrent GLA. */
+  private run(x: Tensor, state: GlaState | undefined, variant: GlaVariant): Tensor {
+    const [B, L] = this.checkInput(x, 'forward');
+    if (state) this.checkState(state, B, 'forward');
     const { heads: H, keyDim, valueDim, headV } = this.dims;
     const e = this.engine;
     const w = this.weights;
-    const lin = (a: Tensor, name: string, width: number, scratch: string, norm?: GemvNorm) =>
-      decode
-        ? gemv(e, { a, weights: [w[`${name}.weight`]], norm, out: scratchShaped(e, scratch, [B, L, width], 'activations') })
-        : matmul(e, a, w[`${name}.weight`], { transposeB: true, out: scratchShaped(e, scratch, [B, L, width], 'activations') });
-    const norm = decode?.norm;
-    const q = lin(x, 'q_proj', keyDim, 'gla.q', norm);
-    const k = lin(x, 'k_proj', keyDim, 'gla.k', norm);
-    const v = lin(x, 'v_proj', valueDim, 'gla.v', norm);
-    const g = lin(x, 'g_proj', valueDim, 'gla.g', norm);
-    const low = lin(x, 'gk_proj.0', GLA_GATE_LOW_RANK_DIM, 'gla.gk_low', norm);
+    const lin = (a: Tensor, name: string, width: number, scratch: string) =>
+      matmul(e, a, w[`${name}.weight`], { transposeB: true, out: scratchShaped(e, scratch, [B, L, width], 'activations') });
+    const q = lin(x, 'q_proj', keyDim, 'gla.q');
+    const k = lin(x, 'k_proj', keyDim, 'gla.k');
+    const v = lin(x, 'v_proj', valueDim, 'gla.v');
+    const g = lin(x, 'g_proj', valueDim, 'gla.g');
+    const low = lin(x, 'gk_proj.0', GLA_GATE_LOW_RANK_DIM, 'gla.gk_low');
     const gkLogits = lin(low, 'gk_proj.1', keyDim, 'gla.gk_logits');
     const gk = glaGate(e, gkLogits, w['gk_proj.1.bias'], GLA_GATE_LOGIT_NORMALIZER, { out: scratchShaped(e, 'gla.gk', [B, L, keyDim], 'activations') });
     const o = scratchShaped(e, 'gla.o', [B, L, H, headV], 'activations');
@@ -135,23 +130,69 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     const normed = rmsnorm(e, o, w['o_norm.weight'], GLA_NORM_EPS, { out: scratchShaped(e, 'gla.o_normed', [B, L, H, headV], 'activations') });
     const gated = binary(e, 'mulSilu', normed, g, { out: scratchShaped(e, 'gla.o_gated', [B, L, valueDim], 'activations') });
     if (state) state.position += L;
-    if (decode) return gemv(e, { a: gated, weights: [w['o_proj.weight']], out: decode.out, accumulate: decode.accumulate });
     return matmul(e, gated, w['o_proj.weight'], { transposeB: true, label: 'gla.out' });
   }
 
+  private checkInput(x: Tensor, what: string): [number, number] {
+    if (x.shape.length !== 3 || x.shape[2] !== this.dModel) throw new KernelInputError(`gla ${what}: x ${shapeToString(x.shape)} must be (B, L, d) with d = ${this.dModel}`);
+    return [x.shape[0], x.shape[1]];
+  }
+
+  private checkState(state: GlaState, batch: number, what: string): void {
+    if (state.batch !== batch) throw new KernelInputError(`gla ${what}: state holds ${state.batch} sequences, x has batch ${batch}`);
+  }
+
   forward(x: Tensor, state?: GlaState): Tensor {
-    return this.run(x, state, x.shape[1] > 1 ? this.prefillVariant : 'recurrent', 'forward');
+    return this.run(x, state, x.shape[1] > 1 ? this.prefillVariant : 'recurrent');
   }
 
   step(x: Tensor, state: GlaState): Tensor {
-    if (x.shape[1] !== 1) throw new KernelInputError(`gla step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
-    const out = this.engine.tensor([x.shape[0], 1, this.dModel], 'activations', 'gla.step.out');
-    return this.run(x, state, 'recurrent', 'step', { out, accumulate: false });
+    const [B, L] = this.checkInput(x, 'step');
+    if (L !== 1) throw new KernelInputError(`gla step: x ${shapeToString(x.shape)} must hold one token (B, 1, d)`);
+    this.checkState(state, B, 'step');
+    const out = this.engine.tensor([B, 1, this.dModel], 'activations', 'gla.step.out');
+    this.decode(x, undefined, out, false, state);
+    return out;
   }
 
   stepInto(residual: Tensor, norm: BlockNorm, state: GlaState): void {
-    if (residual.shape[1] !== 1) throw new KernelInputError(`gla stepInto: residual ${shapeToString(residual.shape)} must hold one token (B, 1, d)`);
-    this.run(residual, state, 'recurrent', 'stepInto', { norm, out: residual, accumulate: true });
+    const [B, L] = this.checkInput(residual, 'stepInto');
+    if (L !== 1) throw new KernelInputError(`gla stepInto: residual ${shapeToString(residual.shape)} must hold one token (B, 1, d)`);
+    this.checkState(state, B, 'stepInto');
+    this.decode(residual, norm, residual, true, state);
+  }
+
+  /**
+   * The decode kernels, 3 dispatches: [pre-norm (stepInto) + q|k|v|g|gk_proj.0 projections] ->
+   * [gk_proj.1 + gate, state update, output, o_norm, swish gate] -> [o_proj, (added into) out].
+   */
+  private decode(x: Tensor, norm: BlockNorm | undefined, out: Tensor, accumulate: boolean, state: GlaState): void {
+    const e = this.engine;
+    const w = this.weights;
+    const B = x.shape[0];
+    const { heads: H, keyDim, valueDim, headK, headV } = this.dims;
+    const width = 2 * keyDim + 2 * valueDim + GLA_GATE_LOW_RANK_DIM;
+    const proj = glaInProjStep(e, {
+      x,
+      norm,
+      weights: [w['q_proj.weight'], w['k_proj.weight'], w['v_proj.weight'], w['g_proj.weight'], w['gk_proj.0.weight']],
+      out: scratchShaped(e, 'gla.step.proj', [B, 1, width], 'activations'),
+    });
+    const y = glaStep(e, {
+      proj,
+      heads: H,
+      headK,
+      headV,
+      gateWeight: w['gk_proj.1.weight'],
+      gateBias: w['gk_proj.1.bias'],
+      gateNormalizer: GLA_GATE_LOGIT_NORMALIZER,
+      normWeight: w['o_norm.weight'],
+      eps: GLA_NORM_EPS,
+      state: state.state,
+      out: scratchShaped(e, 'gla.step.y', [B, 1, valueDim], 'activations'),
+    });
+    gemv(e, { a: y, weights: [w['o_proj.weight']], out, accumulate });
+    state.position += 1;
   }
 
   createState(batch: number, capacity: number): GlaState {
