@@ -8,7 +8,8 @@
 // Elements are of type V (vec4<f32> when rows are 16-byte aligned, else f32) holding VW floats; vsum adds
 // a V's components. The host prepends WG, ROWS, MAX_M, V, VW and vsum, then the Params struct (M, K, N, eps, ...).
 // The including kernel defines loadA(m, j) (element j of input row m, after any input transform), loadW(n, j)
-// (element j of weight row n) and NormW (the RMSNorm weight, read when NORM).
+// (element j of weight row n), NormW (the RMSNorm weight, read when NORM) and gemv_store(m, n, v) (what is
+// done with the finished output n of input row m), and calls gemv_run from its entry point.
 // With NORM the input rows are RMS-normalized on the fly: out = inverseSqrt(mean(a²) + eps) · Σ_k W·(g ⊙ a),
 // the sum of squares of each row reduced alongside the dot products (the 1/rms factor moves out of the sum).
 
@@ -52,4 +53,19 @@ fn gemv_accumulate(n0: u32, m0: u32, mc: u32, t: u32, vals: ptr<function, array<
 fn gemv_row_scale(m: u32) -> f32 {
   if (NORM) { return inverseSqrt(total[SS + m] / f32(P.K) + P.eps); }
   return 1.0;
+}
+
+// The workgroup's whole job: for each chunk of input rows, accumulate, reduce, and hand each finished
+// output to gemv_store (invocation r·MAX_M + mr finishes output n0 + r of row m0 + mr).
+fn gemv_run(wid: vec3<u32>, nwg: vec3<u32>, t: u32) {
+  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
+  for (var m0 = 0u; m0 < P.M; m0 += MAX_M) {
+    let mc = min(MAX_M, P.M - m0);
+    var vals = array<f32, NVAL>();
+    gemv_accumulate(n0, m0, mc, t, &vals);
+    gemv_reduce(t, mc, &vals);
+    let mr = t % MAX_M;
+    let n = n0 + t / MAX_M;
+    if (t < ROWS * MAX_M && mr < mc && n < P.N) { gemv_store(m0 + mr, n, total[t] * gemv_row_scale(mr)); }
+  }
 }

@@ -28,19 +28,11 @@ fn loadW(n: u32, j: u32) -> V {
   return Wgk[(n - P.seg4) * kv + j];
 }
 
+fn gemv_store(m: u32, n: u32, v: f32) {
+  Out[m * P.N + n] = v;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
-  for (var m0 = 0u; m0 < P.M; m0 += MAX_M) {
-    let mc = min(MAX_M, P.M - m0);
-    var vals = array<f32, NVAL>();
-    gemv_accumulate(n0, m0, mc, t, &vals);
-    gemv_reduce(t, mc, &vals);
-    // Invocation r·MAX_M + mr writes output n0 + r of row m0 + mr.
-    let mr = t % MAX_M;
-    let n = n0 + t / MAX_M;
-    if (t < ROWS * MAX_M && mr < mc && n < P.N) {
-      Out[(m0 + mr) * P.N + n] = total[t] * gemv_row_scale(mr);
-    }
-  }
+  gemv_run(wid, nwg, t);
 }

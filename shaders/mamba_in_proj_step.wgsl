@@ -25,38 +25,30 @@ fn loadW(n: u32, j: u32) -> V {
   return W[n * (P.K / VW) + j];
 }
 
+// Channel n < Di of the x half: the conv step over the conv state (shifted in place) and SiLU; the z half
+// is stored as it is.
+fn gemv_store(m: u32, n: u32, v: f32) {
+  let Di = P.dInner;
+  if (n >= Di) {
+    Out[m * P.N + n] = v;
+    return;
+  }
+  let Wc = P.width;
+  let past = Wc - 1u;
+  var acc = ConvB[n];
+  for (var k = 0u; k < past; k++) {
+    let at = (m * past + k) * Di + n;
+    let s = ConvState[at];
+    acc = fma(ConvW[n * Wc + k], s, acc);
+    // Shift as we go: row k - 1 takes row k (read above, before row k is overwritten).
+    if (k > 0u) { ConvState[at - Di] = s; }
+  }
+  acc = fma(ConvW[n * Wc + past], v, acc);
+  if (past > 0u) { ConvState[(m * past + past - 1u) * Di + n] = v; }
+  Out[m * P.N + n] = acc / (1.0 + exp(-acc));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let n0 = (wid.x + wid.y * nwg.x) * ROWS;
-  for (var m0 = 0u; m0 < P.M; m0 += MAX_M) {
-    let mc = min(MAX_M, P.M - m0);
-    var vals = array<f32, NVAL>();
-    gemv_accumulate(n0, m0, mc, t, &vals);
-    gemv_reduce(t, mc, &vals);
-    // Invocation r·MAX_M + mr finishes output n0 + r of row m = m0 + mr.
-    let mr = t % MAX_M;
-    let n = n0 + t / MAX_M;
-    if (t < ROWS * MAX_M && mr < mc && n < P.N) {
-      let m = m0 + mr;
-      let v = total[t] * gemv_row_scale(mr);
-      let Di = P.dInner;
-      if (n < Di) {
-        let Wc = P.width;
-        let past = Wc - 1u;
-        var acc = ConvB[n];
-        for (var k = 0u; k < past; k++) {
-          let at = (m * past + k) * Di + n;
-          let s = ConvState[at];
-          acc = fma(ConvW[n * Wc + k], s, acc);
-          // Shift as we go: row k - 1 takes row k (read above, before row k is overwritten).
-          if (k > 0u) { ConvState[at - Di] = s; }
-        }
-        acc = fma(ConvW[n * Wc + past], v, acc);
-        if (past > 0u) { ConvState[(m * past + past - 1u) * Di + n] = v; }
-        Out[m * P.N + n] = acc / (1.0 + exp(-acc));
-      } else {
-        Out[m * P.N + n] = v;
-      }
-    }
-  }
+  gemv_run(wid, nwg, t);
 }
