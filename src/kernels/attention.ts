@@ -180,6 +180,17 @@ export function flashConfig(E: number, workgroupStorageBytes: number): { DPAD: n
   );
 }
 
+/** The uniform fields of the views' strides (batch, head, position), shared by the attention kernels. */
+function viewStrides(q: HeadView, k: HeadView, v: HeadView, gate: HeadView | undefined, out: HeadView) {
+  return {
+    qSB: q.strides.batch, qSH: q.strides.head, qSL: q.strides.pos,
+    kSB: k.strides.batch, kSH: k.strides.head, kSL: k.strides.pos,
+    vSB: v.strides.batch, vSH: v.strides.head, vSL: v.strides.pos,
+    gSB: gate?.strides.batch ?? 0, gSH: gate?.strides.head ?? 0, gSL: gate?.strides.pos ?? 0,
+    oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
+  };
+}
+
 function viewSpan(v: HeadView): number {
   if (v.batch === 0 || v.heads === 0 || v.length === 0) return 0;
   return (v.batch - 1) * v.strides.batch + (v.heads - 1) * v.strides.head + (v.length - 1) * v.strides.pos + v.dim;
@@ -245,11 +256,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     causal: causal ? 1 : 0,
     gateKind,
     scale,
-    qSB: q.strides.batch, qSH: q.strides.head, qSL: q.strides.pos,
-    kSB: k.strides.batch, kSH: k.strides.head, kSL: k.strides.pos,
-    vSB: v.strides.batch, vSH: v.strides.head, vSL: v.strides.pos,
-    gSB: gate?.strides.batch ?? 0, gSH: gate?.strides.head ?? 0, gSL: gate?.strides.pos ?? 0,
-    oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
+    ...viewStrides(q, k, v, gate, out),
   });
   const gateT = gate?.tensor ?? q.tensor;
   const dims = `B=${B}, H=${H}, Hkv=${Hkv}, L=${L}, S=${S}, E=${E}${causal ? ', causal' : ''}${gateKind ? `, gate=${gateKind === 1 ? 'elementwise' : 'headwise'}` : ''}`;
@@ -350,11 +357,7 @@ function attentionDecode(
     causal: causal ? 1 : 0,
     gateKind,
     scale,
-    qSB: q.strides.batch, qSH: q.strides.head, qSL: q.strides.pos,
-    kSB: k.strides.batch, kSH: k.strides.head, kSL: k.strides.pos,
-    vSB: v.strides.batch, vSH: v.strides.head, vSL: v.strides.pos,
-    gSB: gate?.strides.batch ?? 0, gSH: gate?.strides.head ?? 0, gSL: gate?.strides.pos ?? 0,
-    oSB: out.strides.batch, oSH: out.strides.head, oSL: out.strides.pos,
+    ...viewStrides(q, k, v, gate, out),
     chunk, nSplit,
   });
   // Built only when a pipeline is first made (decode records this kernel every token).
