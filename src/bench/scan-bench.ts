@@ -23,6 +23,7 @@
 // delta, and the first one's delta afterwards against dt computed on the host.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
+//        --lookback: the one-pass look-back scan beside the chunked one (shapes at the main sizes);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -46,8 +47,31 @@ interface Size {
   main?: boolean;
 }
 
-/** A tuning row, optionally at its own chunk length, optionally with deltaInPlace. */
-type SweepRow = ScanTuning & { chunkLen?: number; inPlace?: boolean };
+/** A tuning row, optionally at its own chunk length, optionally with deltaInPlace, optionally of a named variant. */
+type SweepRow = ScanTuning & { chunkLen?: number; inPlace?: boolean; variant?: ScanVariant };
+
+/**
+ * --lookback: the one-pass look-back scan beside the three-pass chunked one at each size: explicit
+ * variants, the look-back's workgroup shapes (tokens per sub-chunk CS, sub-chunks SUB, channels CPW, lanes
+ * per channel NS), the gate forms, and the diagnostic without special-function ops.
+ */
+function lookbackSweep(): SweepRow[] {
+  const LB: SweepRow = { variant: 'lookback' };
+  return [
+    { variant: 'chunked' },
+    LB,
+    { ...LB, lookback: { tokens: 8 } },
+    { ...LB, lookback: { tokens: 32 } },
+    { ...LB, lookback: { subChunks: 2 } },
+    { ...LB, lookback: { subChunks: 8 } },
+    { ...LB, lookback: { channels: 8 } },
+    { ...LB, lookback: { channels: 32, subChunks: 2 } },
+    { ...LB, lookback: { lanes: 2 } },
+    { ...LB, lookback: { lanes: 1 } },
+    { ...LB, gate: 'fma' },
+    { ...LB, diagnostic: 'no-sfu' },
+  ];
+}
 
 /**
  * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
@@ -236,6 +260,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.gate ? `gate=${t.gate}` : '',
     t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
+    t.lookback ? Object.entries(t.lookback).map(([k, v]) => `${k}=${v}`).join(',') : '',
   ]
     .filter(Boolean)
     .join(',');
@@ -248,9 +273,11 @@ async function main() {
   // --lengths: the sequence-length sweep alone (B=1, D=2048, L = 512 .. 65536), default settings only.
   const lengthsOnly = flags.has('lengths');
   const quick = flags.has('quick');
+  const lookback = flags.has('lookback');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
+    .map((s) => (lookback ? { ...s, chunkSweep: undefined, tuningSweep: s.main ? lookbackSweep() : [{ variant: 'chunked' as const }, { variant: 'lookback' as const }] } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
@@ -298,16 +325,16 @@ async function main() {
     const gb = (t: Timing) => bytes / t.msMedian / 1e6;
     const seq = await timeIterations(engine, run('sequential', ySeq), { repeats: 3, warmup: 1, targetMs: 300 });
     const seqOut = await engine.read(ySeq);
-    const configs: { chunkLen?: number; tuning?: ScanTuning; inPlace?: boolean }[] = [
+    const configs: { chunkLen?: number; tuning?: ScanTuning; inPlace?: boolean; variant?: ScanVariant }[] = [
       {},
       ...(s.chunkSweep ?? []).map((chunkLen) => ({ chunkLen })),
-      ...(s.tuningSweep ?? []).map(({ chunkLen, inPlace, ...tuning }) => ({ chunkLen, tuning, inPlace })),
+      ...(s.tuningSweep ?? []).map(({ chunkLen, inPlace, variant, ...tuning }) => ({ chunkLen, tuning: Object.keys(tuning).length ? tuning : undefined, inPlace, variant })),
     ];
-    for (const { chunkLen, tuning, inPlace: inPlaceRow } of configs) {
+    for (const { chunkLen, tuning, inPlace: inPlaceRow, variant: rowVariant } of configs) {
       const inPlace = Boolean(inPlaceRow);
       const effChunk = Math.min(seqLen, chunkLen ?? defaultChunkLen(batch, seqLen, dInner));
-      const sweep = Boolean(chunkLen || tuning);
-      const variant = chunkLen ? 'chunked' : 'auto';
+      const sweep = Boolean(chunkLen || tuning || rowVariant);
+      const variant: ScanVariant = rowVariant ?? (chunkLen ? 'chunked' : 'auto');
       const used = chooseScanVariant(variant, seqLen, effChunk);
       // In place: refill then scan, except the output pass alone (it reads dt and leaves delta as it is).
       const outputOnly = tuning?.onlyPass === 'output';
@@ -349,7 +376,7 @@ async function main() {
         console.error(`  in-place delta afterwards against dt on the host: relative error ${dtErr.toExponential(1)}`);
         if (!(dtErr < 1e-5)) console.error(`WARNING: ${label}: in-place delta does not hold dt (relative error ${dtErr})`);
       }
-      const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
+      const passes = used === 'chunked' && effChunk < seqLen ? 3 : used === 'lookback' ? 2 : 1;
       const diagnostic = tuning?.diagnostic ?? null;
       const onlyPass = tuning?.onlyPass ?? null;
       const wrong = diagnostic !== null || onlyPass !== null;

@@ -161,6 +161,38 @@ describe('selective scan against selective_scan_ref (float64)', () => {
   });
 });
 
+// The one-pass look-back scan: its default shape (chunks of 64 tokens for N <= 16; shorter for larger
+// states), and small chunks (many chunks per sequence, so most tiles look back over several chunks).
+describe('one-pass look-back selective scan against selective_scan_ref (float64)', () => {
+  const shapes: { name: string; lookback?: ScanTuning['lookback'] }[] = [
+    { name: 'default shape' },
+    { name: 'chunks of 2·3 tokens', lookback: { subChunks: 2, tokens: 3 } },
+  ];
+  for (const c of CASES) {
+    for (const sh of shapes) {
+      it(`${sh.name}: ${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
+        const { got, lastState, ref } = await runScan({ ...c, tuning: { lookback: sh.lookback } }, 'lookback', c.seqLen * 11 + c.dState);
+        expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
+        expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
+      });
+    }
+  }
+  it('long sequence (L=16384, 256 chunks, batch 2) with an initial state', async () => {
+    const c: ScanCase = { name: 'long', batch: 2, seqLen: 16384, dInner: 18, dState: 16, initialState: true };
+    const { got, lastState, ref } = await runScan(c, 'lookback', 4242);
+    expect(relativeError(got, ref.y)).toBeLessThan(5e-5);
+    expect(relativeError(lastState, ref.lastState)).toBeLessThan(5e-5);
+  });
+  it('one lane per channel (no subgroup shuffles), unstaged groups, one channel per workgroup', async () => {
+    for (const lookback of [{ lanes: 1, tokens: 2, subChunks: 4 }, { channels: 1, subChunks: 3, tokens: 5 }, { channels: 3, tokens: 4, subChunks: 2 }]) {
+      const c: ScanCase = { name: 'shape', batch: 2, seqLen: 97, dInner: 20, dState: 16, groups: 4, initialState: true, tuning: { lookback } };
+      const { got, lastState, ref } = await runScan(c, 'lookback', 77);
+      expect(relativeError(got, ref.y), JSON.stringify(lookback)).toBeLessThan(2e-5);
+      expect(relativeError(lastState, ref.lastState), JSON.stringify(lookback)).toBeLessThan(2e-5);
+    }
+  });
+});
+
 // The chunked passes' configurations: one chunk (the output pass alone, with initial and final state),
 // workgroup sizes that do and do not divide D, staged and unstaged B/C (groups whose channels align with
 // the workgroup are staged), and unroll factors that leave tails.

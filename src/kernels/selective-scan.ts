@@ -10,7 +10,9 @@
 // The hidden state (B, D, L, N) never reaches GPU memory. Variants: 'sequential' (one invocation per
 // (b, d) walking L) and 'chunked' (three passes: per-chunk local scans, a carry pass over chunks per
 // (b, n, d), then per-chunk rescans from the carried state; chunk-boundary states (B, L/chunk, N, D) are
-// the only extra memory). 'auto' picks sequential when the sequence fits in one chunk.
+// the only extra memory) and 'lookback' (one pass: per-chunk scans that keep their decays in registers,
+// a decoupled look-back between chunks for the entering state, a rescan with the kept decays; every
+// decay computed once). 'auto' picks lookbackOrChunked's choice.
 
 import sequentialSource from '../../shaders/selective_scan_sequential.wgsl?raw';
 import chunkLocalSource from '../../shaders/selective_scan_chunk_local.wgsl?raw';
@@ -19,6 +21,8 @@ import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?ra
 import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
 import stepsSource from '../../shaders/selective_scan_steps.wgsl?raw';
 import exp2ProbeSource from '../../shaders/selective_scan_exp2_probe.wgsl?raw';
+import lookbackSource from '../../shaders/selective_scan_lookback.wgsl?raw';
+import lookbackResetSource from '../../shaders/selective_scan_lookback_reset.wgsl?raw';
 import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
 import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -116,7 +120,7 @@ export const DEFAULT_GATE: GateForm = 'div';
  */
 export const DEFAULT_SOFTPLUS: SoftplusForm = 'branch';
 
-export type ScanVariant = 'auto' | 'sequential' | 'chunked';
+export type ScanVariant = 'auto' | 'sequential' | 'chunked' | 'lookback';
 
 export interface BcLayout {
   /** Floats per token row of `bc`. */
@@ -219,12 +223,82 @@ export function defaultChunkLen(batch: number, seqLen: number, dInner: number): 
   return c >= seqLen ? seqLen : c;
 }
 
-export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' {
+export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' | 'lookback' {
   void seqLen;
   void chunkLen;
   if (variant !== 'auto') return variant;
   return 'chunked';
 }
+
+/**
+ * Shape of the one-pass look-back scan's workgroup (ScanTuning.lookback): CPW channels, NS invocations per
+ * channel (each QS = stateVec4 / NS vec4 of the state), SUB sub-chunks of CS tokens (chunk = SUB·CS).
+ */
+export interface LookbackShape {
+  /** Channels per workgroup (CPW). */
+  channels?: number;
+  /** Invocations per channel (NS, power of two; > 1 needs subgroups). */
+  lanes?: number;
+  /** Sub-chunks per chunk (SUB). */
+  subChunks?: number;
+  /** Tokens per sub-chunk (CS): CS·QS vec4 decays per invocation stay in registers. */
+  tokens?: number;
+}
+
+/** Decays (vec4) an invocation of the look-back scan keeps in registers by default: CS·QS. */
+const LOOKBACK_DECAY_VEC4 = 16;
+const LOOKBACK_CHANNELS = 16;
+const LOOKBACK_WG = 256;
+
+interface LookbackConfig {
+  cpw: number;
+  ns: number;
+  qs: number;
+  sub: number;
+  cs: number;
+  chunk: number;
+  stage: boolean;
+  /** Workgroup memory in bytes. */
+  bytes: number;
+}
+
+/**
+ * The look-back scan's configuration for a size on a device, or why it cannot run there (a workgroup
+ * memory or invocation limit).
+ */
+export function lookbackConfig(
+  dInner: number,
+  dState: number,
+  groups: number,
+  limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupSizeX: number },
+  subgroups: boolean,
+  shape: LookbackShape = {},
+): LookbackConfig | string {
+  const stateVec4 = stateVec4Count(dState);
+  const maxWg = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+  const ns = floorPow2(Math.max(1, Math.min(shape.lanes ?? 4, stateVec4, subgroups ? 4 : 1)));
+  const qs = stateVec4 / ns;
+  let cpw = Math.max(1, Math.floor(shape.channels ?? LOOKBACK_CHANNELS));
+  const cs = Math.max(1, Math.floor(shape.tokens ?? LOOKBACK_DECAY_VEC4 / qs));
+  let sub = Math.max(1, Math.floor(shape.subChunks ?? LOOKBACK_WG / (cpw * ns)));
+  const stageFor = (c: number) => groups === 1 || (dInner / groups) % c === 0;
+  const bytesFor = (c: number, sb: number) =>
+    (stageFor(c) ? sb * cs * 2 * stateVec4 * 16 : 16) + 3 * sb * cs * c * 4 + sb * c * stateVec4 * 16 + sb * c * 4 + 4;
+  // Large states: fewer sub-chunks (unless given), then fewer channels, until the workgroup memory fits.
+  while (bytesFor(cpw, sub) > limits.maxComputeWorkgroupStorageSize && shape.subChunks === undefined && sub > 1) sub = Math.max(1, Math.floor(sub / 2));
+  while (bytesFor(cpw, sub) > limits.maxComputeWorkgroupStorageSize && shape.channels === undefined && cpw > 1) cpw = Math.max(1, Math.floor(cpw / 2));
+  const wg = cpw * ns * sub;
+  if (wg > maxWg) return `a workgroup of ${cpw}·${ns}·${sub} = ${wg} invocations exceeds the device's ${maxWg}`;
+  const chunk = sub * cs;
+  const stage = stageFor(cpw);
+  const bytes = bytesFor(cpw, sub);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    return `${bytes} bytes of workgroup memory (N=${dState}) exceed the device's ${limits.maxComputeWorkgroupStorageSize}`;
+  }
+  return { cpw, ns, qs, sub, cs, chunk, stage, bytes };
+}
+
+const LOOKBACK_RESET = defineUniforms([['slots', 'u32']] as const);
 
 /** Tuning knobs of the chunked passes (benchmarks); defaults suit both the CPU device and large GPUs. */
 export interface ScanTuning {
@@ -269,6 +343,8 @@ export interface ScanTuning {
   gate?: GateForm;
   /** Form of softplus in every scan kernel (default DEFAULT_SOFTPLUS). */
   softplus?: SoftplusForm;
+  /** Workgroup shape of the look-back variant (default: lookbackConfig's). */
+  lookback?: LookbackShape;
 }
 
 export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu';
@@ -365,6 +441,26 @@ function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scala
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
+function lookbackShaderCode(cfg: LookbackConfig, stateVec4: number, bcLoader: 'vec4' | 'scalar', steps: StepOptions): string {
+  const consts = [
+    `const NS: u32 = ${cfg.ns}u;`,
+    `const QS: u32 = ${cfg.qs}u;`,
+    `const CPW: u32 = ${cfg.cpw}u;`,
+    `const SUB: u32 = ${cfg.sub}u;`,
+    `const CS: u32 = ${cfg.cs}u;`,
+    `const CHUNK: u32 = ${cfg.chunk}u;`,
+    `const STAGE_BC: bool = ${cfg.stage};`,
+    `const SROW: u32 = ${cfg.stage ? 2 * stateVec4 : 1}u;`,
+    `const SROWS: u32 = ${cfg.stage ? cfg.chunk : 1}u;`,
+    cfg.ns > 1
+      ? 'fn ns_sum(v: f32) -> f32 {\n  var s = v;\n  for (var m = 1u; m < NS; m = m << 1u) { s += subgroupShuffleXor(s, m); }\n  return s;\n}'
+      : 'fn ns_sum(v: f32) -> f32 { return v; }',
+  ].join('\n');
+  const stepConsts = `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
+  const loader = bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
+  return (cfg.ns > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + '\n' + stepConsts + commonSource + stepsSource + loader + lookbackSource;
+}
+
 /** Largest power of two at most x (x >= 1). */
 function floorPow2(x: number): number {
   let p = 1;
@@ -446,7 +542,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   };
   const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
   const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
-  const uniforms = SCAN_PARAMS.pack({
+  const uniformValues = {
     batch,
     seqLen,
     dInner,
@@ -465,7 +561,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     hasInitState: useInit ? 1 : 0,
     writeFinalState: writeFinal ? 1 : 0,
     polyOnes: POLY_ONES,
-  });
+  };
+  const uniforms = SCAN_PARAMS.pack(uniformValues);
   // Absent optional inputs bind a stand-in that the shader never reads (flags say so).
   const z = args.z ?? u;
   const state = args.state ?? scratchTensor(engine, 'selective_scan.unused-state', 1);
@@ -479,6 +576,29 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   if (variant === 'sequential') {
     const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
     engine.dispatch(() => `selective_scan_sequential(${size})`, pipeline, [u, delta, channels, bc, z, state, out], grid1d(batch * dBlocks, maxDim), uniforms);
+    return out;
+  }
+
+  if (variant === 'lookback') {
+    const cfg = lookbackConfig(dInner, dState, groups, limits, engine.report.features.subgroups, args.tuning?.lookback);
+    if (typeof cfg === 'string') throw new KernelInputError(`selective_scan (lookback, ${size}): ${cfg}`);
+    const chunks = Math.ceil(seqLen / cfg.chunk);
+    const blocks = Math.ceil(dInner / cfg.cpw);
+    const tiles = batch * chunks * blocks;
+    // Aggregate and inclusive states (B, K, D, N), aggregate dt sums (B, K, D), the ticket counter.
+    const slots = 2 * batch * chunks * dInner * dState + batch * chunks * dInner;
+    const lb = scratchTensor(engine, 'selective_scan.lookback', slots + 1);
+    const reset = engine.pipeline('selective_scan_lookback_reset', () => ({ code: LOOKBACK_RESET.wgsl('ResetParams') + lookbackResetSource, constants: { WG: 256 } }));
+    engine.dispatch(() => `selective_scan_lookback_reset(${slots + 1} slots)`, reset, [lb], grid1d(Math.ceil((slots + 1) / 1024), maxDim), LOOKBACK_RESET.pack({ slots }));
+    const key = `selective_scan_lookback:${variantKey}:cpw=${cfg.cpw}:ns=${cfg.ns}:sub=${cfg.sub}:cs=${cfg.cs}:stage=${cfg.stage ? 1 : 0}:${stepsKey}`;
+    const pipeline = engine.pipeline(key, () => ({ code: lookbackShaderCode(cfg, stateVec4, bcLoader, steps) }));
+    engine.dispatch(
+      () => `selective_scan_lookback(${size}, chunk=${cfg.chunk}, ${cfg.cpw} channels·${cfg.ns} lanes·${cfg.sub} sub-chunks)`,
+      pipeline,
+      [u, delta, channels, bc, z, state, lb, out],
+      grid1d(tiles, maxDim),
+      SCAN_PARAMS.pack({ ...uniformValues, chunkLen: cfg.chunk, numChunks: chunks, dBlocks: blocks }),
+    );
     return out;
   }
 
