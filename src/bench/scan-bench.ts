@@ -23,7 +23,8 @@
 // delta, and the first one's delta afterwards against dt computed on the host.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --lookback: the one-pass look-back scan beside the chunked one (shapes at the main sizes);
+//        --subgroup: the subgroup scan beside the chunked one (its shapes at the main sizes); --probe: B=1
+//        L=8192 D=3072 only, the subgroup scan's diagnostic rows;
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -50,26 +51,40 @@ interface Size {
 /** A tuning row, optionally at its own chunk length, optionally with deltaInPlace, optionally of a named variant. */
 type SweepRow = ScanTuning & { chunkLen?: number; inPlace?: boolean; variant?: ScanVariant };
 
+/** --probe: the subgroup scan's shapes and its diagnostics (no state recurrence; no special-function ops). */
+const PROBE_ROWS: SweepRow[] = [
+  { variant: 'subgroup' },
+  { variant: 'subgroup', subgroup: { items: 8 } },
+  { variant: 'subgroup', subgroup: { items: 2 } },
+  { variant: 'subgroup', subgroup: { channels: 16 } },
+  { variant: 'subgroup', subgroup: { channels: 4 } },
+  { variant: 'subgroup', subgroup: { lanes: 16 } },
+  { variant: 'subgroup', subgroup: { stateGroup: 8 } },
+  { variant: 'subgroup', diagnostic: 'no-states' },
+  { variant: 'subgroup', diagnostic: 'no-sfu' },
+];
+
 /**
- * --lookback: the one-pass look-back scan beside the three-pass chunked one at each size: explicit
- * variants, the look-back's workgroup shapes (tokens per sub-chunk CS, sub-chunks SUB, channels CPW, lanes
- * per channel NS), the gate forms, and the diagnostic without special-function ops.
+ * --subgroup: the subgroup scan (lanes of a subgroup split each chunk) beside the three-pass chunked one:
+ * its workgroup shapes (tokens per lane, channels per workgroup, states staged together, lanes), the gate
+ * forms, and the diagnostic without special-function ops.
  */
-function lookbackSweep(): SweepRow[] {
-  const LB: SweepRow = { variant: 'lookback' };
+function subgroupSweep(): SweepRow[] {
+  const SG: SweepRow = { variant: 'subgroup' };
   return [
     { variant: 'chunked' },
-    LB,
-    { ...LB, lookback: { tokens: 8 } },
-    { ...LB, lookback: { tokens: 32 } },
-    { ...LB, lookback: { subChunks: 2 } },
-    { ...LB, lookback: { subChunks: 8 } },
-    { ...LB, lookback: { channels: 8 } },
-    { ...LB, lookback: { channels: 32, subChunks: 2 } },
-    { ...LB, lookback: { lanes: 2 } },
-    { ...LB, lookback: { lanes: 1 } },
-    { ...LB, gate: 'fma' },
-    { ...LB, diagnostic: 'no-sfu' },
+    SG,
+    { ...SG, subgroup: { items: 4 } },
+    { ...SG, subgroup: { items: 16 } },
+    { ...SG, subgroup: { channels: 4 } },
+    { ...SG, subgroup: { channels: 16 } },
+    { ...SG, subgroup: { stateGroup: 8 } },
+    { ...SG, subgroup: { items: 4, channels: 16 } },
+    { ...SG, subgroup: { lanes: 16 } },
+    { ...SG, gate: 'fma' },
+    { ...SG, softplus: 'select' },
+    { ...SG, diagnostic: 'no-sfu' },
+    { ...SG, diagnostic: 'no-exp' },
   ];
 }
 
@@ -260,7 +275,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.gate ? `gate=${t.gate}` : '',
     t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
-    t.lookback ? Object.entries(t.lookback).map(([k, v]) => `${k}=${v}`).join(',') : '',
+    t.subgroup ? Object.entries(t.subgroup).map(([k, v]) => `${k}=${v}`).join(',') : '',
   ]
     .filter(Boolean)
     .join(',');
@@ -273,11 +288,15 @@ async function main() {
   // --lengths: the sequence-length sweep alone (B=1, D=2048, L = 512 .. 65536), default settings only.
   const lengthsOnly = flags.has('lengths');
   const quick = flags.has('quick');
-  const lookback = flags.has('lookback');
+  const subgroup = flags.has('subgroup');
+  // --probe: B=1 L=8192 D=3072 only, the subgroup scan's shapes and diagnostics (PROBE_ROWS).
+  const probe = flags.has('probe');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
-    .map((s) => (lookback ? { ...s, chunkSweep: undefined, tuningSweep: s.main ? lookbackSweep() : [{ variant: 'chunked' as const }, { variant: 'lookback' as const }] } : s))
+    .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
+    .map((s) => (probe ? { ...s, chunkSweep: undefined, tuningSweep: PROBE_ROWS } : s))
+    .map((s) => (subgroup ? { ...s, chunkSweep: undefined, tuningSweep: s.main ? subgroupSweep() : [{ variant: 'chunked' as const }, { variant: 'subgroup' as const }] } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
@@ -376,7 +395,7 @@ async function main() {
         console.error(`  in-place delta afterwards against dt on the host: relative error ${dtErr.toExponential(1)}`);
         if (!(dtErr < 1e-5)) console.error(`WARNING: ${label}: in-place delta does not hold dt (relative error ${dtErr})`);
       }
-      const passes = used === 'chunked' && effChunk < seqLen ? 3 : used === 'lookback' ? 2 : 1;
+      const passes = used === 'chunked' && effChunk < seqLen ? 3 : 1;
       const diagnostic = tuning?.diagnostic ?? null;
       const onlyPass = tuning?.onlyPass ?? null;
       const wrong = diagnostic !== null || onlyPass !== null;

@@ -25,6 +25,8 @@ export interface AdapterReport {
   description: string;
   isFallbackAdapter: boolean;
   features: { shaderF16: boolean; subgroups: boolean; timestampQuery: boolean };
+  /** Smallest subgroup size the adapter may use (GPUAdapterInfo.subgroupMinSize); 0 when it does not say. */
+  subgroupMinSize: number;
   limits: {
     maxBufferSize: number;
     maxStorageBufferBindingSize: number;
@@ -171,6 +173,7 @@ export class Engine {
         subgroups: device.features.has('subgroups'),
         timestampQuery: device.features.has('timestamp-query'),
       },
+      subgroupMinSize: (info as { subgroupMinSize?: number }).subgroupMinSize ?? 0,
       limits: {
         maxBufferSize: device.limits.maxBufferSize,
         maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,

@@ -161,34 +161,35 @@ describe('selective scan against selective_scan_ref (float64)', () => {
   });
 });
 
-// The one-pass look-back scan: its default shape (chunks of 64 tokens for N <= 16; shorter for larger
-// states), and small chunks (many chunks per sequence, so most tiles look back over several chunks).
-describe('one-pass look-back selective scan against selective_scan_ref (float64)', () => {
-  const shapes: { name: string; lookback?: ScanTuning['lookback'] }[] = [
+// The subgroup scan: lanes of a subgroup split each chunk of the sequence. Its default shape on this device
+// (lanes = the adapter's smallest subgroup size, up to 32), and shapes with fewer lanes, odd token counts per
+// lane, unstaged B/C (groups not aligned with the workgroup's channels) and small state groups.
+describe('subgroup selective scan against selective_scan_ref (float64)', () => {
+  const shapes: { name: string; subgroup?: ScanTuning['subgroup'] }[] = [
     { name: 'default shape' },
-    { name: 'chunks of 2·3 tokens', lookback: { subChunks: 2, tokens: 3 } },
+    { name: '2 lanes × 3 tokens, 5 channels, one state quad staged at a time', subgroup: { lanes: 2, items: 3, channels: 5, stateGroup: 4 } },
   ];
   for (const c of CASES) {
     for (const sh of shapes) {
       it(`${sh.name}: ${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
-        const { got, lastState, ref } = await runScan({ ...c, tuning: { lookback: sh.lookback } }, 'lookback', c.seqLen * 11 + c.dState);
+        const { got, lastState, ref } = await runScan({ ...c, tuning: { subgroup: sh.subgroup } }, 'subgroup', c.seqLen * 17 + c.dState);
         expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
         expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
       });
     }
   }
-  it('long sequence (L=16384, 256 chunks, batch 2) with an initial state', async () => {
+  it('long sequence (L=16384, batch 2) with an initial state', async () => {
     const c: ScanCase = { name: 'long', batch: 2, seqLen: 16384, dInner: 18, dState: 16, initialState: true };
-    const { got, lastState, ref } = await runScan(c, 'lookback', 4242);
+    const { got, lastState, ref } = await runScan(c, 'subgroup', 4243);
     expect(relativeError(got, ref.y)).toBeLessThan(5e-5);
     expect(relativeError(lastState, ref.lastState)).toBeLessThan(5e-5);
   });
-  it('one lane per channel (no subgroup shuffles), unstaged groups, one channel per workgroup', async () => {
-    for (const lookback of [{ lanes: 1, tokens: 2, subChunks: 4 }, { channels: 1, subChunks: 3, tokens: 5 }, { channels: 3, tokens: 4, subChunks: 2 }]) {
-      const c: ScanCase = { name: 'shape', batch: 2, seqLen: 97, dInner: 20, dState: 16, groups: 4, initialState: true, tuning: { lookback } };
-      const { got, lastState, ref } = await runScan(c, 'lookback', 77);
-      expect(relativeError(got, ref.y), JSON.stringify(lookback)).toBeLessThan(2e-5);
-      expect(relativeError(lastState, ref.lastState), JSON.stringify(lookback)).toBeLessThan(2e-5);
+  it('one lane per channel, one token per lane, one channel per workgroup; groups staged and unstaged', async () => {
+    for (const subgroup of [{ lanes: 1, items: 5 }, { items: 1 }, { channels: 1, items: 2 }, { channels: 5 }, { channels: 4, stateGroup: 16 }]) {
+      const c: ScanCase = { name: 'shape', batch: 2, seqLen: 97, dInner: 20, dState: 16, groups: 4, initialState: true, tuning: { subgroup } };
+      const { got, lastState, ref } = await runScan(c, 'subgroup', 78);
+      expect(relativeError(got, ref.y), JSON.stringify(subgroup)).toBeLessThan(2e-5);
+      expect(relativeError(lastState, ref.lastState), JSON.stringify(subgroup)).toBeLessThan(2e-5);
     }
   });
 });

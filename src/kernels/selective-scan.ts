@@ -10,9 +10,10 @@
 // The hidden state (B, D, L, N) never reaches GPU memory. Variants: 'sequential' (one invocation per
 // (b, d) walking L) and 'chunked' (three passes: per-chunk local scans, a carry pass over chunks per
 // (b, n, d), then per-chunk rescans from the carried state; chunk-boundary states (B, L/chunk, N, D) are
-// the only extra memory) and 'lookback' (one pass: per-chunk scans that keep their decays in registers,
-// a decoupled look-back between chunks for the entering state, a rescan with the kept decays; every
-// decay computed once). 'auto' picks lookbackOrChunked's choice.
+// the only extra memory) and 'subgroup' (one pass: the lanes of a subgroup split each chunk of a channel's
+// sequence and scan across each other with shuffles, as the Mamba paper's CUDA kernel does; every decay
+// computed once, but on an H200 2.6-3x slower than 'chunked' at B=1 L=8192 D=3072: see
+// docs/measurements/h200/run-2026-12-02/README.md). 'auto' picks 'chunked'.
 
 import sequentialSource from '../../shaders/selective_scan_sequential.wgsl?raw';
 import chunkLocalSource from '../../shaders/selective_scan_chunk_local.wgsl?raw';
@@ -21,8 +22,7 @@ import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?ra
 import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
 import stepsSource from '../../shaders/selective_scan_steps.wgsl?raw';
 import exp2ProbeSource from '../../shaders/selective_scan_exp2_probe.wgsl?raw';
-import lookbackSource from '../../shaders/selective_scan_lookback.wgsl?raw';
-import lookbackResetSource from '../../shaders/selective_scan_lookback_reset.wgsl?raw';
+import subgroupSource from '../../shaders/selective_scan_subgroup.wgsl?raw';
 import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
 import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -120,7 +120,7 @@ export const DEFAULT_GATE: GateForm = 'div';
  */
 export const DEFAULT_SOFTPLUS: SoftplusForm = 'branch';
 
-export type ScanVariant = 'auto' | 'sequential' | 'chunked' | 'lookback';
+export type ScanVariant = 'auto' | 'sequential' | 'chunked' | 'subgroup';
 
 export interface BcLayout {
   /** Floats per token row of `bc`. */
@@ -223,82 +223,74 @@ export function defaultChunkLen(batch: number, seqLen: number, dInner: number): 
   return c >= seqLen ? seqLen : c;
 }
 
-export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' | 'lookback' {
+export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' | 'subgroup' {
   void seqLen;
   void chunkLen;
   if (variant !== 'auto') return variant;
   return 'chunked';
 }
 
-/**
- * Shape of the one-pass look-back scan's workgroup (ScanTuning.lookback): CPW channels, NS invocations per
- * channel (each QS = stateVec4 / NS vec4 of the state), SUB sub-chunks of CS tokens (chunk = SUB·CS).
- */
-export interface LookbackShape {
-  /** Channels per workgroup (CPW). */
-  channels?: number;
-  /** Invocations per channel (NS, power of two; > 1 needs subgroups). */
+/** Shape of the subgroup scan's workgroup (ScanTuning.subgroup). */
+export interface SubgroupShape {
+  /** Lanes per channel (LANES, power of two, at most the subgroup size; 1 without subgroups). Default min(32, subgroupMinSize). */
   lanes?: number;
-  /** Sub-chunks per chunk (SUB). */
-  subChunks?: number;
-  /** Tokens per sub-chunk (CS): CS·QS vec4 decays per invocation stay in registers. */
-  tokens?: number;
+  /** Tokens per lane per chunk (ITEMS). Default 8 (docs/measurements/h200/run-2026-12-02: 1.03 ms against 1.25 at 4). */
+  items?: number;
+  /** Channels per workgroup (CPW). Default 256 / lanes. */
+  channels?: number;
+  /** States whose B/C rows are staged together, rounded up to whole quads (SQ·4). Default 16 (fewer when the workgroup memory does not fit). */
+  stateGroup?: number;
+  /** Stage B/C rows in workgroup memory when the channels of a workgroup share a group (default true). */
+  stage?: boolean;
 }
 
-/** Decays (vec4) an invocation of the look-back scan keeps in registers by default: CS·QS. */
-const LOOKBACK_DECAY_VEC4 = 16;
-const LOOKBACK_CHANNELS = 16;
-const LOOKBACK_WG = 256;
-
-interface LookbackConfig {
+interface SubgroupConfig {
+  lanes: number;
+  items: number;
   cpw: number;
-  ns: number;
-  qs: number;
-  sub: number;
-  cs: number;
-  chunk: number;
+  /** State quads staged together (SQ) and in all (NQ). */
+  sq: number;
+  nq: number;
   stage: boolean;
-  /** Workgroup memory in bytes. */
+  /** vec4 per staged tensor (B, C). */
+  stagedVec4: number;
   bytes: number;
 }
 
 /**
- * The look-back scan's configuration for a size on a device, or why it cannot run there (a workgroup
- * memory or invocation limit).
+ * The subgroup scan's configuration for a size on a device, or why it cannot run there. Lanes default to
+ * min(32, the adapter's smallest subgroup size); without subgroups (or an adapter that does not say its
+ * subgroup size) one lane per channel.
  */
-export function lookbackConfig(
+export function subgroupScanConfig(
   dInner: number,
   dState: number,
   groups: number,
-  limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupSizeX: number },
-  subgroups: boolean,
-  shape: LookbackShape = {},
-): LookbackConfig | string {
-  const stateVec4 = stateVec4Count(dState);
-  const maxWg = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
-  const ns = floorPow2(Math.max(1, Math.min(shape.lanes ?? 4, stateVec4, subgroups ? 4 : 1)));
-  const qs = stateVec4 / ns;
-  let cpw = Math.max(1, Math.floor(shape.channels ?? LOOKBACK_CHANNELS));
-  const cs = Math.max(1, Math.floor(shape.tokens ?? LOOKBACK_DECAY_VEC4 / qs));
-  let sub = Math.max(1, Math.floor(shape.subChunks ?? LOOKBACK_WG / (cpw * ns)));
-  const stageFor = (c: number) => groups === 1 || (dInner / groups) % c === 0;
-  const bytesFor = (c: number, sb: number) =>
-    (stageFor(c) ? sb * cs * 2 * stateVec4 * 16 : 16) + 3 * sb * cs * c * 4 + sb * c * stateVec4 * 16 + sb * c * 4 + 4;
-  // Large states: fewer sub-chunks (unless given), then fewer channels, until the workgroup memory fits.
-  while (bytesFor(cpw, sub) > limits.maxComputeWorkgroupStorageSize && shape.subChunks === undefined && sub > 1) sub = Math.max(1, Math.floor(sub / 2));
-  while (bytesFor(cpw, sub) > limits.maxComputeWorkgroupStorageSize && shape.channels === undefined && cpw > 1) cpw = Math.max(1, Math.floor(cpw / 2));
-  const wg = cpw * ns * sub;
-  if (wg > maxWg) return `a workgroup of ${cpw}·${ns}·${sub} = ${wg} invocations exceeds the device's ${maxWg}`;
-  const chunk = sub * cs;
-  const stage = stageFor(cpw);
-  const bytes = bytesFor(cpw, sub);
-  if (bytes > limits.maxComputeWorkgroupStorageSize) {
-    return `${bytes} bytes of workgroup memory (N=${dState}) exceed the device's ${limits.maxComputeWorkgroupStorageSize}`;
+  device: { limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupSizeX: number }; subgroups: boolean; subgroupMinSize: number },
+  shape: SubgroupShape = {},
+): SubgroupConfig | string {
+  const maxLanes = device.subgroups && device.subgroupMinSize > 0 ? device.subgroupMinSize : 1;
+  const lanes = floorPow2(Math.max(1, Math.min(shape.lanes ?? 32, maxLanes, 32)));
+  let items = Math.max(1, Math.floor(shape.items ?? 8));
+  const maxWg = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
+  let cpw = Math.max(1, Math.floor(shape.channels ?? Math.max(1, Math.floor(Math.min(256, maxWg) / lanes))));
+  const nq = Math.ceil(dState / 4);
+  let sq = Math.max(1, Math.min(Math.ceil((shape.stateGroup ?? 16) / 4), nq));
+  const stageFor = (ch: number) => shape.stage !== false && (groups === 1 || (dInner / groups) % ch === 0);
+  const stagedFor = () => (stageFor(cpw) ? sq * lanes * (items + 1) : 1);
+  const bytesFor = () => 2 * stagedFor() * 16 + 3 * cpw * nq * 16 + 2 * cpw * (lanes * (items + 1) + 1) * 4 + 2 * cpw * 4;
+  const limit = device.limits.maxComputeWorkgroupStorageSize;
+  while (bytesFor() > limit) {
+    if (shape.stateGroup === undefined && sq > 1) sq = Math.ceil(sq / 2);
+    else if (shape.channels === undefined && cpw > 1) cpw = Math.max(1, Math.floor(cpw / 2));
+    else if (shape.items === undefined && items > 1) items = Math.max(1, Math.floor(items / 2));
+    else break;
   }
-  return { cpw, ns, qs, sub, cs, chunk, stage, bytes };
+  if (cpw * lanes > maxWg) return `a workgroup of ${cpw} channels × ${lanes} lanes = ${cpw * lanes} invocations exceeds the device's ${maxWg}`;
+  const bytes = bytesFor();
+  if (bytes > limit) return `${bytes} bytes of workgroup memory (N=${dState}) exceed the device's ${limit}`;
+  return { lanes, items, cpw, sq, nq, stage: stageFor(cpw), stagedVec4: stagedFor(), bytes };
 }
-
-const LOOKBACK_RESET = defineUniforms([['slots', 'u32']] as const);
 
 /** Tuning knobs of the chunked passes (benchmarks); defaults suit both the CPU device and large GPUs. */
 export interface ScanTuning {
@@ -343,13 +335,13 @@ export interface ScanTuning {
   gate?: GateForm;
   /** Form of softplus in every scan kernel (default DEFAULT_SOFTPLUS). */
   softplus?: SoftplusForm;
-  /** Workgroup shape of the look-back variant (default: lookbackConfig's). */
-  lookback?: LookbackShape;
+  /** Workgroup shape of the subgroup variant (default: subgroupScanConfig's). */
+  subgroup?: SubgroupShape;
 }
 
-export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu';
+export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu' | 'no-states' | 'no-lane-scan';
 
-const DIAG_BITS: Record<ScanDiagnostic, number> = { 'no-exp': 1, 'no-softplus': 2, 'no-sfu': 7 };
+const DIAG_BITS: Record<ScanDiagnostic, number> = { 'no-exp': 1, 'no-softplus': 2, 'no-sfu': 7, 'no-states': 8, 'no-lane-scan': 16 };
 
 /** State slots (of 4·stateVec4) whose decays use the polynomial exp2 for a share `fraction` of them. */
 export function scanPolyElems(fraction: number, stateVec4: number): number {
@@ -441,24 +433,44 @@ function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scala
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
-function lookbackShaderCode(cfg: LookbackConfig, stateVec4: number, bcLoader: 'vec4' | 'scalar', steps: StepOptions): string {
+function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions): string {
   const consts = [
-    `const NS: u32 = ${cfg.ns}u;`,
-    `const QS: u32 = ${cfg.qs}u;`,
+    `const LANES: u32 = ${cfg.lanes}u;`,
+    `const ITEMS: u32 = ${cfg.items}u;`,
     `const CPW: u32 = ${cfg.cpw}u;`,
-    `const SUB: u32 = ${cfg.sub}u;`,
-    `const CS: u32 = ${cfg.cs}u;`,
-    `const CHUNK: u32 = ${cfg.chunk}u;`,
+    `const SQ: u32 = ${cfg.sq}u;`,
+    `const NQ: u32 = ${cfg.nq}u;`,
+    `const SROWS: u32 = ${cfg.stagedVec4}u;`,
+    `const TSTRIDE: u32 = ${cfg.lanes * (cfg.items + 1) + 1}u;`,
     `const STAGE_BC: bool = ${cfg.stage};`,
-    `const SROW: u32 = ${cfg.stage ? 2 * stateVec4 : 1}u;`,
-    `const SROWS: u32 = ${cfg.stage ? cfg.chunk : 1}u;`,
-    cfg.ns > 1
-      ? 'fn ns_sum(v: f32) -> f32 {\n  var s = v;\n  for (var m = 1u; m < NS; m = m << 1u) { s += subgroupShuffleXor(s, m); }\n  return s;\n}'
-      : 'fn ns_sum(v: f32) -> f32 { return v; }',
+    cfg.lanes > 1
+      ? 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return subgroupShuffleUp(v, off); }'
+      : 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return v; }',
   ].join('\n');
-  const stepConsts = `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
-  const loader = bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
-  return (cfg.ns > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + '\n' + stepConsts + commonSource + stepsSource + loader + lookbackSource;
+  const stepConsts = `const POLY_ELEMS: u32 = 0u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
+  // STATE_VEC4 is only read by helpers this kernel does not call.
+  const kbc = cfg.stage ? Math.ceil((cfg.lanes * cfg.items * cfg.sq) / (cfg.cpw * cfg.lanes)) : 0;
+  return (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n' + stepConsts + commonSource + stepsSource + unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
+}
+
+/**
+ * Repeats each line marked `//@unroll` (optionally `//@unroll FIRST`), or `//@unroll-NAME`, for
+ * index = FIRST .. count - 1 of that marker, with its placeholder character replaced by the index:
+ * per-item registers written out instead of arrays in loops.
+ */
+export function unrollLines(source: string, markers: Record<string, { mark: string; count: number }>): string {
+  return source
+    .split('\n')
+    .map((line) => {
+      const m = /^(.*?)\s*\/\/@unroll(-[a-z]+)?(?:\s+(\d+))?\s*$/.exec(line);
+      if (!m) return line;
+      const marker = markers[m[2] ?? ''];
+      if (!marker) throw new Error(`unrollLines: unknown marker //@unroll${m[2] ?? ''}`);
+      const out: string[] = [];
+      for (let i = Number(m[3] ?? 0); i < marker.count; i++) out.push(m[1].split(marker.mark).join(String(i)));
+      return out.join('\n');
+    })
+    .join('\n');
 }
 
 /** Largest power of two at most x (x >= 1). */
@@ -579,25 +591,18 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
-  if (variant === 'lookback') {
-    const cfg = lookbackConfig(dInner, dState, groups, limits, engine.report.features.subgroups, args.tuning?.lookback);
-    if (typeof cfg === 'string') throw new KernelInputError(`selective_scan (lookback, ${size}): ${cfg}`);
-    const chunks = Math.ceil(seqLen / cfg.chunk);
+  if (variant === 'subgroup') {
+    const cfg = subgroupScanConfig(dInner, dState, groups, { limits, subgroups: engine.report.features.subgroups, subgroupMinSize: engine.report.subgroupMinSize }, args.tuning?.subgroup);
+    if (typeof cfg === 'string') throw new KernelInputError(`selective_scan (subgroup, ${size}): ${cfg}`);
     const blocks = Math.ceil(dInner / cfg.cpw);
-    const tiles = batch * chunks * blocks;
-    // Aggregate and inclusive states (B, K, D, N), aggregate dt sums (B, K, D), the ticket counter.
-    const slots = 2 * batch * chunks * dInner * dState + batch * chunks * dInner;
-    const lb = scratchTensor(engine, 'selective_scan.lookback', slots + 1);
-    const reset = engine.pipeline('selective_scan_lookback_reset', () => ({ code: LOOKBACK_RESET.wgsl('ResetParams') + lookbackResetSource, constants: { WG: 256 } }));
-    engine.dispatch(() => `selective_scan_lookback_reset(${slots + 1} slots)`, reset, [lb], grid1d(Math.ceil((slots + 1) / 1024), maxDim), LOOKBACK_RESET.pack({ slots }));
-    const key = `selective_scan_lookback:${variantKey}:cpw=${cfg.cpw}:ns=${cfg.ns}:sub=${cfg.sub}:cs=${cfg.cs}:stage=${cfg.stage ? 1 : 0}:${stepsKey}`;
-    const pipeline = engine.pipeline(key, () => ({ code: lookbackShaderCode(cfg, stateVec4, bcLoader, steps) }));
+    const key = `selective_scan_subgroup:lanes=${cfg.lanes}:items=${cfg.items}:cpw=${cfg.cpw}:sq=${cfg.sq}:nq=${cfg.nq}:stage=${cfg.stage ? 1 : 0}:${stepsKey}`;
+    const pipeline = engine.pipeline(key, () => ({ code: subgroupShaderCode(cfg, steps) }));
     engine.dispatch(
-      () => `selective_scan_lookback(${size}, chunk=${cfg.chunk}, ${cfg.cpw} channels·${cfg.ns} lanes·${cfg.sub} sub-chunks)`,
+      () => `selective_scan_subgroup(${size}, ${cfg.cpw} channels × ${cfg.lanes} lanes × ${cfg.items} tokens)`,
       pipeline,
-      [u, delta, channels, bc, z, state, lb, out],
-      grid1d(tiles, maxDim),
-      SCAN_PARAMS.pack({ ...uniformValues, chunkLen: cfg.chunk, numChunks: chunks, dBlocks: blocks }),
+      [u, delta, channels, bc, z, state, out],
+      grid1d(batch * blocks, maxDim),
+      SCAN_PARAMS.pack({ ...uniformValues, chunkLen: cfg.lanes * cfg.items, numChunks: Math.ceil(seqLen / (cfg.lanes * cfg.items)), dBlocks: blocks }),
     );
     return out;
   }
