@@ -43,6 +43,11 @@ export function measuredRows(points: readonly SweepPoint[], mode: SweepMode, met
   return [...rows.values()].sort((a, b) => a.seqLen - b.seqLen);
 }
 
+/** How the decode point of a model at a length was timed: the last ok point's, as the charts draw it. */
+export function decodePathAt(points: readonly SweepPoint[], modelIndex: number, seqLen: number): SweepPoint['decodePath'] {
+  return points.findLast((p) => p.mode === 'decode' && p.status === 'ok' && p.modelIndex === modelIndex && p.seqLen === seqLen)?.decodePath;
+}
+
 /**
  * Memory rows: the cost model's bytes (key `m{i}a`, drawn dashed) at every length, and the allocator's
  * measured peak (key `m{i}`, solid) where measured. `what` picks the total or the decode state alone.
@@ -71,7 +76,12 @@ export function flopsRows(comparison: Comparison, mode: SweepMode, lengths = swe
   });
 }
 
-const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal'] as const;
+/**
+ * The CSV's columns, one row per point. decode_path says how a decode point was timed: 'replay' (one
+ * captured greedy step replayed per token) or 'step' (the step recorded per token); empty for prefill
+ * and for results that did not record it. It comes last so that the earlier columns keep their places.
+ */
+const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decode_path'] as const;
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -86,7 +96,7 @@ export function resultsToCsv(results: SweepResults): string {
   for (const p of results.points) {
     const m = p.measuredBytes;
     const a = p.analyticBytes;
-    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal];
+    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal, p.mode === 'decode' ? p.decodePath : undefined];
     lines.push(row.map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';

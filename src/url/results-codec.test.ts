@@ -10,7 +10,7 @@ function fakeResults(): SweepResults {
   comparison.models.forEach((m, mi) => {
     for (const mode of ['prefill', 'decode'] as const) {
       for (let L = 256; L <= 16384; L *= 2) {
-        points.push({ model: m.name, modelIndex: mi, mode, seqLen: L, batch: 1, status: 'ok', msMedian: 1.234567 * L, msMin: L, msMax: 2 * L, tokensPerSecond: 1e6 / L, dispatches: 200 + mi, measuredBytes: { weights: 5e8, activations: L * 1000, cache: L * 73728, scratch: 64, peakTotal: 5e8 + L * 74728 }, analyticBytes: { weights: 0, activations: 0, cache: 0, scratch: 0, peakTotal: 0 }, device: 'gpu' });
+        points.push({ model: m.name, modelIndex: mi, mode, seqLen: L, batch: 1, status: 'ok', msMedian: 1.234567 * L, msMin: L, msMax: 2 * L, tokensPerSecond: 1e6 / L, dispatches: 200 + mi, decodePath: mode === 'decode' ? (mi === 1 ? 'step' : 'replay') : undefined, measuredBytes: { weights: 5e8, activations: L * 1000, cache: L * 73728, scratch: 64, peakTotal: 5e8 + L * 74728 }, analyticBytes: { weights: 0, activations: 0, cache: 0, scratch: 0, peakTotal: 0 }, device: 'gpu' });
       }
     }
   });
@@ -33,6 +33,25 @@ describe('results attached to a link', () => {
     expect(p.measuredBytes).toEqual(q.measuredBytes);
     expect(p.analyticBytes.weights).toBeGreaterThan(1e8); // recomputed from the cost model
     expect(back.points.at(-1)!.status).toBe('skipped');
+  });
+
+  it('carries how each decode point was timed (replayed or recorded step), and nothing for prefill', async () => {
+    const results = fakeResults();
+    const back = await unpackResults(await packResults(results), results.config);
+    expect(back.points.map((p) => p.decodePath)).toEqual(results.points.map((p) => p.decodePath));
+    expect(back.points.filter((p) => p.decodePath === 'replay').length).toBeGreaterThan(0);
+    expect(back.points.filter((p) => p.decodePath === 'step').length).toBeGreaterThan(0);
+    expect(back.points.filter((p) => p.mode === 'prefill').every((p) => p.decodePath === undefined)).toBe(true);
+  });
+
+  it('reads links written before decodePath was carried: the points load, their decode path not known', async () => {
+    // Packed by the codec as it was then: a prefill and a decode point of the default comparison's first model.
+    const old = 'XYy7CsJQEER_JWw9CbN7HybbCRamsRILQ4qgCGnEQmzEf5cbgoVTzOE05y03cYVM4nJ_zdd5qqrDqd_122pvpEAu4oQ8xcVouVatrT2qOenkWSAP8WEgCEsZWtgkGAKUFkkkroOuJHJE4qI5Qo0jBkJ_BTabVA5sOmgI4T8CW20JWUnliK4dx88X';
+    const back = await unpackResults(old, defaultComparison());
+    expect(back.points.map((p) => [p.mode, p.seqLen, p.msMedian, p.dispatches, p.decodePath])).toEqual([
+      ['prefill', 256, 2.5, 120, undefined],
+      ['decode', 256, 0.75, 98, undefined],
+    ]);
   });
 
   it('says what is wrong with damaged results instead of throwing something obscure', async () => {

@@ -26,10 +26,12 @@ interface Props {
   logX: boolean;
   logY: boolean;
   empty?: string;
+  /** A note on a measured point, shown after its value in the tooltip (how a decode point was timed). */
+  pointNote?: (modelIndex: number, seqLen: number) => string | undefined;
   children?: React.ReactNode;
 }
 
-export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, logX, logY, empty, children }: Props) {
+export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, logX, logY, empty, pointNote, children }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
@@ -54,10 +56,16 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
   const lines = series.flatMap((s) => {
     const out = [];
     const label = s.name;
-    if (s.measured) out.push({ key: seriesKey(s.modelIndex), name: s.analytic ? `${label} (measured)` : label, color: modelColor(s.modelIndex), dashed: false, group: label });
-    if (s.analytic) out.push({ key: seriesKey(s.modelIndex, 'a'), name: s.measured ? `${label} (analytic)` : `${label} (analytic)`, color: modelColor(s.modelIndex), dashed: true, group: label });
+    if (s.measured) out.push({ key: seriesKey(s.modelIndex), modelIndex: s.modelIndex, name: s.analytic ? `${label} (measured)` : label, color: modelColor(s.modelIndex), dashed: false, group: label });
+    if (s.analytic) out.push({ key: seriesKey(s.modelIndex, 'a'), modelIndex: s.modelIndex, name: s.measured ? `${label} (analytic)` : `${label} (analytic)`, color: modelColor(s.modelIndex), dashed: true, group: label });
     return out;
   });
+  const tooltipValue = (v: unknown, key: unknown, seqLen: unknown) => {
+    const text = typeof v === 'number' ? formatY(v) : String(v);
+    const line = lines.find((l) => l.key === key);
+    const note = line && !line.dashed && typeof seqLen === 'number' ? pointNote?.(line.modelIndex, seqLen) : undefined;
+    return note ? `${text}, ${note}` : text;
+  };
   return (
     <figure className="panel chart-card" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
       <figcaption className="chart-head">
@@ -94,7 +102,7 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
                 label={{ value: 'sequence length (tokens)', position: 'insideBottom', offset: -12, fill: 'var(--muted)' }}
               />
               <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? ['auto', 'auto'] : [0, 'auto']} allowDataOverflow={false} tickFormatter={formatY} stroke="var(--muted)" width={84} tick={{ fontSize: 11 }} />
-              <Tooltip formatter={(v) => (typeof v === 'number' ? formatY(v) : String(v))} labelFormatter={(l) => `L = ${l}`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
+              <Tooltip formatter={(v, _name, item) => tooltipValue(v, item.dataKey, (item.payload as ChartRow | undefined)?.seqLen)} labelFormatter={(l) => `L = ${l}`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
               <Legend verticalAlign="top" onClick={(e) => toggle(String((e as { value?: unknown }).value))} wrapperStyle={{ cursor: 'pointer', paddingBottom: 6 }} />
               {lines.map((l) => (
                 <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeDasharray={l.dashed ? '6 4' : undefined} strokeWidth={2} dot={{ r: l.dashed ? 0 : 3 }} connectNulls hide={hidden.has(l.name)} isAnimationActive={false} />

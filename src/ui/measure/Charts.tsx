@@ -4,11 +4,11 @@ import { useState } from 'react';
 import type { ChartId, SweepMode } from '../../model/config';
 import { CHART_IDS } from '../../model/config';
 import { sweepLengths } from '../../model/config';
-import { flopsRows, measuredRows, memoryRows } from '../../measure/chart-data';
+import { decodePathAt, flopsRows, measuredRows, memoryRows } from '../../measure/chart-data';
 import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { ChartCard, type ChartSeries } from './ChartCard';
-import { formatCount, formatMs } from './format';
+import { decodePathText, formatCount, formatMs } from './format';
 import { modelColor } from '../palette';
 
 export function Charts() {
@@ -32,6 +32,8 @@ export function Charts() {
       else next.add(i);
       return next;
     });
+  // The latency tooltip's note on a point: how it was timed.
+  const decodeNote = (modelIndex: number, seqLen: number) => decodePathText(decodePathAt(points, modelIndex, seqLen))?.label;
   const setCharts = (patch: Partial<typeof comparison.charts>) => setComparison({ ...comparison, charts: { ...comparison.charts, ...patch } }, 'push');
   const show = (id: ChartId) => visible.includes(id);
   return (
@@ -58,7 +60,7 @@ export function Charts() {
         <ChartCard id="throughput" title="Prefill throughput" subtitle="tokens per second over B×L tokens; attention falls with L, Mamba stays flat" rows={measuredRows(points, 'prefill', 'tokensPerSecond', lengths)} series={series(true, false)} yLabel="tokens / s" formatY={formatCount} logX={logX} logY={logY} />
       ) : null}
       {show('latency') ? (
-        <ChartCard id="latency" title="Decode latency per token" subtitle="one token per sequence at context L, waiting for the GPU each step" rows={measuredRows(points, 'decode', 'msMedian', lengths)} series={series(true, false)} yLabel="ms / token" formatY={formatMs} logX={logX} logY={logY} empty={onCpu ? 'The CPU path measures prefill only.' : undefined} />
+        <ChartCard id="latency" title="Decode latency per token" subtitle="one token per sequence at context L, waiting for the GPU each step; the tooltip says whether a captured step was replayed or each step recorded" rows={measuredRows(points, 'decode', 'msMedian', lengths)} series={series(true, false)} yLabel="ms / token" formatY={formatMs} pointNote={decodeNote} logX={logX} logY={logY} empty={onCpu ? 'The CPU path measures prefill only.' : undefined} />
       ) : null}
       {show('memory') ? (
         <ChartCard id="memory" title={memoryWhat === 'total' ? 'GPU memory' : 'Decode state (KV cache, SSM and GLA state)'} subtitle="measured peak by the allocator (solid) and the cost model (dashed)" rows={memoryRows(comparison, points, memoryMode, memoryWhat, lengths)} series={series(true, true)} yLabel="bytes" formatY={(v) => formatBytes(v)} logX={logX} logY={logY}>

@@ -1,12 +1,13 @@
 // Side by side: two models of the comparison at one length: parameters, FLOPs per token, memory, and
-// measured throughput where the sweep has it, with the ratio of the first to the second.
+// measured throughput where the sweep has it (and how its decode was timed), with the ratio of the first to
+// the second.
 import { useId, useState } from 'react';
 import { sweepLengths } from '../../model/config';
 import { costModel, decodeStateBytes } from '../../model/cost-model';
 import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { modelColor } from '../palette';
-import { formatCount, formatMs } from './format';
+import { decodePathText, formatCount, formatMs } from './format';
 
 export function ComparePanel() {
   const comparison = useAppStore((s) => s.comparison);
@@ -35,6 +36,7 @@ export function ComparePanel() {
       prefillTps: measured('prefill')?.tokensPerSecond,
       decodeMs: measured('decode')?.msMedian,
       decodeTps: measured('decode')?.tokensPerSecond,
+      decodePath: decodePathText(measured('decode')?.decodePath),
     };
   };
   const fa = figures(ia);
@@ -90,6 +92,14 @@ export function ComparePanel() {
               <td>{va !== undefined && vb !== undefined && vb !== 0 ? `${(va / vb).toFixed(2)}×` : '—'}</td>
             </tr>
           ))}
+          {fa.decodePath || fb.decodePath ? (
+            <tr>
+              <th scope="row">Decode timed as</th>
+              <td title={fa.decodePath?.explanation}>{fa.decodePath?.label ?? '—'}</td>
+              <td title={fb.decodePath?.explanation}>{fb.decodePath?.label ?? '—'}</td>
+              <td>—</td>
+            </tr>
+          ) : null}
         </tbody>
       </table>
     </section>

@@ -22,3 +22,13 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s} s`;
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
+
+/**
+ * How a decode point was timed, in words: a short label for tooltips and tables, and a sentence that
+ * explains it. Undefined for prefill points and for results that did not record it.
+ */
+export function decodePathText(path: string | undefined): { label: string; explanation: string } | undefined {
+  if (path === 'replay') return { label: 'replayed step', explanation: 'one greedy step captured once and replayed for every token' };
+  if (path === 'step') return { label: 'recorded step', explanation: "the model's step code recorded and submitted for every token" };
+  return undefined;
+}

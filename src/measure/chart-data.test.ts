@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { defaultComparison } from '../model/presets';
+import { decodePathAt, resultsToCsv } from './chart-data';
+import type { SweepPoint, SweepResults } from './sweep';
+
+const bytes = { weights: 5e8, activations: 1e6, cache: 2e6, scratch: 64, peakTotal: 503000064 };
+
+function results(points: Partial<SweepPoint>[]): SweepResults {
+  const comparison = defaultComparison();
+  return {
+    adapter: { vendor: 'cpu', description: 'test' },
+    config: comparison,
+    startedAt: '2026-11-28T12:00:00Z',
+    points: points.map((p) => ({ model: 'Mamba', modelIndex: 1, mode: 'decode', seqLen: 256, batch: 1, status: 'ok', msMedian: 0.75, msMin: 0.7, msMax: 0.9, tokensPerSecond: 1333, measuredBytes: bytes, analyticBytes: bytes, device: 'gpu', ...p }) as SweepPoint),
+  };
+}
+
+/** The CSV as one record per row, keyed by the header (the test data holds no quoted cells). */
+function parse(csv: string): Record<string, string>[] {
+  const [head, ...rows] = csv.trimEnd().split('\n').map((l) => l.split(','));
+  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i]])));
+}
+
+describe('CSV export', () => {
+  it('keeps the earlier columns in their places and adds decode_path last', () => {
+    const header = resultsToCsv(results([])).trimEnd().split(',');
+    expect(header.slice(0, 21)).toEqual(['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal']);
+    expect(header.slice(21)).toEqual(['decode_path']);
+  });
+
+  it('says how each decode point was timed, and leaves the cell empty for prefill and for results without it', () => {
+    const csv = resultsToCsv(results([{ decodePath: 'replay' }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
+    const rows = parse(csv);
+    expect(rows.map((r) => [r.mode, r.decode_path])).toEqual([
+      ['decode', 'replay'],
+      ['decode', 'step'],
+      ['prefill', ''],
+      ['prefill', ''],
+      ['decode', ''],
+    ]);
+    expect(rows.every((r) => Object.keys(r).length === 22)).toBe(true);
+    expect(csv.split('\n').slice(1, -1).every((l) => l.split(',').length === 22)).toBe(true);
+  });
+});
+
+describe('decodePathAt', () => {
+  it('finds how the ok decode point of a model at a length was timed, the last one when measured twice', () => {
+    const { points } = results([{ decodePath: 'step' }, { decodePath: 'replay' }, { mode: 'prefill', seqLen: 512 }, { seqLen: 1024, status: 'failed', decodePath: 'replay' }, { seqLen: 2048 }]);
+    expect(decodePathAt(points, 1, 256)).toBe('replay');
+    expect(decodePathAt(points, 0, 256)).toBeUndefined();
+    expect(decodePathAt(points, 1, 512)).toBeUndefined();
+    expect(decodePathAt(points, 1, 1024)).toBeUndefined();
+    expect(decodePathAt(points, 1, 2048)).toBeUndefined();
+  });
+});
