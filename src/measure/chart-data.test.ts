@@ -22,16 +22,16 @@ function parse(csv: string): Record<string, string>[] {
 }
 
 describe('CSV export', () => {
-  it('keeps the earlier columns in their places and adds decode_path last', () => {
+  it('keeps the earlier columns in their places and adds decodePath last', () => {
     const header = resultsToCsv(results([])).trimEnd().split(',');
     expect(header.slice(0, 21)).toEqual(['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal']);
-    expect(header.slice(21)).toEqual(['decode_path']);
+    expect(header.slice(21)).toEqual(['decodePath']);
   });
 
   it('says how each decode point was timed, and leaves the cell empty for prefill and for results without it', () => {
     const csv = resultsToCsv(results([{ decodePath: 'replay' }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
     const rows = parse(csv);
-    expect(rows.map((r) => [r.mode, r.decode_path])).toEqual([
+    expect(rows.map((r) => [r.mode, r.decodePath])).toEqual([
       ['decode', 'replay'],
       ['decode', 'step'],
       ['prefill', ''],

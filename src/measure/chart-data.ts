@@ -77,11 +77,11 @@ export function flopsRows(comparison: Comparison, mode: SweepMode, lengths = swe
 }
 
 /**
- * The CSV's columns, one row per point. decode_path says how a decode point was timed: 'replay' (one
+ * The CSV's columns, one row per point. decodePath says how a decode point was timed: 'replay' (one
  * captured greedy step replayed per token) or 'step' (the step recorded per token); empty for prefill
  * and for results that did not record it. It comes last so that the earlier columns keep their places.
  */
-const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decode_path'] as const;
+const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decodePath'] as const;
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
