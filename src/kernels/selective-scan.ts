@@ -32,6 +32,7 @@ import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
+import { unrollLines } from './unroll-lines';
 
 export const SCAN_PARAMS = defineUniforms([
   ['batch', 'u32'],
@@ -232,7 +233,11 @@ export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen
 
 /** Shape of the subgroup scan's workgroup (ScanTuning.subgroup). */
 export interface SubgroupShape {
-  /** Lanes per channel (LANES, power of two, at most the subgroup size; 1 without subgroups). Default min(32, subgroupMinSize). */
+  /**
+   * Lanes per channel (LANES, power of two, at most the subgroup size and 32; 1 without subgroups). Default
+   * min(16, subgroupMinSize): on an H200 16 lanes took 0.89 ms against 1.03 with 32
+   * (docs/measurements/h200/run-2026-12-02).
+   */
   lanes?: number;
   /** Tokens per lane per chunk (ITEMS). Default 8 (docs/measurements/h200/run-2026-12-02: 1.03 ms against 1.25 at 4). */
   items?: number;
@@ -259,7 +264,7 @@ interface SubgroupConfig {
 
 /**
  * The subgroup scan's configuration for a size on a device, or why it cannot run there. Lanes default to
- * min(32, the adapter's smallest subgroup size); without subgroups (or an adapter that does not say its
+ * min(16, the adapter's smallest subgroup size); without subgroups (or an adapter that does not say its
  * subgroup size) one lane per channel.
  */
 export function subgroupScanConfig(
@@ -270,7 +275,7 @@ export function subgroupScanConfig(
   shape: SubgroupShape = {},
 ): SubgroupConfig | string {
   const maxLanes = device.subgroups && device.subgroupMinSize > 0 ? device.subgroupMinSize : 1;
-  const lanes = floorPow2(Math.max(1, Math.min(shape.lanes ?? 32, maxLanes, 32)));
+  const lanes = floorPow2(Math.max(1, Math.min(shape.lanes ?? 16, maxLanes, 32)));
   let items = Math.max(1, Math.floor(shape.items ?? 8));
   const maxWg = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
   let cpw = Math.max(1, Math.floor(shape.channels ?? Math.max(1, Math.floor(Math.min(256, maxWg) / lanes))));
@@ -453,25 +458,6 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions): string {
   return (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n' + stepConsts + commonSource + stepsSource + unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
 }
 
-/**
- * Repeats each line marked `//@unroll` (optionally `//@unroll FIRST`), or `//@unroll-NAME`, for
- * index = FIRST .. count - 1 of that marker, with its placeholder character replaced by the index:
- * per-item registers written out instead of arrays in loops.
- */
-export function unrollLines(source: string, markers: Record<string, { mark: string; count: number }>): string {
-  return source
-    .split('\n')
-    .map((line) => {
-      const m = /^(.*?)\s*\/\/@unroll(-[a-z]+)?(?:\s+(\d+))?\s*$/.exec(line);
-      if (!m) return line;
-      const marker = markers[m[2] ?? ''];
-      if (!marker) throw new Error(`unrollLines: unknown marker //@unroll${m[2] ?? ''}`);
-      const out: string[] = [];
-      for (let i = Number(m[3] ?? 0); i < marker.count; i++) out.push(m[1].split(marker.mark).join(String(i)));
-      return out.join('\n');
-    })
-    .join('\n');
-}
 
 /** Largest power of two at most x (x >= 1). */
 function floorPow2(x: number): number {
