@@ -22,24 +22,24 @@ function parse(csv: string): Record<string, string>[] {
 }
 
 describe('CSV export', () => {
-  it('keeps the earlier columns in their places and adds decodePath last', () => {
+  it('keeps the earlier columns in their places and adds decodePath and dispatches last', () => {
     const header = resultsToCsv(results([])).trimEnd().split(',');
     expect(header.slice(0, 21)).toEqual(['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal']);
-    expect(header.slice(21)).toEqual(['decodePath']);
+    expect(header.slice(21)).toEqual(['decodePath', 'dispatches']);
   });
 
   it('says how each decode point was timed, and leaves the cell empty for prefill and for results without it', () => {
-    const csv = resultsToCsv(results([{ decodePath: 'replay' }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
+    const csv = resultsToCsv(results([{ decodePath: 'replay', dispatches: 98 }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512, dispatches: 2400 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
     const rows = parse(csv);
-    expect(rows.map((r) => [r.mode, r.decodePath])).toEqual([
-      ['decode', 'replay'],
-      ['decode', 'step'],
-      ['prefill', ''],
-      ['prefill', ''],
-      ['decode', ''],
+    expect(rows.map((r) => [r.mode, r.decodePath, r.dispatches])).toEqual([
+      ['decode', 'replay', '98'],
+      ['decode', 'step', ''],
+      ['prefill', '', '2400'],
+      ['prefill', '', ''],
+      ['decode', '', ''],
     ]);
-    expect(rows.every((r) => Object.keys(r).length === 22)).toBe(true);
-    expect(csv.split('\n').slice(1, -1).every((l) => l.split(',').length === 22)).toBe(true);
+    expect(rows.every((r) => Object.keys(r).length === 23)).toBe(true);
+    expect(csv.split('\n').slice(1, -1).every((l) => l.split(',').length === 23)).toBe(true);
   });
 });
 

@@ -79,9 +79,11 @@ export function flopsRows(comparison: Comparison, mode: SweepMode, lengths = swe
 /**
  * The CSV's columns, one row per point. decodePath says how a decode point was timed: 'replay' (one
  * captured greedy step replayed per token) or 'step' (the step recorded per token); empty for prefill
- * and for results that did not record it. It comes last so that the earlier columns keep their places.
+ * and for results that did not record it. dispatches: GPU dispatches per forward pass (prefill) or per
+ * token step (decode), empty where not measured. Newer columns come last so that the earlier ones keep
+ * their places.
  */
-const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decodePath'] as const;
+const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decodePath', 'dispatches'] as const;
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -96,7 +98,7 @@ export function resultsToCsv(results: SweepResults): string {
   for (const p of results.points) {
     const m = p.measuredBytes;
     const a = p.analyticBytes;
-    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal, p.mode === 'decode' ? p.decodePath : undefined];
+    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal, p.mode === 'decode' ? p.decodePath : undefined, p.dispatches];
     lines.push(row.map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';
