@@ -23,7 +23,8 @@
 // @ = 0 .. KBC - 1, so that nothing depends on a compiler unrolling loops to keep arrays in registers.
 // Host constants: LANES (a power of two dividing the subgroup size: lanes of a channel lie in one subgroup,
 // consecutive), ITEMS, CPW, SQ, NQ, STAGE_BC, SROWS (staged vec4 per tensor), TSTRIDE = LANES·(ITEMS + 1) + 1, the step constants of
-// selective_scan_steps.wgsl, and lanes_shuffle_up: subgroupShuffleUp (with `enable subgroups`) when
+// selective_scan_steps.wgsl, residency_enter / residency_leave (benchmarks: count the workgroups running at
+// once in a counter buffer at binding 8; empty otherwise), and lanes_shuffle_up: subgroupShuffleUp (with `enable subgroups`) when
 // LANES > 1, otherwise a stand-in never called with an effect (one lane has no neighbours).
 
 const WG: u32 = CPW * LANES;
@@ -70,6 +71,7 @@ fn load_quad(at: u32, n0: u32) -> vec4<f32> {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let wgIndex = wid.x + wid.y * nwg.x;
   if (wgIndex >= P.batch * P.dBlocks) { return; }
+  if (lid == 0u) { residency_enter(); }
   let D = P.dInner;
   let N = P.dState;
   let L = P.seqLen;
@@ -255,4 +257,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
+  workgroupBarrier();
+  if (lid == 0u) { residency_leave(); }
 }

@@ -381,6 +381,14 @@ async function main() {
         scanInPlace(variant, yFast, chunkLen, tuning);
       }
       const err = relativeError(await engine.read(yFast), seqOut);
+      // The subgroup scan: how many of its workgroups ran at once (one extra call with the counter).
+      let residentWorkgroups: number | null = null;
+      if (used === 'subgroup') {
+        const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
+        selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out: yFast, residency: counter });
+        residentWorkgroups = new Uint32Array((await engine.read(counter)).buffer)[1];
+        counter.release();
+      }
       let dtErr: number | null = null;
       if (inPlace && !dtChecked && !tuning?.onlyPass && !tuning?.diagnostic) {
         dtChecked = true;
@@ -453,8 +461,9 @@ async function main() {
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         relErrFastVsSequential: wrong ? null : err,
+        residentWorkgroups,
       });
-      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}`);
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}${residentWorkgroups === null ? '' : `, ${residentWorkgroups} workgroups resident at most`}`);
       if (!wrong && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, deltaWork, z, bc, channels, ySeq, yFast].forEach((t) => t.release());

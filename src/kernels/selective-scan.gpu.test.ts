@@ -184,6 +184,27 @@ describe('subgroup selective scan against selective_scan_ref (float64)', () => {
     expect(relativeError(got, ref.y)).toBeLessThan(5e-5);
     expect(relativeError(lastState, ref.lastState)).toBeLessThan(5e-5);
   });
+  it('counts its resident workgroups on request: at least one, at most all, none left running', async () => {
+    const e = await testEngine();
+    const [batch, seqLen, dInner, dState] = [2, 300, 40, 16];
+    const shape = [batch, seqLen, dInner];
+    const u = e.upload(normalArray(batch * seqLen * dInner, 1), shape, 'activations', 'u');
+    const delta = e.upload(uniformArray(batch * seqLen * dInner, 2, -4, 1), shape, 'activations', 'delta');
+    const channels = e.upload(packScanChannels(uniformArray(dInner * dState, 3, -2, -0.05), dInner, dState), [dInner, dState + 2], 'weights', 'channels');
+    const bc = e.upload(normalArray(batch * seqLen * 2 * dState, 4), [batch, seqLen, 2 * dState], 'activations', 'bc');
+    const residency = e.upload(new Float32Array(2), [2], 'scratch', 'residency');
+    const lanes = Math.min(16, e.report.subgroupMinSize || 1);
+    const channelsPerWorkgroup = 4;
+    const y = selectiveScan(e, { u, delta, channels, bc, deltaSoftplus: true, variant: 'subgroup', tuning: { subgroup: { channels: channelsPerWorkgroup, lanes } }, residency });
+    const counts = new Uint32Array((await e.read(residency)).buffer);
+    const workgroups = batch * Math.ceil(dInner / channelsPerWorkgroup);
+    expect(counts[0]).toBe(0);
+    expect(counts[1]).toBeGreaterThanOrEqual(1);
+    expect(counts[1]).toBeLessThanOrEqual(workgroups);
+    expect(() => selectiveScan(e, { u, delta, channels, bc, variant: 'subgroup', residency: e.tensor([1], 'scratch', 'small') })).toThrow(/residency counter needs 2 values/);
+    for (const t of [u, delta, channels, bc, residency, y]) t.release();
+  });
+
   it('one lane per channel, one token per lane, one channel per workgroup; groups staged and unstaged', async () => {
     for (const subgroup of [{ lanes: 1, items: 5 }, { items: 1 }, { channels: 1, items: 2 }, { channels: 5 }, { channels: 4, stateGroup: 16 }]) {
       const c: ScanCase = { name: 'shape', batch: 2, seqLen: 97, dInner: 20, dState: 16, groups: 4, initialState: true, tuning: { subgroup } };

@@ -172,6 +172,12 @@ export interface SelectiveScanArgs {
   out?: Tensor;
   category?: MemoryCategory;
   label?: string;
+  /**
+   * Benchmarks, subgroup variant only: a tensor of at least 2 values, zeroed by the caller, read as u32
+   * afterwards: [workgroups running now (0 after the scan), the most that ran at once] (resident
+   * workgroups: what limits a latency-bound kernel).
+   */
+  residency?: Tensor;
 }
 
 /** Packs per-channel parameters into the (D, N + 2) layout the scan kernels read: [A(d, :), Dskip(d), deltaBias(d)]. */
@@ -438,7 +444,7 @@ function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scala
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
-function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions): string {
+function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: boolean): string {
   const consts = [
     `const LANES: u32 = ${cfg.lanes}u;`,
     `const ITEMS: u32 = ${cfg.items}u;`,
@@ -448,6 +454,13 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions): string {
     `const SROWS: u32 = ${cfg.stagedVec4}u;`,
     `const TSTRIDE: u32 = ${cfg.lanes * (cfg.items + 1) + 1}u;`,
     `const STAGE_BC: bool = ${cfg.stage};`,
+    residency
+      ? [
+          '@group(0) @binding(8) var<storage, read_write> Residency: array<atomic<u32>>;',
+          'fn residency_enter() { atomicMax(&Residency[1], atomicAdd(&Residency[0], 1u) + 1u); }',
+          'fn residency_leave() { atomicSub(&Residency[0], 1u); }',
+        ].join('\n')
+      : 'fn residency_enter() {}\nfn residency_leave() {}',
     cfg.lanes > 1
       ? 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return subgroupShuffleUp(v, off); }'
       : 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return v; }',
@@ -582,11 +595,13 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     if (typeof cfg === 'string') throw new KernelInputError(`selective_scan (subgroup, ${size}): ${cfg}`);
     const blocks = Math.ceil(dInner / cfg.cpw);
     const key = `selective_scan_subgroup:lanes=${cfg.lanes}:items=${cfg.items}:cpw=${cfg.cpw}:sq=${cfg.sq}:nq=${cfg.nq}:stage=${cfg.stage ? 1 : 0}:${stepsKey}`;
-    const pipeline = engine.pipeline(key, () => ({ code: subgroupShaderCode(cfg, steps) }));
+    const residency = args.residency;
+    if (residency && residency.numel < 2) throw new KernelInputError(`selective_scan: the residency counter needs 2 values, got ${residency.numel}`);
+    const pipeline = engine.pipeline(`${key}:residency=${residency ? 1 : 0}`, () => ({ code: subgroupShaderCode(cfg, steps, Boolean(residency)) }));
     engine.dispatch(
       () => `selective_scan_subgroup(${size}, ${cfg.cpw} channels × ${cfg.lanes} lanes × ${cfg.items} tokens)`,
       pipeline,
-      [u, delta, channels, bc, z, state, out],
+      residency ? [u, delta, channels, bc, z, state, out, residency] : [u, delta, channels, bc, z, state, out],
       grid1d(batch * blocks, maxDim),
       SCAN_PARAMS.pack({ ...uniformValues, chunkLen: cfg.lanes * cfg.items, numChunks: Math.ceil(seqLen / (cfg.lanes * cfg.items)), dBlocks: blocks }),
     );
