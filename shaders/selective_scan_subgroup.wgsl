@@ -21,11 +21,15 @@
 // Per-token values are scalars and vec4 per item (dt0, dt1, ...), not arrays: lines marked //@unroll are
 // repeated by the host for # = 0 .. ITEMS - 1 (//@unroll 1: from 1), lines marked //@unroll-bc for
 // @ = 0 .. KBC - 1, so that nothing depends on a compiler unrolling loops to keep arrays in registers.
-// Host constants: LANES (a power of two dividing the subgroup size: lanes of a channel lie in one subgroup,
-// consecutive), ITEMS, CPW, SQ, NQ, STAGE_BC, SROWS (staged vec4 per tensor), TSTRIDE = LANES·(ITEMS + 1) + 1, the step constants of
-// selective_scan_steps.wgsl, residency_enter / residency_leave (benchmarks: count the workgroups running at
-// once in a counter buffer at binding 8; empty otherwise), and lanes_shuffle_up: subgroupShuffleUp (with `enable subgroups`) when
-// LANES > 1, otherwise a stand-in never called with an effect (one lane has no neighbours).
+// Each invocation also loads a fixed share of every chunk's delta, u, z (a token row of CPW channels per
+// load, coalesced) and B/C rows, one chunk ahead of the chunk it computes (software pipelining).
+// Host constants: LANES (a power of two dividing the subgroup size: lanes of a channel lie in one
+// subgroup, consecutive), ITEMS, CPW, SQ, NQ, STAGE_BC, SROWS (staged vec4 per tensor),
+// TSTRIDE = LANES·(ITEMS + 1) + 1, the step constants of selective_scan_steps.wgsl (SCAN_DIAG bits 8 and
+// 16 are this kernel's diagnostics: no state recurrence, no scan across lanes), residency_enter /
+// residency_leave (benchmarks: count the workgroups running at once in a counter at binding 8; empty
+// otherwise), and lanes_shuffle_up: subgroupShuffleUp (with `enable subgroups`) when LANES > 1, otherwise
+// a stand-in never called with an effect (one lane has no neighbours).
 
 const WG: u32 = CPW * LANES;
 const CHUNK: u32 = LANES * ITEMS;
@@ -58,7 +62,7 @@ fn decay4(x: vec4<f32>) -> vec4<f32> {
   return exp2(x);
 }
 
-// Four consecutive B or C values of a token row from column `col` (state n0 .. n0 + 3); 0 from dState on.
+// Four consecutive B or C values from index `at` (states n0 .. n0 + 3); 0 from dState on.
 fn load_quad(at: u32, n0: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
   for (var k = 0u; k < 4u; k++) {

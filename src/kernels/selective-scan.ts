@@ -322,7 +322,8 @@ export interface ScanTuning {
   /**
    * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
    * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
-   * multiplies by z instead of silu(z).
+   * multiplies by z instead of silu(z). The subgroup variant's own: 'no-states' (no state recurrence: its
+   * loads, barriers and stores alone), 'no-lane-scan' (no scan across lanes).
    */
   diagnostic?: ScanDiagnostic;
   /**
