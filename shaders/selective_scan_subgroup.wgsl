@@ -9,7 +9,7 @@
 // decays it kept, adding <C, h> to y. Every decay is computed once; dt, the gate and Dskip·u once per
 // (token, channel); the hidden state never leaves registers.
 // Layouts as in selective_scan_sequential.wgsl: u, delta, y (B, L, D); B/C rows of bcRowStride (any
-// alignment: read as scalars); z rows of zRowStride at zOffset; channel params (D, dState + 2); State
+// alignment: read through load_bc4 of selective_scan_bc_scalar.wgsl); z rows of zRowStride at zOffset; channel params (D, dState + 2); State
 // (B, D, dState) read as the initial state when hasInitState, written with the final state when
 // writeFinalState. States are padded to NQ quads with A = 0 and B = 0 (those lanes stay 0).
 // A workgroup covers CPW channels of one batch row (CPW·LANES invocations). When STAGE_BC (the channels of
@@ -38,7 +38,7 @@ const CHUNK: u32 = LANES * ITEMS;
 @group(0) @binding(1) var<storage, read> U: array<f32>;
 @group(0) @binding(2) var<storage, read> Delta: array<f32>;
 @group(0) @binding(3) var<storage, read> Channel: array<f32>;
-@group(0) @binding(4) var<storage, read> BC: array<f32>;
+@group(0) @binding(4) var<storage, read> BC: array<BcElem>;
 @group(0) @binding(5) var<storage, read> Z: array<f32>;
 @group(0) @binding(6) var<storage, read_write> State: array<f32>;
 @group(0) @binding(7) var<storage, read_write> Y: array<f32>;
@@ -57,18 +57,19 @@ var<workgroup> sA: array<vec4<f32>, CPW * NQ>;
 // The state entering the current chunk, per (chunk parity, channel of the workgroup, quad).
 var<workgroup> sCarry: array<vec4<f32>, 2u * CPW * NQ>;
 
-fn decay4(x: vec4<f32>) -> vec4<f32> {
-  if ((SCAN_DIAG & 1u) != 0u) { return max(vec4<f32>(1.0) + x, vec4<f32>(0.0)); }
-  return exp2(x);
+// Where token row r of the chunk (lane r / ITEMS, item r % ITEMS) lives: in the per-channel tiles
+// (sDtY, sU) for channel ch, and in the staged B/C for quad q of the staging group.
+fn tile_at(ch: u32, r: u32) -> u32 {
+  return ch * TSTRIDE + (r / ITEMS) * (ITEMS + 1u) + r % ITEMS;
 }
 
-// Four consecutive B or C values from index `at` (states n0 .. n0 + 3); 0 from dState on.
-fn load_quad(at: u32, n0: u32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < 4u; k++) {
-    if (n0 + k < P.dState) { v[k] = BC[at + k]; }
-  }
-  return v;
+fn staged_at(q: u32, r: u32) -> u32 {
+  return (q * LANES + r / ITEMS) * (ITEMS + 1u) + r % ITEMS;
+}
+
+// Start of token t's B/C row of batch row b (t clamped to the sequence: rows past it carry no input).
+fn bc_row(b: u32, t: u32) -> u32 {
+  return (b * P.seqLen + min(t, P.seqLen - 1u)) * P.bcRowStride;
 }
 
 @compute @workgroup_size(WG)
@@ -121,6 +122,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ce = lid % CPW;
   let deL = d0 + ce;
   let biasL = sBias[ce];
+  let r# = (lid + # * WG) / CPW;                                                     //@unroll
+  let k# = tile_at(ce, r#);                                                          //@unroll
+  let eb@ = lid + @ * WG;                                                            //@unroll-bc
+  let qb@ = eb@ / CHUNK;                                                             //@unroll-bc
+  let kb@ = staged_at(qb@, eb@ % CHUNK);                                             //@unroll-bc
   var pDelta# = 0.0;                                                                 //@unroll
   var pU# = 0.0;                                                                     //@unroll
   var pZ# = 0.0;                                                                     //@unroll
@@ -133,30 +139,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       workgroupBarrier();
       // The chunk at t0 - CHUNK, prefetched: into workgroup memory.
       let tc = t0 - CHUNK;
-      let r# = (lid + # * WG) / CPW;                                                 //@unroll
-      let k# = ce * TSTRIDE + (r# / ITEMS) * (ITEMS + 1u) + r# % ITEMS;              //@unroll
       sDtY[k#] = select(0.0, scan_step(pDelta#, biasL), tc + r# < L && deL < D);     //@unroll
       sU[k#] = pU#;                                                                  //@unroll
       zc# = pZ#;                                                                     //@unroll
       if (STAGE_BC) {
-        let eb@ = lid + @ * WG;                                                      //@unroll-bc
-        let kb@ = ((eb@ / CHUNK) * LANES + (eb@ % CHUNK) / ITEMS) * (ITEMS + 1u) + (eb@ % CHUNK) % ITEMS;  //@unroll-bc
         if (eb@ < CHUNK * SQ) { sB[kb@] = pB@; sC[kb@] = pC@; }                       //@unroll-bc
       }
     }
     // Prefetch the chunk at t0.
     if (t0 < L) {
-      let r# = (lid + # * WG) / CPW;                                                 //@unroll
       let ok# = t0 + r# < L && deL < D;                                              //@unroll
       let at# = (b * L + min(t0 + r#, L - 1u)) * D + min(deL, D - 1u);               //@unroll
       pDelta# = Delta[at#];                                                          //@unroll
       pU# = select(0.0, U[at#], ok#);                                                //@unroll
       if (P.hasZ == 1u) { pZ# = Z[(b * L + min(t0 + r#, L - 1u)) * P.zRowStride + P.zOffset + min(deL, D - 1u)]; }  //@unroll
       if (STAGE_BC) {
-        let eb@ = lid + @ * WG;                                                      //@unroll-bc
-        let qb@ = eb@ / CHUNK;                                                       //@unroll-bc
-        let rowAt@ = (b * L + min(t0 + eb@ % CHUNK, L - 1u)) * P.bcRowStride + gStage + 4u * qb@;  //@unroll-bc
-        if (qb@ < nq0) { pB@ = load_quad(rowAt@ + P.bOffset, 4u * qb@); pC@ = load_quad(rowAt@ + P.cOffset, 4u * qb@); } else { pB@ = vec4<f32>(0.0); pC@ = vec4<f32>(0.0); }  //@unroll-bc
+        let rowAt@ = bc_row(b, t0 + eb@ % CHUNK) + gStage;                          //@unroll-bc
+        if (qb@ < nq0) { pB@ = load_bc4(rowAt@ + P.bOffset, qb@); pC@ = load_bc4(rowAt@ + P.cOffset, qb@); } else { pB@ = vec4<f32>(0.0); pC@ = vec4<f32>(0.0); }  //@unroll-bc
       }
     }
     if (t0 == 0u) { continue; }
@@ -166,7 +165,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     parity = 1u - parity;
     workgroupBarrier();
     let tl = tc + j * ITEMS;
-    let lAt = c * TSTRIDE + j * (ITEMS + 1u);
+    let lAt = tile_at(c, j * ITEMS);
     let dt# = sDtY[lAt + #];                                                         //@unroll
     let uu# = sU[lAt + #];                                                           //@unroll
     var y# = 0.0;                                                                    //@unroll
@@ -184,11 +183,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           var bv = vec4<f32>(0.0);
           var cv = vec4<f32>(0.0);
           if (q < nq) {
-            let rowAt = (b * L + min(tc + r, L - 1u)) * P.bcRowStride + gStage + 4u * (q0 + q);
-            bv = load_quad(rowAt + P.bOffset, 4u * (q0 + q));
-            cv = load_quad(rowAt + P.cOffset, 4u * (q0 + q));
+            let rowAt = bc_row(b, tc + r) + gStage;
+            bv = load_bc4(rowAt + P.bOffset, q0 + q);
+            cv = load_bc4(rowAt + P.cOffset, q0 + q);
           }
-          let k = (q * LANES + r / ITEMS) * (ITEMS + 1u) + r % ITEMS;
+          let k = staged_at(q, r);
           sB[k] = bv;
           sC[k] = cv;
         }
@@ -198,12 +197,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let qq = q0 + q;
         let a = sA[c * NQ + qq];
         // Staged rows of this lane's tokens for this quad; unstaged: the tokens' rows in BC.
-        let sAt = (q * LANES + j) * (ITEMS + 1u);
-        let gAt = (b * L + tl) * P.bcRowStride + g * N + 4u * qq;
-        let row# = min(tl + #, L - 1u) - tl;                                          //@unroll
+        let sAt = staged_at(q, j * ITEMS);
+        let gAt# = bc_row(b, tl + #) + g * N;                                        //@unroll
         var b# = vec4<f32>(0.0);                                                     //@unroll
-        if (STAGE_BC) { b# = sB[sAt + #]; } else { b# = load_quad(gAt + row# * P.bcRowStride + P.bOffset, 4u * qq); }  //@unroll
-        let dA# = decay4(dt# * a);                                                   //@unroll
+        if (STAGE_BC) { b# = sB[sAt + #]; } else { b# = load_bc4(gAt# + P.bOffset, qq); }  //@unroll
+        let dA# = scan_decay4(dt# * a, qq);                                          //@unroll
         let dBu# = du# * b#;                                                         //@unroll
         // The lane's tokens composed: h -> p·h + h0.
         var p = dA0;
@@ -234,7 +232,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let carry = sCarry[readAt + qq];
         var hs = fma(pEx, carry, hEx);
         var c# = vec4<f32>(0.0);                                                     //@unroll
-        if (STAGE_BC) { c# = sC[sAt + #]; } else { c# = load_quad(gAt + row# * P.bcRowStride + P.cOffset, 4u * qq); }  //@unroll
+        if (STAGE_BC) { c# = sC[sAt + #]; } else { c# = load_bc4(gAt# + P.cOffset, qq); }  //@unroll
         hs = fma(dA#, hs, dBu#); y# += dot(c#, hs);                                  //@unroll
         if (j == LANES - 1u) { sCarry[writeAt + qq] = fma(p, carry, h0); }
       }
@@ -245,8 +243,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
     sDtY[lAt + #] = fma(sDskip[c], uu#, y#);                                         //@unroll
     workgroupBarrier();
-    let rs# = (lid + # * WG) / CPW;                                                  //@unroll
-    if (tc + rs# < L && deL < D) { var yv = sDtY[ce * TSTRIDE + (rs# / ITEMS) * (ITEMS + 1u) + rs# % ITEMS]; if (P.hasZ == 1u) { yv = yv * scan_gate(zc#); } Y[(b * L + tc + rs#) * D + deL] = yv; }  //@unroll
+    if (tc + r# < L && deL < D) { var yv = sDtY[k#]; if (P.hasZ == 1u) { yv = yv * scan_gate(zc#); } Y[(b * L + tc + r#) * D + deL] = yv; }  //@unroll
   }
 
   workgroupBarrier();

@@ -23,8 +23,8 @@
 // delta, and the first one's delta afterwards against dt computed on the host.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --subgroup: the subgroup scan beside the chunked one (its shapes at the main sizes); --probe: B=1
-//        L=8192 D=3072 only, the subgroup scan's diagnostic rows;
+//        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
+//        sizes); --probe: the same rows at B=1 L=8192 D=3072 only;
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -51,42 +51,20 @@ interface Size {
 /** A tuning row, optionally at its own chunk length, optionally with deltaInPlace, optionally of a named variant. */
 type SweepRow = ScanTuning & { chunkLen?: number; inPlace?: boolean; variant?: ScanVariant };
 
-/** --probe: the subgroup scan's shapes and its diagnostics (no state recurrence; no special-function ops). */
-const PROBE_ROWS: SweepRow[] = [
-  { variant: 'subgroup' },
-  { variant: 'subgroup', subgroup: { items: 8 } },
-  { variant: 'subgroup', subgroup: { items: 2 } },
-  { variant: 'subgroup', subgroup: { channels: 16 } },
-  { variant: 'subgroup', subgroup: { channels: 4 } },
-  { variant: 'subgroup', subgroup: { lanes: 16 } },
-  { variant: 'subgroup', subgroup: { stateGroup: 8 } },
-  { variant: 'subgroup', diagnostic: 'no-states' },
-  { variant: 'subgroup', diagnostic: 'no-sfu' },
-];
-
 /**
- * --subgroup: the subgroup scan (lanes of a subgroup split each chunk) beside the three-pass chunked one:
- * its workgroup shapes (tokens per lane, channels per workgroup, states staged together, lanes), the gate
- * forms, and the diagnostic without special-function ops.
+ * --subgroup and --probe: the subgroup scan (lanes of a subgroup split each chunk) beside the three-pass
+ * chunked one: its workgroup shapes around the defaults (tokens per lane, channels per workgroup, states
+ * staged together, lanes), the gate and softplus forms, and the diagnostics (no special-function ops, no
+ * exp, no state recurrence at all).
  */
-function subgroupSweep(): SweepRow[] {
-  const SG: SweepRow = { variant: 'subgroup' };
-  return [
-    { variant: 'chunked' },
-    SG,
-    { ...SG, subgroup: { items: 4 } },
-    { ...SG, subgroup: { items: 16 } },
-    { ...SG, subgroup: { channels: 4 } },
-    { ...SG, subgroup: { channels: 16 } },
-    { ...SG, subgroup: { stateGroup: 8 } },
-    { ...SG, subgroup: { items: 4, channels: 16 } },
-    { ...SG, subgroup: { lanes: 16 } },
-    { ...SG, gate: 'fma' },
-    { ...SG, softplus: 'select' },
-    { ...SG, diagnostic: 'no-sfu' },
-    { ...SG, diagnostic: 'no-exp' },
-  ];
-}
+const SUBGROUP_ROWS: SweepRow[] = [
+  { variant: 'chunked' },
+  { variant: 'subgroup' },
+  ...[{ items: 4 }, { items: 16 }, { channels: 4 }, { channels: 32 }, { stateGroup: 8 }, { lanes: 32 }].map((subgroup) => ({ variant: 'subgroup' as const, subgroup })),
+  { variant: 'subgroup', gate: 'fma' },
+  { variant: 'subgroup', softplus: 'select' },
+  ...(['no-sfu', 'no-exp', 'no-states'] as const).map((diagnostic) => ({ variant: 'subgroup' as const, diagnostic })),
+];
 
 /**
  * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
@@ -289,14 +267,13 @@ async function main() {
   const lengthsOnly = flags.has('lengths');
   const quick = flags.has('quick');
   const subgroup = flags.has('subgroup');
-  // --probe: B=1 L=8192 D=3072 only, the subgroup scan's shapes and diagnostics (PROBE_ROWS).
+  // --probe: B=1 L=8192 D=3072 only, with SUBGROUP_ROWS.
   const probe = flags.has('probe');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
-    .map((s) => (probe ? { ...s, chunkSweep: undefined, tuningSweep: PROBE_ROWS } : s))
-    .map((s) => (subgroup ? { ...s, chunkSweep: undefined, tuningSweep: s.main ? subgroupSweep() : [{ variant: 'chunked' as const }, { variant: 'subgroup' as const }] } : s))
+    .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);

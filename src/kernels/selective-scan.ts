@@ -439,9 +439,7 @@ function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scala
     source = source.replace(decl, 'var<storage, read_write> Delta: array<f32>;');
   }
   const enable = pass && pass.ns > 1 ? 'enable subgroups;\n' : '';
-  const stepConsts = steps
-    ? `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`
-    : '';
+  const stepConsts = steps ? stepConstants(steps) : '';
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
 }
 
@@ -466,12 +464,18 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
       ? 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return subgroupShuffleUp(v, off); }'
       : 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return v; }',
   ].join('\n');
-  const stepConsts = `const POLY_ELEMS: u32 = 0u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
-  // STATE_VEC4 is only read by helpers this kernel does not call.
-  const kbc = cfg.stage ? Math.ceil((cfg.lanes * cfg.items * cfg.sq) / (cfg.cpw * cfg.lanes)) : 0;
-  return (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n' + stepConsts + commonSource + stepsSource + unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
+  // Staged (token, quad) pairs per invocation: CHUNK·SQ over CPW·LANES invocations.
+  const kbc = cfg.stage ? Math.ceil((cfg.items * cfg.sq) / cfg.cpw) : 0;
+  // STATE_VEC4 is only read by helpers this kernel does not call; the decays use exp2 (POLY_ELEMS 0).
+  const head = (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n';
+  const body = unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
+  return head + stepConstants({ ...steps, polyElems: 0 }) + commonSource + stepsSource + bcScalarSource + body;
 }
 
+/** The constants selective_scan_steps.wgsl reads. */
+function stepConstants(steps: StepOptions): string {
+  return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
+}
 
 /** Largest power of two at most x (x >= 1). */
 function floorPow2(x: number): number {

@@ -41,8 +41,10 @@ describe('how decode points were timed', () => {
     show([256, 512].map((L) => decodePoint(1, L, 'replay')));
     const screen = await render(<Charts />);
     const chart = screen.getByTestId('chart-latency');
-    await expect.poll(() => chart.element().querySelector(".chart-box .recharts-wrapper > svg.recharts-surface")).toBeTruthy();
-    await userEvent.hover(chart.element().querySelector(".chart-box .recharts-wrapper > svg.recharts-surface")!);
+    // The plot's own surface (the legend icons are recharts surfaces too).
+    const plot = () => chart.element().querySelector('.chart-box .recharts-wrapper > svg.recharts-surface');
+    await expect.poll(plot).toBeTruthy();
+    await userEvent.hover(plot()!);
     await expect.element(chart.getByText(/0\.75 ms, replayed step/)).toBeInTheDocument();
   });
 });
