@@ -5,7 +5,8 @@
 // one. Dimensions: B batch, L seqLen, D dInner, N dState.
 // The copy bandwidth is the best of several copy configurations (COPY_CONFIGS). Each row gives wall time per
 // iteration (one submit each, as an application runs it) and GPU time from timestamp queries around a batch
-// of iterations in one pass (when the adapter has timestamp-query), which leaves out per-submit overhead.
+// of iterations in one pass (when the adapter has timestamp-query), which leaves out per-submit overhead;
+// the best copy configuration is timed both ways too ("gpu/copy gpu %": both on GPU time).
 // Decay rows (the main sizes): polyFraction 0 .. 1, the share of the decays exp(dt·A) computed by the
 // polynomial exp2 (FMA and integer pipes) instead of the special-function unit, and diagnostic rows
 // ("diagnostic: ..."): wrong results, left out of the correctness check, that replace special-function
@@ -24,7 +25,8 @@
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
 //        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
-//        sizes); --probe: the same rows at B=1 L=8192 D=3072 only;
+//        sizes); --probe: the same rows at B=1 L=8192 D=3072 only; --chunked: the three main sizes with
+//        CHUNKED_ROWS (carry segments, output tiles reversed, pipelined loads);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -65,6 +67,37 @@ const SUBGROUP_ROWS: SweepRow[] = [
   { variant: 'subgroup', softplus: 'select' },
   ...(['no-sfu', 'no-exp', 'no-states'] as const).map((diagnostic) => ({ variant: 'subgroup' as const, diagnostic })),
 ];
+
+/**
+ * --chunked: the three-pass scan's carry pass in segments (cs=1 is one invocation walking a column's
+ * chunks), the output pass taking its tiles last to first (rev: its first tiles find in the L2 cache what
+ * the chunk-local pass read last), delta/u/z loads pipelined without the B/C rows (pipe-loads), and
+ * chunk lengths around the default with them.
+ */
+const CHUNKED_ROWS: SweepRow[] = [
+  { carrySegments: 1 },
+  { carrySegments: 2 },
+  { carrySegments: 4 },
+  { carrySegments: 8 },
+  { reverseOutput: true },
+  { pipeline: 'loads' },
+  { reverseOutput: true, pipeline: 'loads' },
+  { reverseOutput: true, carrySegments: 1 },
+  { chunkLen: 32 },
+  { chunkLen: 32, reverseOutput: true },
+  { chunkLen: 128 },
+  { chunkLen: 128, reverseOutput: true },
+  { unroll: 4, pipeline: 'loads' },
+  { carrySegments: 1, onlyPass: 'carry' },
+  { onlyPass: 'carry' },
+  { pipeline: 'loads', onlyPass: 'local' },
+  { pipeline: 'loads', onlyPass: 'output' },
+  { carrySegments: 1 },
+  {},
+];
+
+/** --chunked at a size whose default is one chunk (the output pass alone). */
+const CHUNKED_SINGLE_ROWS: SweepRow[] = [{ pipeline: false }, { pipeline: 'loads' }, { pipeline: true }, { unroll: 4, pipeline: 'loads' }];
 
 /**
  * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
@@ -200,7 +233,7 @@ function scanBytes(s: Size): number {
   return 4 * (4 * tokens * s.dInner + 2 * tokens * s.dState);
 }
 
-async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; bytes: number; config: string; best: CopyConfig; configs: { config: string; gbPerS: number; timing: Timing }[] }> {
+async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: number; timing: Timing; gpu: { ms: number; source: string }; gbPerSGpu: number; bytes: number; config: string; best: CopyConfig; configs: { config: string; gbPerS: number; timing: Timing }[] }> {
   const src = randomTensor(engine, [floats], 99, 'normal', 'copy.src');
   const dst = engine.tensor([floats], 'scratch', 'copy.dst');
   const bytes = 2 * 4 * floats; // read + write
@@ -212,10 +245,13 @@ async function copyBandwidth(engine: Engine, floats: number): Promise<{ gbPerS: 
     console.error(`copy_vec4 ${copyConfigName(config)}: ${(bytes / timing.msMedian / 1e6).toFixed(1)} GB/s`);
     if (!best || timing.msMedian < best.timing.msMedian) best = { config, timing };
   }
+  // The best configuration timed as the scans' "gpu ms" are (timestamps around a batch in one pass).
+  const gpu = await gpuTime(engine, () => copyVec4(engine, src, dst, best!.config), Math.max(1, Math.min(50, Math.round(20 / Math.max(best!.timing.msMedian, 0.05)))));
+  console.error(`copy_vec4 ${copyConfigName(best!.config)}: gpu ${gpu.ms.toFixed(3)} ms = ${(bytes / gpu.ms / 1e6).toFixed(1)} GB/s`);
   const ok = relativeError(await engine.read(dst), await engine.read(src));
   if (ok !== 0) console.error(`WARNING: copy_vec4 output differs from its input (${ok})`);
   [src, dst].forEach((t) => t.release());
-  return { gbPerS: bytes / best!.timing.msMedian / 1e6, timing: best!.timing, bytes, config: copyConfigName(best!.config), best: best!.config, configs };
+  return { gbPerS: bytes / best!.timing.msMedian / 1e6, timing: best!.timing, gpu, gbPerSGpu: bytes / gpu.ms / 1e6, bytes, config: copyConfigName(best!.config), best: best!.config, configs };
 }
 
 /** GPU time per iteration from timestamp queries around `iters` iterations recorded in one pass (median of 3). */
@@ -241,7 +277,9 @@ function polyName(fraction: number, dState: number): string {
 
 function tuningName(t: ScanTuning, dState: number): string {
   return [
-    t.pipeline !== undefined ? (t.pipeline ? 'pipe' : 'no-pipe') : '',
+    t.pipeline !== undefined ? (t.pipeline === 'loads' ? 'pipe-loads' : t.pipeline ? 'pipe' : 'no-pipe') : '',
+    t.carrySegments ? `cs=${t.carrySegments}` : '',
+    t.reverseOutput !== undefined ? (t.reverseOutput ? 'rev' : 'no-rev') : '',
     t.splitLocal ? `sL=${t.splitLocal}` : '',
     t.splitOutput ? `sO=${t.splitOutput}` : '',
     t.workgroupSize ? `wg=${t.workgroupSize}` : '',
@@ -269,11 +307,15 @@ async function main() {
   const subgroup = flags.has('subgroup');
   // --probe: B=1 L=8192 D=3072 only, with SUBGROUP_ROWS.
   const probe = flags.has('probe');
+  // --chunked: the main sizes with CHUNKED_ROWS.
+  const chunkedRows = flags.has('chunked');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
+    .filter((s) => !chunkedRows || s.main)
+    .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
@@ -401,6 +443,7 @@ async function main() {
         'seq GB/s': gb(seq),
         'fast/copy %': (100 * gb(fast)) / copy.gbPerS,
         'gpu/copy %': (100 * (bytes / gpu.ms / 1e6)) / copy.gbPerS,
+        'gpu/copy gpu %': (100 * (bytes / gpu.ms / 1e6)) / copy.gbPerSGpu,
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         'rel err': wrong ? 'n/a (wrong by design)' : err.toExponential(1),
@@ -435,6 +478,7 @@ async function main() {
         gbPerSSequential: gb(seq),
         fractionOfCopyFast: gb(fast) / copy.gbPerS,
         fractionOfCopyGpu: bytes / gpu.ms / 1e6 / copy.gbPerS,
+        fractionOfCopyGpuBothGpu: bytes / gpu.ms / 1e6 / copy.gbPerSGpu,
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         relErrFastVsSequential: wrong ? null : err,
@@ -447,7 +491,7 @@ async function main() {
   }
   console.log(`selective scan (fp32, z gate, D skip, softplus; default decays ${polyName(DEFAULT_POLY_FRACTION, 16)} polynomial at N=16, sequential all exp2; default gate=${DEFAULT_GATE}, sp=${DEFAULT_SOFTPLUS}) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
   for (const c of copy.configs) console.log(`copy_vec4 ${c.config}: ${c.gbPerS.toFixed(1)} GB/s`);
-  console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved)`);
+  console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved); on GPU time (${copy.gpu.source}) ${copy.gbPerSGpu.toFixed(1)} GB/s`);
   printTable(rows);
   for (const line of copyLines) console.log(line);
   writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, points });

@@ -241,6 +241,15 @@ const TUNED_CASES: ScanCase[] = [
   { name: 'split 2, N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7, tuning: { splitLocal: 2, splitOutput: 2, pipeline: true } },
   { name: 'split 4, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { splitOutput: 4, pipeline: true } },
   { name: 'split 8 local, N=200', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6, tuning: { splitLocal: 8, splitOutput: 2 } },
+  { name: 'pipelined loads only, staged, unroll 3', batch: 2, seqLen: 170, dInner: 20, dState: 16, chunkLen: 40, tuning: { pipeline: 'loads', unroll: 3 } },
+  { name: 'pipelined loads only, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { pipeline: 'loads' } },
+  { name: 'output tiles last to first, batch 3, initial state', batch: 3, seqLen: 100, dInner: 20, dState: 16, initialState: true, chunkLen: 9, tuning: { reverseOutput: true } },
+  { name: 'output tiles last to first, one chunk, pipelined', batch: 2, seqLen: 33, dInner: 9, dState: 16, initialState: true, chunkLen: 33, tuning: { reverseOutput: true, pipeline: true } },
+  // The carry pass with its columns split into segments (and B·N·D not a multiple of a workgroup's columns).
+  { name: 'carry in 2 segments, 5 chunks (uneven segments), initial state', batch: 2, seqLen: 37, dInner: 7, dState: 16, initialState: true, chunkLen: 8, tuning: { carrySegments: 2 } },
+  { name: 'carry in 8 segments, fewer chunks (3) than segments, initial state', batch: 1, seqLen: 20, dInner: 9, dState: 16, initialState: true, chunkLen: 7, tuning: { carrySegments: 8 } },
+  { name: 'carry in 4 segments, 33 chunks, groups, N=5', batch: 3, seqLen: 130, dInner: 12, dState: 5, groups: 3, chunkLen: 4, tuning: { carrySegments: 4 } },
+  { name: 'carry in 8 segments, 100 chunks, decays that underflow', batch: 1, seqLen: 300, dInner: 20, dState: 16, biasCenter: 60, initialState: true, chunkLen: 3, tuning: { carrySegments: 8 } },
 ];
 
 describe('chunked selective scan configurations against selective_scan_ref (float64)', () => {

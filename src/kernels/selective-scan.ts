@@ -66,6 +66,14 @@ const WG_D = 64;
 /** Invocations along D per workgroup in the chunk-local and output passes (capped by the device). */
 const WG_CHUNK = 128;
 const WG_CARRY = 256;
+/**
+ * Segments per column of the carry pass by default (ScanTuning.carrySegments): a power of two, at most
+ * 8 (a workgroup of WG_CARRY keeps 32 consecutive columns per segment), with segments of at least 16
+ * chunks, so that the dependent chain is about 2·numChunks/segments + segments steps long.
+ */
+export function defaultCarrySegments(numChunks: number): number {
+  return floorPow2(Math.max(1, Math.min(8, Math.floor(numChunks / 16))));
+}
 /** Tokens per staged block of the chunked passes (B/C rows held in workgroup memory). */
 const TB_DEFAULT = 32;
 /** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
@@ -83,6 +91,12 @@ const MAX_PREFETCH_VEC4 = 8;
 export function defaultPipeline(numChunks: number): boolean {
   return numChunks === 1;
 }
+/**
+ * Whether the output pass takes its tiles from the last chunk to the first by default
+ * (ScanTuning.reverseOutput): the chunk-local pass reads the chunks first to last, so the output pass's
+ * first tiles then find their delta and u in the L2 cache.
+ */
+export const DEFAULT_REVERSE_OUTPUT = false;
 /**
  * Invocations per channel in the chunk-local and output passes by default (ScanTuning.splitLocal,
  * splitOutput). 1: on an H200 every split was slower (docs/measurements/h200/scan-pipeline.json; B=1
@@ -329,10 +343,13 @@ export interface ScanTuning {
   /**
    * Issue loads one step ahead of their use in the chunk-local and output passes: the next KU tokens'
    * delta, u, z before the current KU steps, the next block's staged B/C rows (into registers, then a
-   * second workgroup buffer) before the current block. Default defaultPipeline(numChunks). Left off for a staged
-   * pass whose double buffer or prefetch registers do not fit.
+   * second workgroup buffer) before the current block. 'loads': delta, u, z only. Default
+   * defaultPipeline(numChunks). Left off for a staged pass whose double buffer or prefetch registers do
+   * not fit.
    */
-  pipeline?: boolean;
+  pipeline?: boolean | 'loads';
+  /** The output pass takes its tiles from the last chunk to the first (default DEFAULT_REVERSE_OUTPUT). */
+  reverseOutput?: boolean;
   /**
    * Invocations that share a channel in the chunk-local pass, each holding 1/split of the state: fewer
    * registers per invocation, more invocations. Power of two, at most stateVec4 and dividing the workgroup
@@ -341,6 +358,11 @@ export interface ScanTuning {
   splitLocal?: number;
   /** As splitLocal for the output pass, whose partial sums <h, C> are added by subgroup shuffles: 1 without 'subgroups', at most 4. */
   splitOutput?: number;
+  /**
+   * Invocations per (b, n, d) column in the carry pass, each walking one segment of the chunks (a power
+   * of two, at most 8; default defaultCarrySegments(numChunks)); 1 is one invocation walking them all.
+   */
+  carrySegments?: number;
   /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
   onlyPass?: 'local' | 'carry' | 'output';
   /** Form of silu(z) in every scan kernel (default DEFAULT_GATE). */
@@ -388,6 +410,10 @@ interface PassConfig {
   rowsVec4: number;
   /** Loads issued one step ahead (PIPE). */
   pipe: boolean;
+  /** With pipe and stage: the next block's staged rows too (PIPE_BC). */
+  pipeBc: boolean;
+  /** Tiles taken from the last chunk to the first (REVERSE; the output pass only). */
+  reverse: boolean;
   /** Invocations per channel (NS). */
   ns: number;
 }
@@ -398,21 +424,23 @@ function passChannels(c: PassConfig): number {
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:pbc=${c.pipeBc ? 1 : 0}:rev=${c.reverse ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
   const sbcLen = c.stage ? c.tb * c.rowsVec4 : 1;
-  const spt = c.stage && c.pipe ? Math.ceil(sbcLen / c.wg) : 1;
+  const spt = c.pipeBc ? Math.ceil(sbcLen / c.wg) : 1;
   const lines = [
     `const TB: u32 = ${c.tb}u;`,
     `const KU: u32 = ${c.ku}u;`,
     `const STAGE_BC: bool = ${c.stage};`,
     `const SBC_LEN: u32 = ${sbcLen}u;`,
     `const SROW: u32 = ${c.stage ? c.rowsVec4 : 1}u;`,
-    `const SROWS: u32 = ${c.stage ? (c.pipe ? 2 : 1) * c.tb : 1}u;`,
+    `const SROWS: u32 = ${c.stage ? (c.pipeBc ? 2 : 1) * c.tb : 1}u;`,
     `const PIPE: bool = ${c.pipe};`,
-    `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
+    `const PIPE_BC: bool = ${c.pipeBc};`,
+    `const REVERSE: bool = ${c.reverse};`,
+    `const SBUF: u32 = ${c.pipeBc ? 2 : 1}u;`,
     `const SPT: u32 = ${spt}u;`,
     `const NS: u32 = ${c.ns}u;`,
     `const QS: u32 = ${stateVec4 / c.ns}u;`,
@@ -552,11 +580,13 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       stateVec4 <= MAX_STAGED_VEC4 &&
       bytes <= limits.maxComputeWorkgroupStorageSize &&
       (groups === 1 || (dInner / groups) % cpw === 0);
-    let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
-    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
-    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
+    const pipeline = args.tuning?.pipeline ?? defaultPipeline(numChunks);
+    let pipe = pipeline !== false;
+    let pipeBc = pipeline === true && stage;
+    if (pipeBc && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = pipeBc = false;
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, pipeBc, reverse: false, ns };
   };
-  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
+  const outputCfg = { ...passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1), reverse: args.tuning?.reverseOutput ?? DEFAULT_REVERSE_OUTPUT };
   const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniformValues = {
     batch,
@@ -637,14 +667,19 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     constants: { WG: wgD },
   }));
 
-  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
+  const segments = floorPow2(Math.max(1, Math.min(8, Math.floor(args.tuning?.carrySegments ?? defaultCarrySegments(numChunks)))));
+  const carryCols = WG_CARRY / segments;
+  const carryPass = engine.pipeline(`selective_scan_chunk_carry:seg=${segments}`, () => ({
+    code: shaderCode(`const SEG: u32 = ${segments}u;\nconst COLS: u32 = ${carryCols}u;\n` + chunkCarrySource, 1, null, null),
+    constants: { WG: WG_CARRY },
+  }));
   if (runs('local')) engine.dispatch(() => `selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
   if (runs('carry')) {
     engine.dispatch(
-      () => `selective_scan_chunk_carry(${chunked})`,
+      () => `selective_scan_chunk_carry(${chunked}, ${segments} segments)`,
       carryPass,
       [channels, deltaSum, carry, state],
-      grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
+      grid1d(Math.ceil((batch * dState * dInner) / carryCols), maxDim),
       uniforms,
     );
   }
