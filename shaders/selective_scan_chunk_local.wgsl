@@ -13,12 +13,13 @@
 // issued before the KU recurrence steps that use them. When PIPE, loads are issued one step ahead of
 // their use: the next KU tokens' delta and u are loaded before the current KU steps are computed, and the
 // next block's B rows (SPT vec4 per invocation) are loaded into registers before the current block is
-// computed and stored afterwards into the other of SBUF = 2 workgroup buffers (one barrier per block)
-// when also PIPE_BC (PIPE without PIPE_BC: only delta and u are loaded ahead).
+// computed and stored afterwards into the other of SBUF = 2 workgroup buffers (one barrier per block).
 // The host prepends TB, KU, STAGE_BC, SBC_LEN (= TB·SROW when staged), SROW, SROWS (= SBUF·TB when
-// staged), NS, QS, PIPE, PIPE_BC (only with STAGE_BC), SBUF and SPT.
+// staged), NS, QS, PIPE, SBUF and SPT.
 // Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
 // polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
+// residency_enter / residency_leave (prepended by the host): benchmarks count the workgroups running at
+// once in a counter at binding 7; empty otherwise.
 // DT_WRITE (prepended by the host with store_dt): each step size dt is written back over its delta
 // (the host then declares Delta read_write), for the output pass to read instead of recomputing it. Only
 // with NS == 1: the invocation that writes a token's dt is the only one that reads its delta.
@@ -51,6 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let wgIndex = wid.x + wid.y * nwg.x;
   let bc = wgIndex / dBlocks;               // b * numChunks + chunk
   if (bc >= P.batch * P.numChunks) { return; }
+  if (lid == 0u) { residency_enter(); }
   let part = lid % NS;
   let d0 = (wgIndex % dBlocks) * CPW;
   let d = d0 + lid / NS;
@@ -87,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var dl: array<f32, KU>;
   var uu: array<f32, KU>;
   if (PIPE) {
-    if (PIPE_BC) {
+    if (STAGE_BC) {
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
     let at0 = (b * P.seqLen + t0) * P.dInner + dc;
@@ -103,7 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
     if (STAGE_BC) {
-      if (PIPE_BC) {
+      if (PIPE) {
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
           let i = lid + s * WG;
@@ -165,6 +167,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     buf = (buf + 1u) % SBUF;
   }
 
+  if (lid == 0u) { residency_leave(); }
   if (!valid) { return; }
   let carryBase = bc * N * P.dInner + d;
   for (var q = 0u; q < QS; q++) {

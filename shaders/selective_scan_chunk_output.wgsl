@@ -12,12 +12,12 @@
 // CPW = WG / NS channels; dBlocks = ceil(D / CPW).
 // Latency hiding as in selective_scan_chunk_local.wgsl: blocks of TB tokens whose B and C rows are staged
 // in workgroup memory when STAGE_BC; delta, u, z loaded KU tokens at a time ahead of their steps; when
-// PIPE, the next KU tokens' loads are issued before the current ones are computed, and when also PIPE_BC
-// the next block's B/C rows (register double buffering, SBUF = 2 workgroup buffers).
-// REVERSE (host constant): workgroups take the (b, chunk) tiles from the last to the first, so that the
-// first tiles read are the ones the chunk-local pass read last (still in the L2 cache on large GPUs).
+// PIPE, the next KU tokens' loads and the next block's B/C rows are issued before the current ones are
+// computed (register double buffering, SBUF = 2 workgroup buffers).
 // Decays, step sizes and the gate come from selective_scan_steps.wgsl (POLY_ELEMS of the decays through the
 // polynomial exp2, the rest through exp2; SCAN_DIAG 0 outside benchmarks).
+// residency_enter / residency_leave (prepended by the host): benchmarks count the workgroups running at
+// once in a counter at binding 8; empty otherwise.
 // DT_READY (host constant): Delta already holds the step sizes dt (written by the chunk-local pass), read
 // as they are: no bias, no softplus.
 
@@ -51,9 +51,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let CPW = WG / NS;
   let dBlocks = (P.dInner + CPW - 1u) / CPW;
   let wgIndex = wid.x + wid.y * nwg.x;
-  let tiles = P.batch * P.numChunks;
-  if (wgIndex / dBlocks >= tiles) { return; }
-  let bc = select(wgIndex / dBlocks, tiles - 1u - wgIndex / dBlocks, REVERSE);  // b * numChunks + chunk
+  let bc = wgIndex / dBlocks;               // b * numChunks + chunk
+  if (bc >= P.batch * P.numChunks) { return; }
+  if (lid == 0u) { residency_enter(); }
   let part = lid % NS;
   let d0 = (wgIndex % dBlocks) * CPW;
   let d = d0 + lid / NS;
@@ -104,7 +104,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var uu: array<f32, KU>;
   var zz: array<f32, KU>;
   if (PIPE) {
-    if (PIPE_BC) {
+    if (STAGE_BC) {
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
     for (var k = 0u; k < KU; k++) {
@@ -119,7 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
     if (STAGE_BC) {
-      if (PIPE_BC) {
+      if (PIPE) {
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
           let i = lid + s * WG;
@@ -204,4 +204,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   }
+  if (lid == 0u) { residency_leave(); }
 }

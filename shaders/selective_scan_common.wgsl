@@ -46,15 +46,19 @@ const EXP2_P3: f32 = 0.05550756677985191;
 const EXP2_P4: f32 = 0.009671629406511784;
 const EXP2_P5: f32 = 0.0013254256919026375;
 
-fn scan_exp2_poly(x: vec4<f32>, ones: u32) -> vec4<f32> {
-  let xc = clamp(x, vec4<f32>(-126.0), vec4<f32>(126.0));
-  let tb = bitcast<vec4<u32>>(xc + EXP2_ROUND) & vec4<u32>(ones);
-  let k = bitcast<vec4<f32>>(tb) - EXP2_ROUND;
+fn scan_exp2_poly1(x: f32, ones: u32) -> f32 {
+  let xc = clamp(x, -126.0, 126.0);
+  let tb = bitcast<u32>(xc + EXP2_ROUND) & ones;
+  let k = bitcast<f32>(tb) - EXP2_ROUND;
   let f = xc - k;
-  var p = fma(vec4<f32>(EXP2_P5), f, vec4<f32>(EXP2_P4));
-  p = fma(p, f, vec4<f32>(EXP2_P3));
-  p = fma(p, f, vec4<f32>(EXP2_P2));
-  p = fma(p, f, vec4<f32>(EXP2_P1));
-  p = fma(p, f, vec4<f32>(1.0));
-  return bitcast<vec4<f32>>(bitcast<vec4<u32>>(p) + (tb << vec4<u32>(23u)));
+  var p = fma(EXP2_P5, f, EXP2_P4);
+  p = fma(p, f, EXP2_P3);
+  p = fma(p, f, EXP2_P2);
+  p = fma(p, f, EXP2_P1);
+  p = fma(p, f, 1.0);
+  return bitcast<f32>(bitcast<u32>(p) + (tb << 23u));
+}
+
+fn scan_exp2_poly(x: vec4<f32>, ones: u32) -> vec4<f32> {
+  return vec4<f32>(scan_exp2_poly1(x.x, ones), scan_exp2_poly1(x.y, ones), scan_exp2_poly1(x.z, ones), scan_exp2_poly1(x.w, ones));
 }

@@ -13,14 +13,20 @@
 //   SOFTPLUS_FORM: how softplus is computed (ScanTuning.softplus): 0 ('branch'): scan_softplus;
 //     1 ('select'): the same values without branches (both small-e and log results computed, one kept).
 
-// Decays of the state slots 4q .. 4q + 3: 2^x for x = dt·a.
+// Decay of state slot n: 2^x for x = dt·a.
+fn scan_decay1(x: f32, n: u32) -> f32 {
+  if (n < POLY_ELEMS) { return scan_exp2_poly1(x, P.polyOnes); }
+  return exp2(x);
+}
+
+// Decays of the state slots 4q .. 4q + 3: 2^x for x = dt·a. A vec4 split between the two forms computes
+// each slot in its own form only.
 fn scan_decay4(x: vec4<f32>, q: u32) -> vec4<f32> {
   if ((SCAN_DIAG & 1u) != 0u) { return max(vec4<f32>(1.0) + x, vec4<f32>(0.0)); }
   let first = 4u * q;
   if (first + 4u <= POLY_ELEMS) { return scan_exp2_poly(x, P.polyOnes); }
   if (first >= POLY_ELEMS) { return exp2(x); }
-  let usePoly = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(POLY_ELEMS);
-  return select(exp2(x), scan_exp2_poly(x, P.polyOnes), usePoly);
+  return vec4<f32>(scan_decay1(x.x, first), scan_decay1(x.y, first + 1u), scan_decay1(x.z, first + 2u), scan_decay1(x.w, first + 3u));
 }
 
 // softplus as scan_softplus (x <= 20 ? log1p(exp(x)) : x), branch-free.

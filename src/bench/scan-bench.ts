@@ -26,7 +26,7 @@
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
 //        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
 //        sizes); --probe: the same rows at B=1 L=8192 D=3072 only; --chunked: the three main sizes with
-//        CHUNKED_ROWS (carry segments, output tiles reversed, pipelined loads);
+//        CHUNKED_ROWS (polynomial decays in one pass; each pass's resident workgroups);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -69,35 +69,26 @@ const SUBGROUP_ROWS: SweepRow[] = [
 ];
 
 /**
- * --chunked: the three-pass scan's carry pass in segments (cs=1 is one invocation walking a column's
- * chunks), the output pass taking its tiles last to first (rev: its first tiles find in the L2 cache what
- * the chunk-local pass read last), delta/u/z loads pipelined without the B/C rows (pipe-loads), and
- * chunk lengths around the default with them.
+ * --chunked: shares of the decays on the polynomial exp2 in one pass only (polyPass), split per slot
+ * (a vec4 of state slots split between the two forms computes each slot in its own form): the chunk-local
+ * pass issues its special-function ops near the exp2 probe's rate with issue slots to spare, the output
+ * pass has fewer to spare. Each pass alone with and without softplus says how much of each is bound by
+ * the special-function unit. Every chunked row records the resident workgroups of each pass.
  */
 const CHUNKED_ROWS: SweepRow[] = [
-  { carrySegments: 1 },
-  { carrySegments: 2 },
-  { carrySegments: 4 },
-  { carrySegments: 8 },
-  { reverseOutput: true },
-  { pipeline: 'loads' },
-  { reverseOutput: true, pipeline: 'loads' },
-  { reverseOutput: true, carrySegments: 1 },
-  { chunkLen: 32 },
-  { chunkLen: 32, reverseOutput: true },
-  { chunkLen: 128 },
-  { chunkLen: 128, reverseOutput: true },
-  { unroll: 4, pipeline: 'loads' },
-  { carrySegments: 1, onlyPass: 'carry' },
-  { onlyPass: 'carry' },
-  { pipeline: 'loads', onlyPass: 'local' },
-  { pipeline: 'loads', onlyPass: 'output' },
-  { carrySegments: 1 },
+  ...[1, 2, 3, 4].map((k) => ({ polyFraction: k / 16, polyPass: 'local' as const })),
+  ...[1, 2].map((k) => ({ polyFraction: k / 16, polyPass: 'output' as const })),
+  { polyFraction: 1 / 16 },
+  ...(['local', 'output'] as const).flatMap((onlyPass) => [{ onlyPass }, { onlyPass, diagnostic: 'no-softplus' as const }, { onlyPass, diagnostic: 'no-exp' as const }]),
+  { polyFraction: 2 / 16, polyPass: 'local', onlyPass: 'local' },
+  { polyFraction: 2 / 16, polyPass: 'output', onlyPass: 'output' },
+  { workgroupSize: 64, polyFraction: 2 / 16, polyPass: 'local' },
+  { unroll: 4, polyFraction: 2 / 16, polyPass: 'local' },
   {},
 ];
 
 /** --chunked at a size whose default is one chunk (the output pass alone). */
-const CHUNKED_SINGLE_ROWS: SweepRow[] = [{ pipeline: false }, { pipeline: 'loads' }, { pipeline: true }, { unroll: 4, pipeline: 'loads' }];
+const CHUNKED_SINGLE_ROWS: SweepRow[] = [1, 2].map((k) => ({ polyFraction: k / 16 }));
 
 /**
  * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
@@ -277,16 +268,14 @@ function polyName(fraction: number, dState: number): string {
 
 function tuningName(t: ScanTuning, dState: number): string {
   return [
-    t.pipeline !== undefined ? (t.pipeline === 'loads' ? 'pipe-loads' : t.pipeline ? 'pipe' : 'no-pipe') : '',
-    t.carrySegments ? `cs=${t.carrySegments}` : '',
-    t.reverseOutput !== undefined ? (t.reverseOutput ? 'rev' : 'no-rev') : '',
+    t.pipeline !== undefined ? (t.pipeline ? 'pipe' : 'no-pipe') : '',
     t.splitLocal ? `sL=${t.splitLocal}` : '',
     t.splitOutput ? `sO=${t.splitOutput}` : '',
     t.workgroupSize ? `wg=${t.workgroupSize}` : '',
     t.unroll ? `ku=${t.unroll}` : '',
     t.block ? `tb=${t.block}` : '',
     t.stage === false ? 'no-stage' : '',
-    t.polyFraction !== undefined ? polyName(t.polyFraction, dState) : '',
+    t.polyFraction !== undefined ? polyName(t.polyFraction, dState) + (t.polyPass ? ` (${t.polyPass} pass)` : '') : '',
     t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
     t.gate ? `gate=${t.gate}` : '',
     t.softplus ? `sp=${t.softplus}` : '',
@@ -400,13 +389,21 @@ async function main() {
         scanInPlace(variant, yFast, chunkLen, tuning);
       }
       const err = relativeError(await engine.read(yFast), seqOut);
-      // The subgroup scan: how many of its workgroups ran at once (one extra call with the counter).
+      // How many workgroups ran at once (one extra call with the counters): the subgroup scan's, and the
+      // chunked scan's chunk-local and output passes' (null for a pass that did not run).
       let residentWorkgroups: number | null = null;
-      if (used === 'subgroup') {
-        const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
+      let residentLocal: number | null = null;
+      let residentOutput: number | null = null;
+      if ((used === 'subgroup' || used === 'chunked') && !inPlace) {
+        const counter = engine.upload(new Float32Array(4), [4], 'scratch', 'residency');
         selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out: yFast, residency: counter });
-        residentWorkgroups = new Uint32Array((await engine.read(counter)).buffer)[1];
+        const counts = new Uint32Array((await engine.read(counter)).buffer);
         counter.release();
+        if (used === 'subgroup') residentWorkgroups = counts[1];
+        else {
+          residentLocal = counts[1] || null;
+          residentOutput = counts[3] || null;
+        }
       }
       let dtErr: number | null = null;
       if (inPlace && !dtChecked && !tuning?.onlyPass && !tuning?.diagnostic) {
@@ -447,6 +444,7 @@ async function main() {
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         'rel err': wrong ? 'n/a (wrong by design)' : err.toExponential(1),
+        'resident wg': residentWorkgroups ?? (residentLocal === null && residentOutput === null ? '' : `${residentLocal ?? '-'} / ${residentOutput ?? '-'}`),
       });
       points.push({
         batch,
@@ -483,8 +481,10 @@ async function main() {
         speedup: seq.msMedian / fast.msMedian,
         relErrFastVsSequential: wrong ? null : err,
         residentWorkgroups,
+        residentLocal,
+        residentOutput,
       });
-      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}${residentWorkgroups === null ? '' : `, ${residentWorkgroups} workgroups resident at most`}`);
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}${residentWorkgroups === null ? '' : `, ${residentWorkgroups} workgroups resident at most`}${residentLocal === null && residentOutput === null ? '' : `, resident workgroups at most: local ${residentLocal ?? '-'}, output ${residentOutput ?? '-'}`}`);
       if (!wrong && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, deltaWork, z, bc, channels, ySeq, yFast].forEach((t) => t.release());

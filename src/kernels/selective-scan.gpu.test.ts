@@ -241,15 +241,6 @@ const TUNED_CASES: ScanCase[] = [
   { name: 'split 2, N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7, tuning: { splitLocal: 2, splitOutput: 2, pipeline: true } },
   { name: 'split 4, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { splitOutput: 4, pipeline: true } },
   { name: 'split 8 local, N=200', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6, tuning: { splitLocal: 8, splitOutput: 2 } },
-  { name: 'pipelined loads only, staged, unroll 3', batch: 2, seqLen: 170, dInner: 20, dState: 16, chunkLen: 40, tuning: { pipeline: 'loads', unroll: 3 } },
-  { name: 'pipelined loads only, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { pipeline: 'loads' } },
-  { name: 'output tiles last to first, batch 3, initial state', batch: 3, seqLen: 100, dInner: 20, dState: 16, initialState: true, chunkLen: 9, tuning: { reverseOutput: true } },
-  { name: 'output tiles last to first, one chunk, pipelined', batch: 2, seqLen: 33, dInner: 9, dState: 16, initialState: true, chunkLen: 33, tuning: { reverseOutput: true, pipeline: true } },
-  // The carry pass with its columns split into segments (and B·N·D not a multiple of a workgroup's columns).
-  { name: 'carry in 2 segments, 5 chunks (uneven segments), initial state', batch: 2, seqLen: 37, dInner: 7, dState: 16, initialState: true, chunkLen: 8, tuning: { carrySegments: 2 } },
-  { name: 'carry in 8 segments, fewer chunks (3) than segments, initial state', batch: 1, seqLen: 20, dInner: 9, dState: 16, initialState: true, chunkLen: 7, tuning: { carrySegments: 8 } },
-  { name: 'carry in 4 segments, 33 chunks, groups, N=5', batch: 3, seqLen: 130, dInner: 12, dState: 5, groups: 3, chunkLen: 4, tuning: { carrySegments: 4 } },
-  { name: 'carry in 8 segments, 100 chunks, decays that underflow', batch: 1, seqLen: 300, dInner: 20, dState: 16, biasCenter: 60, initialState: true, chunkLen: 3, tuning: { carrySegments: 8 } },
 ];
 
 describe('chunked selective scan configurations against selective_scan_ref (float64)', () => {
@@ -260,6 +251,32 @@ describe('chunked selective scan configurations against selective_scan_ref (floa
       expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
     });
   }
+
+  it('counts the resident workgroups of its chunk-local and output passes on request, and still scans right', async () => {
+    const e = await testEngine();
+    const c: ScanCase = { name: 'residency', batch: 2, seqLen: 300, dInner: 40, dState: 16 };
+    const inp = makeInputs(c, 5);
+    const shape = [c.batch, c.seqLen, c.dInner];
+    const u = e.upload(inp.u, shape, 'activations', 'u');
+    const delta = e.upload(inp.delta, shape, 'activations', 'delta');
+    const channels = e.upload(packScanChannels(inp.A, c.dInner, c.dState, inp.D, inp.deltaBias), [c.dInner, c.dState + 2], 'weights', 'channels');
+    const bc = e.upload(packBc(inp.Bm, inp.Cm, c.batch * c.seqLen, c.dState), [c.batch, c.seqLen, 2 * c.dState], 'activations', 'bc');
+    const z = e.upload(inp.z!, shape, 'activations', 'z');
+    const [chunkLen, workgroupSize] = [32, 16];
+    const residency = e.upload(new Float32Array(4), [4], 'scratch', 'residency');
+    const y = selectiveScan(e, { u, delta, channels, bc, z, deltaSoftplus: true, variant: 'chunked', chunkLen, tuning: { workgroupSize }, residency });
+    const counts = new Uint32Array((await e.read(residency)).buffer);
+    const workgroups = c.batch * Math.ceil(c.seqLen / chunkLen) * Math.ceil(c.dInner / workgroupSize);
+    expect([counts[0], counts[2]]).toEqual([0, 0]);
+    for (const most of [counts[1], counts[3]]) {
+      expect(most).toBeGreaterThanOrEqual(1);
+      expect(most).toBeLessThanOrEqual(workgroups);
+    }
+    const ref = selectiveScanRef({ batch: c.batch, seqLen: c.seqLen, dInner: c.dInner, dState: c.dState, groups: 1, u: inp.u, delta: inp.delta, A: inp.A, B: inp.Bm, C: inp.Cm, D: inp.D, z: inp.z, deltaBias: inp.deltaBias, deltaSoftplus: true });
+    expect(relativeError(await e.read(y), ref.y)).toBeLessThan(2e-5);
+    expect(() => selectiveScan(e, { u, delta, channels, bc, variant: 'chunked', chunkLen, residency: e.tensor([2], 'scratch', 'small') })).toThrow(/residency counters need 4 values/);
+    for (const t of [u, delta, channels, bc, z, residency, y]) t.release();
+  });
 
   it('the default chunk length: one chunk for large B·D or short L, otherwise chunks of 32..512 tokens', () => {
     expect(defaultChunkLen(64, 512, 2048)).toBe(512);
@@ -419,6 +436,17 @@ describe('selective scan with the polynomial exp2 against selective_scan_ref (fl
           expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
         });
       }
+    }
+  }
+
+  // Polynomial decays in one chunked pass only, two slots of a vec4 (each slot in its own form).
+  for (const c of POLY_CASES) {
+    for (const polyPass of ['local', 'output'] as const) {
+      it(`chunked, polyFraction 2/16 in the ${polyPass} pass only: ${c.name}`, async () => {
+        const { got, lastState, ref } = await runScan({ ...c, tuning: { ...c.tuning, polyFraction: 2 / 16, polyPass } }, 'chunked', c.seqLen * 7 + c.dState);
+        expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
+        expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
+      });
     }
   }
 

@@ -66,14 +66,6 @@ const WG_D = 64;
 /** Invocations along D per workgroup in the chunk-local and output passes (capped by the device). */
 const WG_CHUNK = 128;
 const WG_CARRY = 256;
-/**
- * Segments per column of the carry pass by default (ScanTuning.carrySegments): a power of two, at most
- * 8 (a workgroup of WG_CARRY keeps 32 consecutive columns per segment), with segments of at least 16
- * chunks, so that the dependent chain is about 2·numChunks/segments + segments steps long.
- */
-export function defaultCarrySegments(numChunks: number): number {
-  return floorPow2(Math.max(1, Math.min(8, Math.floor(numChunks / 16))));
-}
 /** Tokens per staged block of the chunked passes (B/C rows held in workgroup memory). */
 const TB_DEFAULT = 32;
 /** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
@@ -91,12 +83,6 @@ const MAX_PREFETCH_VEC4 = 8;
 export function defaultPipeline(numChunks: number): boolean {
   return numChunks === 1;
 }
-/**
- * Whether the output pass takes its tiles from the last chunk to the first by default
- * (ScanTuning.reverseOutput): the chunk-local pass reads the chunks first to last, so the output pass's
- * first tiles then find their delta and u in the L2 cache.
- */
-export const DEFAULT_REVERSE_OUTPUT = false;
 /**
  * Invocations per channel in the chunk-local and output passes by default (ScanTuning.splitLocal,
  * splitOutput). 1: on an H200 every split was slower (docs/measurements/h200/scan-pipeline.json; B=1
@@ -187,9 +173,10 @@ export interface SelectiveScanArgs {
   category?: MemoryCategory;
   label?: string;
   /**
-   * Benchmarks, subgroup variant only: a tensor of at least 2 values, zeroed by the caller, read as u32
-   * afterwards: [workgroups running now (0 after the scan), the most that ran at once] (resident
-   * workgroups: what limits a latency-bound kernel).
+   * Benchmarks: a tensor zeroed by the caller, read as u32 afterwards: [workgroups running now (0 after
+   * the scan), the most that ran at once] (resident workgroups: what limits a latency-bound kernel).
+   * Subgroup variant: 2 values. Chunked variant: 4, the chunk-local pass's pair then the output pass's
+   * (the output pass alone, one chunk: the second pair).
    */
   residency?: Tensor;
 }
@@ -333,6 +320,8 @@ export interface ScanTuning {
    * DEFAULT_POLY_FRACTION in the chunked passes, 0 in the sequential kernel.
    */
   polyFraction?: number;
+  /** Polynomial decays (polyFraction) in this chunked pass only; the other pass's decays all use exp2. */
+  polyPass?: 'local' | 'output';
   /**
    * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
    * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
@@ -343,13 +332,10 @@ export interface ScanTuning {
   /**
    * Issue loads one step ahead of their use in the chunk-local and output passes: the next KU tokens'
    * delta, u, z before the current KU steps, the next block's staged B/C rows (into registers, then a
-   * second workgroup buffer) before the current block. 'loads': delta, u, z only. Default
-   * defaultPipeline(numChunks). Left off for a staged pass whose double buffer or prefetch registers do
-   * not fit.
+   * second workgroup buffer) before the current block. Default defaultPipeline(numChunks). Left off for a staged
+   * pass whose double buffer or prefetch registers do not fit.
    */
-  pipeline?: boolean | 'loads';
-  /** The output pass takes its tiles from the last chunk to the first (default DEFAULT_REVERSE_OUTPUT). */
-  reverseOutput?: boolean;
+  pipeline?: boolean;
   /**
    * Invocations that share a channel in the chunk-local pass, each holding 1/split of the state: fewer
    * registers per invocation, more invocations. Power of two, at most stateVec4 and dividing the workgroup
@@ -358,11 +344,6 @@ export interface ScanTuning {
   splitLocal?: number;
   /** As splitLocal for the output pass, whose partial sums <h, C> are added by subgroup shuffles: 1 without 'subgroups', at most 4. */
   splitOutput?: number;
-  /**
-   * Invocations per (b, n, d) column in the carry pass, each walking one segment of the chunks (a power
-   * of two, at most 8; default defaultCarrySegments(numChunks)); 1 is one invocation walking them all.
-   */
-  carrySegments?: number;
   /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
   onlyPass?: 'local' | 'carry' | 'output';
   /** Form of silu(z) in every scan kernel (default DEFAULT_GATE). */
@@ -410,10 +391,6 @@ interface PassConfig {
   rowsVec4: number;
   /** Loads issued one step ahead (PIPE). */
   pipe: boolean;
-  /** With pipe and stage: the next block's staged rows too (PIPE_BC). */
-  pipeBc: boolean;
-  /** Tiles taken from the last chunk to the first (REVERSE; the output pass only). */
-  reverse: boolean;
   /** Invocations per channel (NS). */
   ns: number;
 }
@@ -424,23 +401,21 @@ function passChannels(c: PassConfig): number {
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:pbc=${c.pipeBc ? 1 : 0}:rev=${c.reverse ? 1 : 0}:ns=${c.ns}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
   const sbcLen = c.stage ? c.tb * c.rowsVec4 : 1;
-  const spt = c.pipeBc ? Math.ceil(sbcLen / c.wg) : 1;
+  const spt = c.stage && c.pipe ? Math.ceil(sbcLen / c.wg) : 1;
   const lines = [
     `const TB: u32 = ${c.tb}u;`,
     `const KU: u32 = ${c.ku}u;`,
     `const STAGE_BC: bool = ${c.stage};`,
     `const SBC_LEN: u32 = ${sbcLen}u;`,
     `const SROW: u32 = ${c.stage ? c.rowsVec4 : 1}u;`,
-    `const SROWS: u32 = ${c.stage ? (c.pipeBc ? 2 : 1) * c.tb : 1}u;`,
+    `const SROWS: u32 = ${c.stage ? (c.pipe ? 2 : 1) * c.tb : 1}u;`,
     `const PIPE: bool = ${c.pipe};`,
-    `const PIPE_BC: bool = ${c.pipeBc};`,
-    `const REVERSE: bool = ${c.reverse};`,
-    `const SBUF: u32 = ${c.pipeBc ? 2 : 1}u;`,
+    `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
     `const SPT: u32 = ${spt}u;`,
     `const NS: u32 = ${c.ns}u;`,
     `const QS: u32 = ${stateVec4 / c.ns}u;`,
@@ -454,9 +429,9 @@ function passConsts(c: PassConfig, stateVec4: number): string {
   return lines.join('\n') + '\n';
 }
 
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig, dt: DtMode = 'none'): string {
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig, dt: DtMode = 'none', residency: { binding: number; at: number } | null = null): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
-  let consts = pass ? passConsts(pass, stateVec4) : '';
+  let consts = pass ? passConsts(pass, stateVec4) + residencyCode(residency) + '\n' : '';
   if (pass) {
     consts += `const DT_WRITE: bool = ${dt === 'write'};\nconst DT_READY: bool = ${dt === 'ready'};\n`;
     consts += dt === 'write' ? 'fn store_dt(i: u32, v: f32) { Delta[i] = v; }\n' : 'fn store_dt(i: u32, v: f32) {}\n';
@@ -481,13 +456,7 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
     `const SROWS: u32 = ${cfg.stagedVec4}u;`,
     `const TSTRIDE: u32 = ${cfg.lanes * (cfg.items + 1) + 1}u;`,
     `const STAGE_BC: bool = ${cfg.stage};`,
-    residency
-      ? [
-          '@group(0) @binding(8) var<storage, read_write> Residency: array<atomic<u32>>;',
-          'fn residency_enter() { atomicMax(&Residency[1], atomicAdd(&Residency[0], 1u) + 1u); }',
-          'fn residency_leave() { atomicSub(&Residency[0], 1u); }',
-        ].join('\n')
-      : 'fn residency_enter() {}\nfn residency_leave() {}',
+    residencyCode(residency ? { binding: 8, at: 0 } : null),
     cfg.lanes > 1
       ? 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return subgroupShuffleUp(v, off); }'
       : 'fn lanes_shuffle_up(v: vec4<f32>, off: u32) -> vec4<f32> { return v; }',
@@ -498,6 +467,20 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
   const head = (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n';
   const body = unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
   return head + stepConstants({ ...steps, polyElems: 0 }) + commonSource + stepsSource + bcScalarSource + body;
+}
+
+/**
+ * residency_enter / residency_leave for a kernel's first invocation: with a counter (a u32 pair at `at` in
+ * the tensor bound at `binding`), the workgroups running now and the most at once; empty without.
+ */
+function residencyCode(counter: { binding: number; at: number } | null): string {
+  if (!counter) return 'fn residency_enter() {}\nfn residency_leave() {}';
+  const { binding, at } = counter;
+  return [
+    `@group(0) @binding(${binding}) var<storage, read_write> Residency: array<atomic<u32>>;`,
+    `fn residency_enter() { atomicMax(&Residency[${at + 1}u], atomicAdd(&Residency[${at}u], 1u) + 1u); }`,
+    `fn residency_leave() { atomicSub(&Residency[${at}u], 1u); }`,
+  ].join('\n');
 }
 
 /** The constants selective_scan_steps.wgsl reads. */
@@ -580,13 +563,11 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       stateVec4 <= MAX_STAGED_VEC4 &&
       bytes <= limits.maxComputeWorkgroupStorageSize &&
       (groups === 1 || (dInner / groups) % cpw === 0);
-    const pipeline = args.tuning?.pipeline ?? defaultPipeline(numChunks);
-    let pipe = pipeline !== false;
-    let pipeBc = pipeline === true && stage;
-    if (pipeBc && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = pipeBc = false;
-    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, pipeBc, reverse: false, ns };
+    let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
+    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
-  const outputCfg = { ...passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1), reverse: args.tuning?.reverseOutput ?? DEFAULT_REVERSE_OUTPUT };
+  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
   const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniformValues = {
     batch,
@@ -618,6 +599,10 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
   const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
   const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
+  // The chunked passes' own step options: polynomial decays in one of them only when polyPass says so.
+  const polyPass = args.tuning?.polyPass;
+  const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } =>
+    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}` };
 
   if (variant === 'sequential') {
     const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
@@ -643,9 +628,13 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     return out;
   }
 
+  // Residency counters (benchmarks): the chunk-local pass's at 0, the output pass's at 2.
+  const residency = args.residency;
+  if (residency && residency.numel < 4) throw new KernelInputError(`selective_scan: the chunked scan's residency counters need 4 values, got ${residency.numel}`);
+  const counted = (t: Tensor[]) => (residency ? [...t, residency] : t);
   const outputPipeline = (dt: DtMode) =>
-    engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${stepsKey}:dt=${dt}`, () => ({
-      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, steps, outputCfg, dt),
+    engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${passSteps('output').key}:dt=${dt}:residency=${residency ? 1 : 0}`, () => ({
+      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, passSteps('output').steps, outputCfg, dt, residency ? { binding: 8, at: 2 } : null),
       constants: { WG: wgD },
     }));
   const passGrid = (c: PassConfig) => grid1d(batch * numChunks * Math.ceil(dInner / passChannels(c)), maxDim);
@@ -654,7 +643,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const runs = (pass: 'local' | 'carry' | 'output') => only === undefined || only === pass;
   if (numChunks === 1) {
     // One chunk: the output pass alone, reading the initial state from and writing the final state to `state`.
-    if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline('none'), [u, delta, channels, bc, z, state, out], passGrid(outputCfg), uniforms);
+    if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline('none'), counted([u, delta, channels, bc, z, state, out]), passGrid(outputCfg), uniforms);
     return out;
   }
   const carry = scratchTensor(engine, 'selective_scan.carry', batch * numChunks * dState * dInner);
@@ -662,28 +651,23 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // In place: the local pass writes dt over delta, the output pass reads it (one invocation per channel
   // in the local pass, so the one that writes a token's dt is the one that read its delta).
   const inPlace = (args.deltaInPlace ?? false) && localCfg.ns === 1;
-  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${stepsKey}:dt=${inPlace ? 'write' : 'none'}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, steps, localCfg, inPlace ? 'write' : 'none'),
+  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${passSteps('local').key}:dt=${inPlace ? 'write' : 'none'}:residency=${residency ? 1 : 0}`, () => ({
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, passSteps('local').steps, localCfg, inPlace ? 'write' : 'none', residency ? { binding: 7, at: 0 } : null),
     constants: { WG: wgD },
   }));
 
-  const segments = floorPow2(Math.max(1, Math.min(8, Math.floor(args.tuning?.carrySegments ?? defaultCarrySegments(numChunks)))));
-  const carryCols = WG_CARRY / segments;
-  const carryPass = engine.pipeline(`selective_scan_chunk_carry:seg=${segments}`, () => ({
-    code: shaderCode(`const SEG: u32 = ${segments}u;\nconst COLS: u32 = ${carryCols}u;\n` + chunkCarrySource, 1, null, null),
-    constants: { WG: WG_CARRY },
-  }));
-  if (runs('local')) engine.dispatch(() => `selective_scan_chunk_local(${chunked})`, local, [u, delta, channels, bc, carry, deltaSum], passGrid(localCfg), uniforms);
+  const carryPass = engine.pipeline('selective_scan_chunk_carry', () => ({ code: shaderCode(chunkCarrySource, 1, null, null), constants: { WG: WG_CARRY } }));
+  if (runs('local')) engine.dispatch(() => `selective_scan_chunk_local(${chunked})`, local, counted([u, delta, channels, bc, carry, deltaSum]), passGrid(localCfg), uniforms);
   if (runs('carry')) {
     engine.dispatch(
-      () => `selective_scan_chunk_carry(${chunked}, ${segments} segments)`,
+      () => `selective_scan_chunk_carry(${chunked})`,
       carryPass,
       [channels, deltaSum, carry, state],
-      grid1d(Math.ceil((batch * dState * dInner) / carryCols), maxDim),
+      grid1d(Math.ceil((batch * dState * dInner) / WG_CARRY), maxDim),
       uniforms,
     );
   }
-  if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline(inPlace ? 'ready' : 'none'), [u, delta, channels, bc, z, carry, out], passGrid(outputCfg), uniforms);
+  if (runs('output')) engine.dispatch(() => `selective_scan_chunk_output(${chunked})`, outputPipeline(inPlace ? 'ready' : 'none'), counted([u, delta, channels, bc, z, carry, out]), passGrid(outputCfg), uniforms);
   return out;
 }
 
