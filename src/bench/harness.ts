@@ -3,6 +3,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine';
+import { dawnFlags } from '../engine/node-gpu';
 
 export interface Timing {
   /** Median milliseconds per iteration over the repeats. */
@@ -85,9 +86,10 @@ export function formatNumber(v: number): string {
   return v.toPrecision(3);
 }
 
-export function writeJson(path: string | undefined, data: unknown): void {
+export function writeJson(path: string | undefined, data: object): void {
   if (!path) return;
-  writeFileSync(path, JSON.stringify(data, null, 2));
+  // The Dawn flags the run used (WEBGPU_DAWN_FLAGS), so that a file says how it was measured.
+  writeFileSync(path, JSON.stringify({ ...data, dawnFlags: dawnFlags() }, null, 2));
   console.error(`wrote ${path}`);
 }
 

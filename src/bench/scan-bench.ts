@@ -26,7 +26,9 @@
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
 //        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
 //        sizes); --probe: the same rows at B=1 L=8192 D=3072 only; --chunked: the three main sizes with
-//        CHUNKED_ROWS (polynomial decays in one pass; each pass's resident workgroups);
+//        CHUNKED_ROWS (polynomial decays in one pass; each pass's resident workgroups); --main: the three
+//        main sizes, default rows, each pass alone and without special-function ops;
+//        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -86,6 +88,9 @@ const CHUNKED_ROWS: SweepRow[] = [
   { unroll: 4, polyFraction: 2 / 16, polyPass: 'local' },
   {},
 ];
+
+/** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
+const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
 
 /** --chunked at a size whose default is one chunk (the output pass alone). */
 const CHUNKED_SINGLE_ROWS: SweepRow[] = [1, 2].map((k) => ({ polyFraction: k / 16 }));
@@ -298,12 +303,15 @@ async function main() {
   const probe = flags.has('probe');
   // --chunked: the main sizes with CHUNKED_ROWS.
   const chunkedRows = flags.has('chunked');
+  // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
+  const mainRows = flags.has('main');
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
-    .filter((s) => !chunkedRows || s.main)
+    .filter((s) => !(chunkedRows || mainRows) || s.main)
+    .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
     .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));

@@ -10,6 +10,15 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let cached: Promise<GPU> | null = null;
 
+/**
+ * Dawn flags for benchmarks, from the environment variable WEBGPU_DAWN_FLAGS (space-separated), passed to
+ * the `webgpu` package's create(): e.g. `enable-dawn-features=disable_robustness` to measure what Dawn's
+ * bounds clamps cost (Chrome always applies them). Empty by default.
+ */
+export function dawnFlags(): string[] {
+  return (process.env.WEBGPU_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** The `GPU` object for Node, with WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) installed. */
 export function nodeGpu(opts: { quiet?: boolean } = {}): Promise<GPU> {
   cached ??= findGpu(opts.quiet ?? false);
@@ -25,11 +34,13 @@ async function findGpu(quiet: boolean): Promise<GPU> {
     throw new WebGpuUnavailableError(`The 'webgpu' package could not be loaded (${(e as Error).message}). Run npm install.`);
   }
   Object.assign(globalThis, mod.globals);
-  const first = mod.create([]);
+  const flags = dawnFlags();
+  if (flags.length && !quiet) process.stderr.write(`webgpu: Dawn flags ${flags.join(' ')}\n`);
+  const first = mod.create(flags);
   if (await first.requestAdapter()) return first;
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    const second = mod.create([]);
+    const second = mod.create(flags);
     if (await second.requestAdapter()) {
       if (!quiet) process.stderr.write(`webgpu: no GPU adapter found; using Chromium's SwiftShader (CPU) Vulkan driver from ${SWIFTSHADER_ICD}\n`);
       return second;
