@@ -8,7 +8,6 @@
 
 import { createNodeEngine } from '../engine/node-gpu';
 import { matmul } from '../kernels/matmul';
-import { matmulTiledVec4 } from '../kernels/matmul-tiled-vec4';
 import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
 import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
@@ -37,7 +36,7 @@ async function main() {
     const outTiled = engine.tensor([n, n], 'activations', 'out.tiled');
     const outNaive = engine.tensor([n, n], 'activations', 'out.naive');
     const flops = 2 * n * n * n;
-    const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outTiled }));
+    const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outTiled, variant: 'tiled' }));
     const naive = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outNaive, variant: 'naive' }), { repeats: 3 });
     const naiveOut = await engine.read(outNaive);
     const err = relativeError(await engine.read(outTiled), naiveOut);
@@ -45,7 +44,7 @@ async function main() {
     const vec4Rows: { tm: number; timing: typeof tiled; tflops: number; relErr: number }[] = [];
     for (const tm of [4, 8] as const) {
       const outV = engine.tensor([n, n], 'activations', 'out.vec4');
-      const t = await timeIterations(engine, () => matmulTiledVec4(engine, a, w, { tm, out: outV }));
+      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, out: outV }));
       vec4Rows.push({ tm, timing: t, tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(outV), naiveOut) });
       outV.release();
     }
@@ -84,7 +83,7 @@ async function main() {
     const ref = await engine.read(out);
     const v: Record<number, { tflops: number; relErr: number }> = {};
     for (const tm of [4, 8] as const) {
-      const t = await timeIterations(engine, () => matmulTiledVec4(engine, a, w, { tm, out }), { repeats: 3 });
+      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, out }), { repeats: 3 });
       v[tm] = { tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(out), ref) };
     }
     const tTiled = flops / tiled.msMedian / 1e9;

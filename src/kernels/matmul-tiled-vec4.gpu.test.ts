@@ -1,10 +1,11 @@
-// The vec4 tiled matmul against the float64 twin on awkward sizes (partial tiles, K not a multiple of the
-// K-tile, batch), for both tile heights.
+// The vec4 tiled matmul (matmul's 'tiled-vec4' variant) against the float64 twin on awkward sizes (partial
+// tiles, K not a multiple of the K-tile, batch, a column range of a), for both tile heights; 'auto' takes
+// it for narrow outputs.
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { matmulRef } from '../reference/basic';
-import { matmulTiledVec4 } from './matmul-tiled-vec4';
+import { matmul, VEC4_MIN_K, VEC4_NARROW_N } from './matmul';
 import { KernelInputError } from '../engine/errors';
 
 describe('matmul_tiled_vec4 against the float64 twin', () => {
@@ -24,7 +25,7 @@ describe('matmul_tiled_vec4 against the float64 twin', () => {
         const w = normalArray(N * K, N + 3 * K);
         const aT = e.upload(a, [batch, M, K], 'activations', 'a');
         const wT = e.upload(w, [N, K], 'weights', 'w');
-        const out = matmulTiledVec4(e, aT, wT, { tm });
+        const out = matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm });
         expect(out.shape).toEqual([batch, M, N]);
         expect(relativeError(await e.read(out), matmulRef(a, w, batch, M, K, N, true, false))).toBeLessThan(1e-5);
         [aT, wT, out].forEach((t) => t.release());
@@ -40,7 +41,7 @@ describe('matmul_tiled_vec4 against the float64 twin', () => {
     const aT = e.upload(a, [M, K], 'activations', 'a');
     const wT = e.upload(w, [N, K], 'weights', 'w');
     const out = e.upload(c0, [M, N], 'activations', 'c');
-    matmulTiledVec4(e, aT, wT, { out, accumulate: true });
+    matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4', out, accumulate: true });
     const ref = matmulRef(a, w, 1, M, K, N, true, false).map((v, i) => v + c0[i]);
     expect(relativeError(await e.read(out), ref)).toBeLessThan(1e-5);
     [aT, wT, out].forEach((t) => t.release());
@@ -49,8 +50,47 @@ describe('matmul_tiled_vec4 against the float64 twin', () => {
     const e = await testEngine();
     const aT = e.upload(new Float32Array(6), [2, 3], 'activations', 'a');
     const wT = e.upload(new Float32Array(6), [2, 3], 'weights', 'w');
-    expect(() => matmulTiledVec4(e, aT, wT)).toThrow(KernelInputError);
-    expect(() => matmulTiledVec4(e, aT, wT)).toThrow(/\[2, 3\]|2×3|\(2, 3\)/);
+    const vec4 = () => matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4' });
+    expect(vec4).toThrow(KernelInputError);
+    expect(vec4).toThrow(/K \(3\)/);
+    // 'auto' falls back to the tiled kernel and gets it right.
+    const auto = matmul(e, aT, wT, { transposeB: true });
+    expect(Array.from(await e.read(auto))).toEqual([0, 0, 0, 0]);
+    [aT, wT, auto].forEach((t) => t.release());
+  });
+
+  it('a column range of a (offset and row stride multiples of 4), both tile heights', async () => {
+    const e = await testEngine();
+    const [batch, M, lda, offset, K, N] = [2, 37, 84, 8, 48, 70];
+    const a = normalArray(batch * M * lda, 7);
+    const w = normalArray(N * K, 8);
+    const aT = e.upload(a, [batch, M, lda], 'activations', 'a');
+    const wT = e.upload(w, [N, K], 'weights', 'w');
+    const cols = new Float32Array(batch * M * K);
+    for (let r = 0; r < batch * M; r++) cols.set(a.subarray(r * lda + offset, r * lda + offset + K), r * K);
+    const ref = matmulRef(cols, w, batch, M, K, N, true, false);
+    for (const rowsPerInvocation of [4, 8] as const) {
+      const out = matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation, aColumns: { offset, count: K } });
+      expect(out.shape).toEqual([batch, M, N]);
+      expect(relativeError(await e.read(out), ref)).toBeLessThan(1e-5);
+      out.release();
+    }
+    expect(() => matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4', aColumns: { offset: 2, count: K } })).toThrow(/column offset \(2\)/);
     [aT, wT].forEach((t) => t.release());
+  });
+
+  it("'auto' on an x_proj-like shape (N ≤ VEC4_NARROW_N, K ≥ VEC4_MIN_K: the vec4 kernel) gets the tiled kernel's result", async () => {
+    const e = await testEngine();
+    const [M, K, N] = [130, VEC4_MIN_K + 4, Math.min(80, VEC4_NARROW_N)];
+    const a = normalArray(M * K, 9);
+    const w = normalArray(N * K, 10);
+    const aT = e.upload(a, [M, K], 'activations', 'a');
+    const wT = e.upload(w, [N, K], 'weights', 'w');
+    const auto = matmul(e, aT, wT, { transposeB: true });
+    const tiled = matmul(e, aT, wT, { transposeB: true, variant: 'tiled' });
+    const ref = matmulRef(a, w, 1, M, K, N, true, false);
+    expect(relativeError(await e.read(auto), ref)).toBeLessThan(1e-5);
+    expect(relativeError(await e.read(tiled), ref)).toBeLessThan(1e-5);
+    [aT, wT, auto, tiled].forEach((t) => t.release());
   });
 });

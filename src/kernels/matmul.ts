@@ -1,11 +1,13 @@
 // Matmul: out[b] = a[b] · op(w[b]).  Shapes: a (..., M, K); w (K, N), or (N, K) with transposeB (the
 // linear-layer weight layout, y = x Wᵀ); w may carry the same leading batch dims as a, or none (shared).
-// out (..., M, N). Variants: 'tiled' (64×64 tiles through workgroup memory), 'naive' (the baseline) and
-// 'gemv' (few rows against linear-layer weights: decode).
+// out (..., M, N). Variants: 'tiled' (64×64 tiles through workgroup memory), 'tiled-vec4' (vec4 loads and
+// tiles, TM×4 outputs per invocation: linear-layer weights with K, the row stride and column offset of a
+// multiples of 4), 'naive' (the baseline) and 'gemv' (few rows against linear-layer weights: decode).
 // gemv() is the matrix-vector kernel with its decode fusions: several weights of one input in one dispatch,
 // the input's RMSNorm, a SwiGLU input ([gate | up] -> silu(gate)·up) and accumulation into the output.
 
 import tiledSource from '../../shaders/matmul_tiled.wgsl?raw';
+import tiledVec4Source from '../../shaders/matmul_tiled_vec4.wgsl?raw';
 import naiveSource from '../../shaders/matmul_naive.wgsl?raw';
 import gemvSource from '../../shaders/matmul_gemv.wgsl?raw';
 import gemvCommonSource from '../../shaders/gemv_common.wgsl?raw';
@@ -31,8 +33,23 @@ export const MATMUL_PARAMS = defineUniforms([
   ['accumulate', 'u32'],
 ] as const);
 
-/** 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode), else 'tiled'. */
-export type MatmulVariant = 'auto' | 'tiled' | 'naive' | 'gemv';
+/**
+ * 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode); 'tiled-vec4' (TM=4)
+ * for narrow outputs over long inputs (N ≤ VEC4_NARROW_N, K ≥ VEC4_MIN_K) when its alignment holds; else
+ * 'tiled'.
+ */
+export type MatmulVariant = 'auto' | 'tiled' | 'tiled-vec4' | 'naive' | 'gemv';
+
+/**
+ * 'auto' picks the vec4 kernel (TM=4) for outputs of at most VEC4_NARROW_N columns over at least
+ * VEC4_MIN_K inputs: few output tiles, each a long walk over K, where its K-tiles of 32 (half the tiled
+ * kernel's barriers) and vec4 loads pay. Measured on an H200 in two runs
+ * (docs/measurements/h200/run-2026-11-28/suite/matmul-bench.log, run-2026-12-02b/robustness/matmul-robust.txt):
+ * Mamba's x_proj (8192×1536×80) 1.49x the tiled kernel in both; on wider whole-model shapes the two are
+ * within ±5% either way and at 512³ the vec4 kernel was 0.72x in one run, so the tiled kernel stays there.
+ */
+export const VEC4_NARROW_N = 128;
+export const VEC4_MIN_K = 512;
 
 /** Rows up to which matmul's 'auto' picks the matrix-vector kernel (gemv() itself takes any number of rows). */
 export const GEMV_MAX_ROWS = 4;
@@ -198,6 +215,8 @@ export interface MatmulOptions {
   label?: string;
   /** Use only columns [offset, offset + count) of a's last dimension as the K inputs (no copy). */
   aColumns?: { offset: number; count: number };
+  /** 'tiled-vec4': output rows per invocation, 4 (64×64 tiles, the default) or 8 (128×64). */
+  rowsPerInvocation?: 4 | 8;
 }
 
 export interface MatmulShape {
@@ -246,7 +265,10 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   // With weights shared across the batch, leading dims fold into rows: (batch·M, K) · op(w).
   const rows = s.batchedB ? s.M : s.batch * s.M;
   const gemvFits = transposeB && !s.batchedB && rows <= GEMV_MAX_ROWS;
-  const variant: Exclude<MatmulVariant, 'auto'> = requested === 'auto' ? (gemvFits ? 'gemv' : 'tiled') : requested;
+  // The vec4 kernel reads every row of a and w as vec4: K, a's row stride and column offset multiples of 4.
+  const vec4Fits = transposeB && !s.batchedB && s.K % 4 === 0 && lda % 4 === 0 && (cols?.offset ?? 0) % 4 === 0;
+  const variant: Exclude<MatmulVariant, 'auto'> =
+    requested === 'auto' ? (gemvFits ? 'gemv' : vec4Fits && s.N <= VEC4_NARROW_N && s.K >= VEC4_MIN_K ? 'tiled-vec4' : 'tiled') : requested;
   if (variant === 'gemv') {
     if (!gemvFits) throw new KernelInputError(`matmul: the gemv variant needs wᵀ, a shared w and at most ${GEMV_MAX_ROWS} rows; got ${rows} rows`);
     const w2 = w.shape.length === 2 ? w : w.view([s.N, s.K]);
@@ -264,6 +286,17 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     transposeB: transposeB ? 1 : 0,
     accumulate: opts.accumulate ? 1 : 0,
   });
+  if (variant === 'tiled-vec4') {
+    if (!vec4Fits) {
+      throw new KernelInputError(
+        `matmul: the tiled-vec4 variant needs wᵀ shared across the batch and K (${s.K}), a's row stride (${lda}) and column offset (${cols?.offset ?? 0}) multiples of 4`,
+      );
+    }
+    const tm = opts.rowsPerInvocation ?? 4;
+    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}`, () => ({ code: MATMUL_PARAMS.wgsl() + tiledVec4Source, constants: { TM: tm } }));
+    engine.dispatch(() => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, TM=${tm})`, pipeline, [a, w, out], [Math.ceil(s.N / 64), Math.ceil(s.M / (16 * tm)), s.batch], uniforms);
+    return out;
+  }
   const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
   const source = variant === 'tiled' ? tiledSource : naiveSource;
   const pipeline = engine.pipeline(`matmul_${variant}`, () => ({ code: MATMUL_PARAMS.wgsl() + source }));
