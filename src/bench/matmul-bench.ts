@@ -5,16 +5,62 @@
 // inner loop through workgroup memory alone (probe), which separates its workgroup-memory cost from its
 // global loads.
 // Usage: npm run --silent bench:matmul -- [--small] [--torch TORCH.json] [--out FILE.json]
+//        --vec4: only the tiled kernel against the vec4 kernel's shapes (rows per invocation 4 and 8, K-tiles
+//        prefetched or not) at 2048³, 4096³ and the whole-model shapes, each vec4 row with its resident
+//        workgroups (what registers per invocation allow); WEBGPU_DAWN_FLAGS as for every benchmark.
 
+import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
+import type { Tensor } from '../engine/tensor';
 import { matmul } from '../kernels/matmul';
 import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
 import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
 
+/** --vec4: the vec4 kernel's shapes against the tiled kernel, with resident workgroups. */
+async function vec4Shapes(engine: Engine, small: boolean, out: string | undefined): Promise<void> {
+  const shapes: [string, number, number, number][] = small
+    ? [['256³', 256, 256, 256], ['x_proj', 256, 512, 20]]
+    : [['2048³', 2048, 2048, 2048], ['4096³', 4096, 4096, 4096], ['mamba in_proj', 8192, 768, 3072], ['mamba x_proj', 8192, 1536, 80], ['mamba out_proj', 8192, 1536, 768], ['mlp gate|up', 8192, 768, 4096]];
+  const configs = ([4, 8] as const).flatMap((tm) => [true, false].map((prefetch) => ({ tm, prefetch })));
+  const rows: Record<string, string | number>[] = [];
+  const points = [];
+  for (const [name, M, K, N] of shapes) {
+    const a = engine.upload(normalArray(M * K, 5), [M, K], 'activations', 'a');
+    const w = engine.upload(normalArray(N * K, 6), [N, K], 'weights', 'w');
+    const c = engine.tensor([M, N], 'activations', 'out');
+    const flops = 2 * M * K * N;
+    const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: c, variant: 'tiled' }), { repeats: 3 });
+    const ref = await engine.read(c);
+    const tTiled = flops / tiled.msMedian / 1e9;
+    for (const { tm, prefetch } of configs) {
+      const run = (residency?: Tensor) => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, prefetch, out: c, residency });
+      const t = await timeIterations(engine, () => run(), { repeats: 3 });
+      const relErr = relativeError(await engine.read(c), ref);
+      const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
+      run(counter);
+      const resident = new Uint32Array((await engine.read(counter)).buffer)[1];
+      counter.release();
+      const tflops = flops / t.msMedian / 1e9;
+      rows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, TM: tm, prefetch: prefetch ? 'yes' : 'no', 'vec4 TFLOP/s': tflops, 'vec4/tiled': tflops / tTiled, 'resident wg': resident, err: relErr.toExponential(1) });
+      points.push({ name, M, K, N, tm, prefetch, tflopsTiled: tTiled, tflops, residentWorkgroups: resident, relErr });
+      console.error(`  ${name} TM=${tm} prefetch=${prefetch}: ${tflops.toFixed(2)} TFLOP/s (tiled ${tTiled.toFixed(2)}), ${resident} workgroups resident at most, err ${relErr.toExponential(1)}`);
+    }
+    [a, w, c].forEach((t) => t.release());
+  }
+  console.log(`matmul, vec4 kernel shapes (fp32) on ${engine.report.vendor} ${engine.report.description}`);
+  printTable(rows);
+  writeJson(out, { bench: 'matmul-vec4', adapter: engine.report, points });
+}
+
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
   const engine = await createNodeEngine();
+  if (flags.has('vec4')) {
+    await vec4Shapes(engine, flags.has('small'), values.get('out'));
+    engine.destroy();
+    return;
+  }
   const sizes = flags.has('small') ? [128, 256, 512] : [512, 1024, 2048, 4096];
   const torch = loadTorchBaselines(values.get('torch'));
   const ceilings = await measureRateCeilings(engine, flags.has('small'));

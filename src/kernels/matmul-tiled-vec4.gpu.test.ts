@@ -1,11 +1,11 @@
 // The vec4 tiled matmul (matmul's 'tiled-vec4' variant) against the float64 twin on awkward sizes (partial
 // tiles, K not a multiple of the K-tile, batch, a column range of a), for both tile heights; 'auto' takes
-// it for narrow outputs.
+// it where its alignment holds on outputs of VEC4_MIN_TILES tiles or more.
 import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { matmulRef } from '../reference/basic';
-import { matmul, VEC4_MIN_K, VEC4_NARROW_N } from './matmul';
+import { matmul, VEC4_MIN_TILES } from './matmul';
 import { KernelInputError } from '../engine/errors';
 
 describe('matmul_tiled_vec4 against the float64 twin', () => {
@@ -32,6 +32,28 @@ describe('matmul_tiled_vec4 against the float64 twin', () => {
       });
     }
   }
+  it('without prefetching K-tiles, both tile heights, counting its resident workgroups', async () => {
+    const e = await testEngine();
+    const [batch, M, K, N] = [2, 70, 100, 130];
+    const a = normalArray(batch * M * K, 11);
+    const w = normalArray(N * K, 12);
+    const aT = e.upload(a, [batch, M, K], 'activations', 'a');
+    const wT = e.upload(w, [N, K], 'weights', 'w');
+    const ref = matmulRef(a, w, batch, M, K, N, true, false);
+    for (const rowsPerInvocation of [4, 8] as const) {
+      const residency = e.upload(new Float32Array(2), [2], 'scratch', 'residency');
+      const out = matmul(e, aT, wT, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation, prefetch: false, residency });
+      expect(relativeError(await e.read(out), ref)).toBeLessThan(1e-5);
+      const [now, most] = new Uint32Array((await e.read(residency)).buffer);
+      const workgroups = batch * Math.ceil(N / 64) * Math.ceil(M / (16 * rowsPerInvocation));
+      expect(now).toBe(0);
+      expect(most).toBeGreaterThanOrEqual(1);
+      expect(most).toBeLessThanOrEqual(workgroups);
+      [out, residency].forEach((t) => t.release());
+    }
+    [aT, wT].forEach((t) => t.release());
+  });
+
   it('accumulates into out', async () => {
     const e = await testEngine();
     const [M, K, N] = [5, 8, 6];
@@ -79,9 +101,9 @@ describe('matmul_tiled_vec4 against the float64 twin', () => {
     [aT, wT].forEach((t) => t.release());
   });
 
-  it("'auto' on an x_proj-like shape (N ≤ VEC4_NARROW_N, K ≥ VEC4_MIN_K: the vec4 kernel) gets the tiled kernel's result", async () => {
+  it("'auto' (the vec4 kernel where it fits) gets the tiled kernel's result on an x_proj-like shape", async () => {
     const e = await testEngine();
-    const [M, K, N] = [130, VEC4_MIN_K + 4, Math.min(80, VEC4_NARROW_N)];
+    const [M, K, N] = [64 * VEC4_MIN_TILES / 2 + 3, 516, 80];   // VEC4_MIN_TILES tiles and more
     const a = normalArray(M * K, 9);
     const w = normalArray(N * K, 10);
     const aT = e.upload(a, [M, K], 'activations', 'a');

@@ -18,6 +18,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms, type UniformLayout } from '../engine/uniforms';
+import { residencyCode } from './residency';
 import type { MemoryCategory } from '../engine/allocator';
 
 export const MATMUL_PARAMS = defineUniforms([
@@ -34,22 +35,20 @@ export const MATMUL_PARAMS = defineUniforms([
 ] as const);
 
 /**
- * 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode); 'tiled-vec4' (TM=4)
- * for narrow outputs over long inputs (N ≤ VEC4_NARROW_N, K ≥ VEC4_MIN_K) when its alignment holds; else
- * 'tiled'.
+ * 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode); 'tiled-vec4' (4 rows
+ * per invocation) for linear-layer weights when its alignment holds (K, a's row stride and column offset
+ * multiples of 4) and the output has at least VEC4_MIN_TILES tiles of 64×64; else 'tiled'.
  */
 export type MatmulVariant = 'auto' | 'tiled' | 'tiled-vec4' | 'naive' | 'gemv';
 
 /**
- * 'auto' picks the vec4 kernel (TM=4) for outputs of at most VEC4_NARROW_N columns over at least
- * VEC4_MIN_K inputs: few output tiles, each a long walk over K, where its K-tiles of 32 (half the tiled
- * kernel's barriers) and vec4 loads pay. Measured on an H200 in two runs
- * (docs/measurements/h200/run-2026-11-28/suite/matmul-bench.log, run-2026-12-02b/robustness/matmul-robust.txt):
- * Mamba's x_proj (8192×1536×80) 1.49x the tiled kernel in both; on wider whole-model shapes the two are
- * within ±5% either way and at 512³ the vec4 kernel was 0.72x in one run, so the tiled kernel stays there.
+ * Output tiles (64×64, over the batch) from which 'auto' takes the vec4 kernel. Measured on an H200
+ * (docs/measurements/h200/run-2026-12-02b/matmul-vec4-2d/, each against the tiled kernel in the same run):
+ * 26.3-28.3 TFLOP/s against 16-21 at 1024³ and up and on the whole-model prefill shapes (256 tiles and
+ * more), 14.8 against 7.5 on Mamba's x_proj (8192×1536×80, 256 tiles); at 512³ (64 tiles, fewer
+ * workgroups than SMs) 1.6 against 2.6.
  */
-export const VEC4_NARROW_N = 128;
-export const VEC4_MIN_K = 512;
+export const VEC4_MIN_TILES = 128;
 
 /** Rows up to which matmul's 'auto' picks the matrix-vector kernel (gemv() itself takes any number of rows). */
 export const GEMV_MAX_ROWS = 4;
@@ -217,6 +216,13 @@ export interface MatmulOptions {
   aColumns?: { offset: number; count: number };
   /** 'tiled-vec4': output rows per invocation, 4 (64×64 tiles, the default) or 8 (128×64). */
   rowsPerInvocation?: 4 | 8;
+  /** 'tiled-vec4': issue the next K-tile's loads before the current tile's arithmetic (default true). */
+  prefetch?: boolean;
+  /**
+   * Benchmarks, 'tiled-vec4' only: a tensor of 2 values zeroed by the caller, read as u32 afterwards:
+   * [workgroups running now (0 after), the most that ran at once].
+   */
+  residency?: Tensor;
 }
 
 export interface MatmulShape {
@@ -268,7 +274,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   // The vec4 kernel reads every row of a and w as vec4: K, a's row stride and column offset multiples of 4.
   const vec4Fits = transposeB && !s.batchedB && s.K % 4 === 0 && lda % 4 === 0 && (cols?.offset ?? 0) % 4 === 0;
   const variant: Exclude<MatmulVariant, 'auto'> =
-    requested === 'auto' ? (gemvFits ? 'gemv' : vec4Fits && s.N <= VEC4_NARROW_N && s.K >= VEC4_MIN_K ? 'tiled-vec4' : 'tiled') : requested;
+    requested === 'auto' ? (gemvFits ? 'gemv' : vec4Fits && s.batch * Math.ceil(s.M / 64) * Math.ceil(s.N / 64) >= VEC4_MIN_TILES ? 'tiled-vec4' : 'tiled') : requested;
   if (variant === 'gemv') {
     if (!gemvFits) throw new KernelInputError(`matmul: the gemv variant needs wᵀ, a shared w and at most ${GEMV_MAX_ROWS} rows; got ${rows} rows`);
     const w2 = w.shape.length === 2 ? w : w.view([s.N, s.K]);
@@ -293,8 +299,13 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
       );
     }
     const tm = opts.rowsPerInvocation ?? 4;
-    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}`, () => ({ code: MATMUL_PARAMS.wgsl() + tiledVec4Source, constants: { TM: tm } }));
-    engine.dispatch(() => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, TM=${tm})`, pipeline, [a, w, out], [Math.ceil(s.N / 64), Math.ceil(s.M / (16 * tm)), s.batch], uniforms);
+    const prefetch = opts.prefetch ?? true;
+    const residency = opts.residency;
+    if (residency && residency.numel < 2) throw new KernelInputError(`matmul: the residency counter needs 2 values, got ${residency.numel}`);
+    const consts = `const TM: u32 = ${tm}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n`;
+    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({ code: MATMUL_PARAMS.wgsl() + consts + tiledVec4Source }));
+    const bindings = residency ? [a, w, out, residency] : [a, w, out];
+    engine.dispatch(() => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, TM=${tm})`, pipeline, bindings, [Math.ceil(s.N / 64), Math.ceil(s.M / (16 * tm)), s.batch], uniforms);
     return out;
   }
   const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;

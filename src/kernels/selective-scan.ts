@@ -33,6 +33,7 @@ import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
 import { unrollLines } from './unroll-lines';
+import { residencyCode } from './residency';
 
 export const SCAN_PARAMS = defineUniforms([
   ['batch', 'u32'],
@@ -467,20 +468,6 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
   const head = (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n';
   const body = unrollLines(subgroupSource, { '': { mark: '#', count: cfg.items }, '-bc': { mark: '@', count: kbc } });
   return head + stepConstants({ ...steps, polyElems: 0 }) + commonSource + stepsSource + bcScalarSource + body;
-}
-
-/**
- * residency_enter / residency_leave for a kernel's first invocation: with a counter (a u32 pair at `at` in
- * the tensor bound at `binding`), the workgroups running now and the most at once; empty without.
- */
-function residencyCode(counter: { binding: number; at: number } | null): string {
-  if (!counter) return 'fn residency_enter() {}\nfn residency_leave() {}';
-  const { binding, at } = counter;
-  return [
-    `@group(0) @binding(${binding}) var<storage, read_write> Residency: array<atomic<u32>>;`,
-    `fn residency_enter() { atomicMax(&Residency[${at + 1}u], atomicAdd(&Residency[${at}u], 1u) + 1u); }`,
-    `fn residency_leave() { atomicSub(&Residency[${at}u], 1u); }`,
-  ].join('\n');
 }
 
 /** The constants selective_scan_steps.wgsl reads. */
