@@ -21,12 +21,8 @@
 // infinity) and their probabilities are exactly zero. A row that sees no key at all outputs zeros.
 // Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
-// Workgroup memory is indexed [row][vec4 column], each index a loop counter, an invocation's row or column,
-// or a constant, so that bounds clamps on it stay out of the inner loops (flattened row·width + column
-// indices cost the vec4 matmul a quarter of its speed on an H200).
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), KPR (max(BK, BQ)) and KPW (max(D4, BK / 4)): the rows and width of the K / P tile, VR
-// (max(BK, BQ)): the rows of the V tile / row partials, LD (ceil(BK·D4 / WG)).
+// WG (= RT·CT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, >= BQ·CT / 4), LD (ceil(BK·D4 / WG)).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -40,11 +36,11 @@ const LOG2E: f32 = 1.4426950408889634;
 const BK4: u32 = BK / 4u;
 const CT4: u32 = CT / 4u;
 
-var<workgroup> qS: array<array<vec4<f32>, D4>, BQ>;
-// The K tile (BK rows of D4 vec4, swizzled), then the probabilities P (BQ rows of BK4 vec4).
-var<workgroup> kpS: array<array<vec4<f32>, KPW>, KPR>;
-// The row-max partials (BQ rows of CT floats: CT4 vec4), then the V tile (BK rows of D4 vec4).
-var<workgroup> vS: array<array<vec4<f32>, D4>, VR>;
+var<workgroup> qS: array<vec4<f32>, BQ * D4>;
+// The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
+var<workgroup> kpS: array<vec4<f32>, KP_LEN>;
+// The row-max partials (BQ rows of CT floats), then the V tile (rows of D4 vec4).
+var<workgroup> vS: array<vec4<f32>, V_LEN>;
 
 fn loadQ(base: u32, e: u32) -> vec4<f32> {
   if (e + 3u < P.E) { return vec4<f32>(Q[base + e], Q[base + e + 1u], Q[base + e + 2u], Q[base + e + 3u]); }
@@ -95,7 +91,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let i = row0 + idx / D4;
     var x = vec4<f32>(0.0);
     if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
-    qS[idx / D4][idx % D4] = x;
+    qS[idx] = x;
   }
 
   // Keys needed by this tile: all S, or (causal) up to the last row's diagonal.
@@ -137,7 +133,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let idx = t + u * WG;
       if (idx < BK * D4) {
         let jj = idx / D4;
-        kpS[jj][(idx % D4) ^ ((jj / KN) % D4)] = kr[u];
+        kpS[jj * D4 + ((idx % D4) ^ ((jj / KN) % D4))] = kr[u];
       }
     }
     workgroupBarrier();
@@ -148,13 +144,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var n = 0u; n < KN; n++) { s[r][n] = 0.0; }
     }
     for (var c = 0u; c < D4; c++) {
-      let q0 = qS[r0 + 0u][c];
-      let q1 = qS[r0 + 1u][c];
-      let q2 = qS[r0 + 2u][c];
-      let q3 = qS[r0 + 3u][c];
+      let q0 = qS[(r0 + 0u) * D4 + c];
+      let q1 = qS[(r0 + 1u) * D4 + c];
+      let q2 = qS[(r0 + 2u) * D4 + c];
+      let q3 = qS[(r0 + 3u) * D4 + c];
       let cs = c ^ tx;
       for (var n = 0u; n < KN; n++) {
-        let kk = kpS[tx * KN + n][cs];
+        let kk = kpS[(tx * KN + n) * D4 + cs];
         s[0][n] += dot(q0, kk);
         s[1][n] += dot(q1, kk);
         s[2][n] += dot(q2, kk);
@@ -175,13 +171,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var r = 0u; r < 4u; r++) {
       var mx = s[r][0];
       for (var n = 1u; n < KN; n++) { mx = max(mx, s[r][n]); }
-      vS[r0 + r][tx / 4u][tx % 4u] = mx;
+      let at = (r0 + r) * CT + tx;
+      vS[at / 4u][at % 4u] = mx;
     }
     workgroupBarrier();
 
     for (var r = 0u; r < 4u; r++) {
       var mNew = m[r];
-      for (var w = 0u; w < CT4; w++) { mNew = max(mNew, max4(vS[r0 + r][w])); }
+      for (var w = 0u; w < CT4; w++) { mNew = max(mNew, max4(vS[(r0 + r) * CT4 + w])); }
       let corr = exp2(m[r] - mNew);
       m[r] = mNew;
       acc[r] = acc[r] * corr;
@@ -198,20 +195,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // P into kpS (row-major, BK4 vec4 per row), V into vS; prefetch the next key tile.
     for (var r = 0u; r < 4u; r++) {
+      let rowAt = (r0 + r) * BK4;
       if (KN % 4u == 0u) {
         for (var w = 0u; w < KN / 4u; w++) {
-          kpS[r0 + r][tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
+          kpS[rowAt + tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
         }
       } else {
         for (var n = 0u; n < KN; n++) {
           let j = tx * KN + n;
-          kpS[r0 + r][j / 4u][j % 4u] = s[r][n];
+          kpS[rowAt + j / 4u][j % 4u] = s[r][n];
         }
       }
     }
     for (var u = 0u; u < LD; u++) {
       let idx = t + u * WG;
-      if (idx < BK * D4) { vS[idx / D4][idx % D4] = vr[u]; }
+      if (idx < BK * D4) { vS[idx] = vr[u]; }
     }
     if (tile + 1u < nTiles) {
       let jn = j0 + BK;
@@ -230,12 +228,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3.
     for (var j4 = 0u; j4 < BK4; j4++) {
-      let v0 = vS[4u * j4 + 0u][tx];
-      let v1 = vS[4u * j4 + 1u][tx];
-      let v2 = vS[4u * j4 + 2u][tx];
-      let v3 = vS[4u * j4 + 3u][tx];
+      let v0 = vS[(4u * j4 + 0u) * D4 + tx];
+      let v1 = vS[(4u * j4 + 1u) * D4 + tx];
+      let v2 = vS[(4u * j4 + 2u) * D4 + tx];
+      let v3 = vS[(4u * j4 + 3u) * D4 + tx];
       for (var r = 0u; r < 4u; r++) {
-        let p = kpS[r0 + r][j4];
+        let p = kpS[(r0 + r) * BK4 + j4];
         acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);
         acc[r] = fma(vec4<f32>(p.y), v1, acc[r]);
         acc[r] = fma(vec4<f32>(p.z), v2, acc[r]);
@@ -247,7 +245,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   // Row sums: each invocation holds the sum over its own keys; add the CT partials of a row.
   for (var r = 0u; r < 4u; r++) {
-    vS[r0 + r][tx / 4u][tx % 4u] = l[r];
+    let at = (r0 + r) * CT + tx;
+    vS[at / 4u][at % 4u] = l[r];
   }
   workgroupBarrier();
   let e0 = 4u * tx;
@@ -255,7 +254,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let i = row0 + r0 + r;
     if (i >= P.L) { continue; }
     var total = 0.0;
-    for (var w = 0u; w < CT4; w++) { let x = vS[r0 + r][w]; total += (x.x + x.y) + (x.z + x.w); }
+    for (var w = 0u; w < CT4; w++) { let x = vS[(r0 + r) * CT4 + w]; total += (x.x + x.y) + (x.z + x.w); }
     var inv = 0.0;
     if (total > 0.0) { inv = 1.0 / total; }
     let o4 = acc[r] * inv;

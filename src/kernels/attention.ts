@@ -150,13 +150,12 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
     const BQt = 4 * RT;
     const BK = KN * CT;
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
-    // Workgroup tiles as [row][vec4 column]: K / P in KPR rows of KPW, V / row partials in VR rows of D4.
-    const KPR = Math.max(BK, BQt);
-    const KPW = Math.max(D4, BK / 4);
-    const VR = Math.max(BK, BQt);
-    const storageBytes = 16 * (BQt * D4 + KPR * KPW + VR * D4);
+    const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
+    const V_LEN = BK * D4;
+    if (V_LEN * 4 < BQt * CT) continue;
+    const storageBytes = 16 * (BQt * D4 + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, KPR, KPW, VR, LD: Math.ceil((BK * D4) / WG), storageBytes };
+    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes };
   }
   return null;
 }
@@ -284,7 +283,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\n` +
-          `const KPR: u32 = ${tiles.KPR}u;\nconst KPW: u32 = ${tiles.KPW}u;\nconst VR: u32 = ${tiles.VR}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
+          `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
           flashSource,
       }));
       engine.dispatch(() => `attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
