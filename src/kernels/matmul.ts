@@ -302,8 +302,9 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     const prefetch = opts.prefetch ?? true;
     const residency = opts.residency;
     if (residency && residency.numel < 2) throw new KernelInputError(`matmul: the residency counter needs 2 values, got ${residency.numel}`);
-    const consts = `const TM: u32 = ${tm}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n`;
-    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({ code: MATMUL_PARAMS.wgsl() + consts + tiledVec4Source }));
+    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({
+      code: MATMUL_PARAMS.wgsl() + `const TM: u32 = ${tm}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n` + tiledVec4Source,
+    }));
     const bindings = residency ? [a, w, out, residency] : [a, w, out];
     engine.dispatch(() => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, TM=${tm})`, pipeline, bindings, [Math.ceil(s.N / 64), Math.ceil(s.M / (16 * tm)), s.batch], uniforms);
     return out;

@@ -590,6 +590,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const polyPass = args.tuning?.polyPass;
   const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } =>
     polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}` };
+  const localSteps = passSteps('local');
+  const outputSteps = passSteps('output');
 
   if (variant === 'sequential') {
     const pipeline = engine.pipeline(`selective_scan_sequential:${variantKey}:${stepsKey}`, () => ({ code: shaderCode(sequentialSource, stateVec4, bcLoader, steps), constants: { WG: WG_D } }));
@@ -620,8 +622,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   if (residency && residency.numel < 4) throw new KernelInputError(`selective_scan: the chunked scan's residency counters need 4 values, got ${residency.numel}`);
   const counted = (t: Tensor[]) => (residency ? [...t, residency] : t);
   const outputPipeline = (dt: DtMode) =>
-    engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${passSteps('output').key}:dt=${dt}:residency=${residency ? 1 : 0}`, () => ({
-      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, passSteps('output').steps, outputCfg, dt, residency ? { binding: 8, at: 2 } : null),
+    engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${outputSteps.key}:dt=${dt}:residency=${residency ? 1 : 0}`, () => ({
+      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, outputSteps.steps, outputCfg, dt, residency ? { binding: 8, at: 2 } : null),
       constants: { WG: wgD },
     }));
   const passGrid = (c: PassConfig) => grid1d(batch * numChunks * Math.ceil(dInner / passChannels(c)), maxDim);
@@ -638,8 +640,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // In place: the local pass writes dt over delta, the output pass reads it (one invocation per channel
   // in the local pass, so the one that writes a token's dt is the one that read its delta).
   const inPlace = (args.deltaInPlace ?? false) && localCfg.ns === 1;
-  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${passSteps('local').key}:dt=${inPlace ? 'write' : 'none'}:residency=${residency ? 1 : 0}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, passSteps('local').steps, localCfg, inPlace ? 'write' : 'none', residency ? { binding: 7, at: 0 } : null),
+  const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${localSteps.key}:dt=${inPlace ? 'write' : 'none'}:residency=${residency ? 1 : 0}`, () => ({
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, localSteps.steps, localCfg, inPlace ? 'write' : 'none', residency ? { binding: 7, at: 0 } : null),
     constants: { WG: wgD },
   }));
 
