@@ -5,14 +5,24 @@
 // inner loop through workgroup memory alone (probe), which separates its workgroup-memory cost from its
 // global loads.
 // Usage: npm run --silent bench:matmul -- [--small] [--torch TORCH.json] [--out FILE.json]
-//        --vec4: only the tiled kernel against the vec4 kernel's shapes (rows per invocation 4 and 8, K-tiles
-//        prefetched or not) at 2048³, 4096³ and the whole-model shapes, each vec4 row with its resident
-//        workgroups (what registers per invocation allow); WEBGPU_DAWN_FLAGS as for every benchmark.
+//        --vec4: only the tiled kernel against the vec4 kernel's shapes (rows × columns per invocation 4×4,
+//        8×4, 4×8, 8×8; K-tiles of 32 and 16, prefetched or not) at 2048³, 4096³ and the whole-model shapes,
+//        each vec4 row with its resident workgroups (what registers per invocation allow);
+//        WEBGPU_DAWN_FLAGS as for every benchmark.
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Tensor } from '../engine/tensor';
+import { GpuLimitError } from '../engine/errors';
 import { matmul } from '../kernels/matmul';
+
+/** The vec4 kernel's shapes: output rows × columns per invocation. */
+const VEC4_SHAPES: [4 | 8, 4 | 8][] = [
+  [4, 4],
+  [8, 4],
+  [4, 8],
+  [8, 8],
+];
 import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
 import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
@@ -22,7 +32,11 @@ async function vec4Shapes(engine: Engine, small: boolean, out: string | undefine
   const shapes: [string, number, number, number][] = small
     ? [['256³', 256, 256, 256], ['x_proj', 256, 512, 20]]
     : [['2048³', 2048, 2048, 2048], ['4096³', 4096, 4096, 4096], ['mamba in_proj', 8192, 768, 3072], ['mamba x_proj', 8192, 1536, 80], ['mamba out_proj', 8192, 1536, 768], ['mlp gate|up', 8192, 768, 4096]];
-  const configs = ([4, 8] as const).flatMap((tm) => [true, false].map((prefetch) => ({ tm, prefetch })));
+  const configs = VEC4_SHAPES.flatMap(([tm, tn]) => [
+    { tm, tn, kTile: 32 as const, prefetch: true },
+    { tm, tn, kTile: 16 as const, prefetch: true },
+    { tm, tn, kTile: undefined, prefetch: false },
+  ]);
   const rows: Record<string, string | number>[] = [];
   const points = [];
   for (const [name, M, K, N] of shapes) {
@@ -33,8 +47,16 @@ async function vec4Shapes(engine: Engine, small: boolean, out: string | undefine
     const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: c, variant: 'tiled' }), { repeats: 3 });
     const ref = await engine.read(c);
     const tTiled = flops / tiled.msMedian / 1e9;
-    for (const { tm, prefetch } of configs) {
-      const run = (residency?: Tensor) => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, prefetch, out: c, residency });
+    for (const { tm, tn, kTile, prefetch } of configs) {
+      const run = (residency?: Tensor) => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, colsPerInvocation: tn, kTile, prefetch, out: c, residency });
+      const shape = `${tm}×${tn}`;
+      try {
+        run();
+      } catch (e) {
+        if (!(e instanceof GpuLimitError)) throw e;
+        console.error(`  ${name} ${shape} TK=${kTile}: ${e.message}`);
+        continue;
+      }
       const t = await timeIterations(engine, () => run(), { repeats: 3 });
       const relErr = relativeError(await engine.read(c), ref);
       const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
@@ -42,9 +64,10 @@ async function vec4Shapes(engine: Engine, small: boolean, out: string | undefine
       const resident = new Uint32Array((await engine.read(counter)).buffer)[1];
       counter.release();
       const tflops = flops / t.msMedian / 1e9;
-      rows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, TM: tm, prefetch: prefetch ? 'yes' : 'no', 'vec4 TFLOP/s': tflops, 'vec4/tiled': tflops / tTiled, 'resident wg': resident, err: relErr.toExponential(1) });
-      points.push({ name, M, K, N, tm, prefetch, tflopsTiled: tTiled, tflops, residentWorkgroups: resident, relErr });
-      console.error(`  ${name} TM=${tm} prefetch=${prefetch}: ${tflops.toFixed(2)} TFLOP/s (tiled ${tTiled.toFixed(2)}), ${resident} workgroups resident at most, err ${relErr.toExponential(1)}`);
+      const tk = kTile ?? 'default';
+      rows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, 'per inv.': shape, TK: tk, prefetch: prefetch ? 'yes' : 'no', 'vec4 TFLOP/s': tflops, 'vec4/tiled': tflops / tTiled, 'resident wg': resident, err: relErr.toExponential(1) });
+      points.push({ name, M, K, N, tm, tn, kTile: tk, prefetch, tflopsTiled: tTiled, tflops, residentWorkgroups: resident, relErr });
+      console.error(`  ${name} ${shape} TK=${tk} prefetch=${prefetch}: ${tflops.toFixed(2)} TFLOP/s (tiled ${tTiled.toFixed(2)}), ${resident} workgroups resident at most, err ${relErr.toExponential(1)}`);
     }
     [a, w, c].forEach((t) => t.release());
   }
@@ -86,12 +109,12 @@ async function main() {
     const naive = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out: outNaive, variant: 'naive' }), { repeats: 3 });
     const naiveOut = await engine.read(outNaive);
     const err = relativeError(await engine.read(outTiled), naiveOut);
-    // The vec4 tiled kernel at both tile heights, checked against naive too.
-    const vec4Rows: { tm: number; timing: typeof tiled; tflops: number; relErr: number }[] = [];
-    for (const tm of [4, 8] as const) {
+    // The vec4 tiled kernel at each of its shapes (K-tiles as the device allows), checked against naive too.
+    const vec4Rows: { shape: string; timing: typeof tiled; tflops: number; relErr: number }[] = [];
+    for (const [tm, tn] of VEC4_SHAPES) {
       const outV = engine.tensor([n, n], 'activations', 'out.vec4');
-      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, out: outV }));
-      vec4Rows.push({ tm, timing: t, tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(outV), naiveOut) });
+      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, colsPerInvocation: tn, out: outV }));
+      vec4Rows.push({ shape: `${tm}×${tn}`, timing: t, tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(outV), naiveOut) });
       outV.release();
     }
     const gTiled = flops / tiled.msMedian / 1e6;
@@ -108,13 +131,13 @@ async function main() {
       'PyTorch TFLOP/s': torchTflops ?? '-',
       'tiled/PyTorch': torchTflops ? gTiled / 1e3 / torchTflops : '-',
       'rel err': err.toExponential(1),
-      ...Object.fromEntries(vec4Rows.flatMap((v) => [[`vec4 TM=${v.tm} GFLOP/s`, v.tflops * 1e3], [`vec4 TM=${v.tm}/PyTorch`, torchTflops ? v.tflops / torchTflops : '-'], [`vec4 TM=${v.tm} err`, v.relErr.toExponential(1)]])),
+      ...Object.fromEntries(vec4Rows.flatMap((v) => [[`vec4 ${v.shape} GFLOP/s`, v.tflops * 1e3], [`vec4 ${v.shape}/PyTorch`, torchTflops ? v.tflops / torchTflops : '-'], [`vec4 ${v.shape} err`, v.relErr.toExponential(1)]])),
     });
     points.push({ n, flops, naive, tiled, gflopsNaive: gNaive, gflopsTiled: gTiled, speedup: gTiled / gNaive, fractionOfFmaProbe: gTiled / 1e3 / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? gTiled / 1e3 / torchTflops : null, relErrTiledVsNaive: err, vec4: vec4Rows });
     [a, w, outTiled, outNaive].forEach((t) => t.release());
   }
   // Whole-model prefill shapes (the same-size family at L = 8192 tokens: Mamba in_proj, x_proj, out_proj;
-  // attention q|k|v; the MLP's gate|up): the tiled kernel against the vec4 kernel at both tile heights.
+  // attention q|k|v; the MLP's gate|up): the tiled kernel against the vec4 kernel at each of its shapes.
   const shapeRows: Record<string, string | number>[] = [];
   const shapePoints = [];
   const shapes: [string, number, number, number][] = flags.has('small')
@@ -127,14 +150,15 @@ async function main() {
     const flops = 2 * M * K * N;
     const tiled = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out, variant: 'tiled' }), { repeats: 3 });
     const ref = await engine.read(out);
-    const v: Record<number, { tflops: number; relErr: number }> = {};
-    for (const tm of [4, 8] as const) {
-      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, out }), { repeats: 3 });
-      v[tm] = { tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(out), ref) };
+    const v: Record<string, { tflops: number; relErr: number }> = {};
+    for (const [tm, tn] of VEC4_SHAPES) {
+      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, variant: 'tiled-vec4', rowsPerInvocation: tm, colsPerInvocation: tn, out }), { repeats: 3 });
+      v[`${tm}×${tn}`] = { tflops: flops / t.msMedian / 1e9, relErr: relativeError(await engine.read(out), ref) };
     }
     const tTiled = flops / tiled.msMedian / 1e9;
-    shapeRows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, 'vec4 TM=4': v[4].tflops, 'vec4 TM=8': v[8].tflops, 'TM=4/tiled': v[4].tflops / tTiled, 'TM=8/tiled': v[8].tflops / tTiled, err: Math.max(v[4].relErr, v[8].relErr).toExponential(1) });
-    shapePoints.push({ name, M, K, N, tflopsTiled: tTiled, tflopsVec4Tm4: v[4].tflops, tflopsVec4Tm8: v[8].tflops, relErr: Math.max(v[4].relErr, v[8].relErr) });
+    const relErr = Math.max(...Object.values(v).map((x) => x.relErr));
+    shapeRows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, ...Object.fromEntries(Object.entries(v).map(([k, x]) => [`vec4 ${k}`, x.tflops])), ...Object.fromEntries(Object.entries(v).map(([k, x]) => [`${k}/tiled`, x.tflops / tTiled])), err: relErr.toExponential(1) });
+    shapePoints.push({ name, M, K, N, tflopsTiled: tTiled, tflopsVec4: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, x.tflops])), relErr });
     [a, w, out].forEach((t) => t.release());
   }
   console.log(`matmul (Wᵀ form, fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);

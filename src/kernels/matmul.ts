@@ -1,8 +1,9 @@
 // Matmul: out[b] = a[b] · op(w[b]).  Shapes: a (..., M, K); w (K, N), or (N, K) with transposeB (the
 // linear-layer weight layout, y = x Wᵀ); w may carry the same leading batch dims as a, or none (shared).
 // out (..., M, N). Variants: 'tiled' (64×64 tiles through workgroup memory), 'tiled-vec4' (vec4 loads and
-// tiles, TM×4 outputs per invocation: linear-layer weights with K, the row stride and column offset of a
-// multiples of 4), 'naive' (the baseline) and 'gemv' (few rows against linear-layer weights: decode).
+// tiles, 4 or 8 × 4 or 8 outputs per invocation: linear-layer weights with K, the row stride and column
+// offset of a multiples of 4), 'naive' (the baseline) and 'gemv' (few rows against linear-layer weights:
+// decode).
 // gemv() is the matrix-vector kernel with its decode fusions: several weights of one input in one dispatch,
 // the input's RMSNorm, a SwiGLU input ([gate | up] -> silu(gate)·up) and accumulation into the output.
 
@@ -15,7 +16,7 @@ import gemvReduceSubgroupSource from '../../shaders/gemv_reduce_subgroup.wgsl?ra
 import gemvReduceWorkgroupSource from '../../shaders/gemv_reduce_workgroup.wgsl?raw';
 import type { Engine } from '../engine/engine';
 import { grid1d } from '../engine/engine';
-import { KernelInputError } from '../engine/errors';
+import { GpuLimitError, KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms, type UniformLayout } from '../engine/uniforms';
 import { residencyCode } from './residency';
@@ -35,20 +36,27 @@ export const MATMUL_PARAMS = defineUniforms([
 ] as const);
 
 /**
- * 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode); 'tiled-vec4' (4 rows
- * per invocation) for linear-layer weights when its alignment holds (K, a's row stride and column offset
- * multiples of 4) and the output has at least VEC4_MIN_TILES tiles of 64×64; else 'tiled'.
+ * 'auto': 'gemv' for at most GEMV_MAX_ROWS rows against linear-layer weights (decode); 'tiled-vec4' (its
+ * default shape, VEC4_DEFAULT) for linear-layer weights when its alignment holds (K, a's row stride and
+ * column offset multiples of 4) and the output has at least VEC4_MIN_WORKGROUPS of its tiles; else 'tiled'.
  */
 export type MatmulVariant = 'auto' | 'tiled' | 'tiled-vec4' | 'naive' | 'gemv';
 
 /**
- * Output tiles (64×64, over the batch) from which 'auto' takes the vec4 kernel. Measured on an H200
- * (docs/measurements/h200/run-2026-12-02b/matmul-vec4-2d/, each against the tiled kernel in the same run):
- * 26.3-28.3 TFLOP/s against 16-21 at 1024³ and up and on the whole-model prefill shapes (256 tiles and
- * more), 14.8 against 7.5 on Mamba's x_proj (8192×1536×80, 256 tiles); at 512³ (64 tiles, fewer
- * workgroups than SMs) 1.6 against 2.6.
+ * The vec4 kernel's default shape: 8×4 outputs per invocation (tiles of 128×64), K-tiles of 16. Measured
+ * on an H200 (docs/measurements/h200/run-2026-12-02c/vec4-shapes/, every shape in one run): 37.2 and 40.3
+ * TFLOP/s at 2048³ and 4096³, 38.2-39.0 on the whole-model prefill shapes, against 29.4-37.1 for the other
+ * shapes and K-tiles of 32: three workgroups resident per SM, where K-tiles of 32 (twice the registers
+ * for the prefetched loads) leave one.
  */
-export const VEC4_MIN_TILES = 128;
+export const VEC4_DEFAULT = { rowsPerInvocation: 8, colsPerInvocation: 4, kTile: 16 } as const;
+
+/**
+ * Workgroups (tiles of the default shape, over the batch) from which 'auto' takes the vec4 kernel. On an
+ * H200 (docs/measurements/h200/run-2026-12-02c/matmul.json) it beat the tiled kernel from 512³ (32 such
+ * tiles: 5.2 TFLOP/s against 3.7) up; smaller outputs, unmeasured, keep the tiled kernel's smaller tiles.
+ */
+export const VEC4_MIN_WORKGROUPS = 32;
 
 /** Rows up to which matmul's 'auto' picks the matrix-vector kernel (gemv() itself takes any number of rows). */
 export const GEMV_MAX_ROWS = 4;
@@ -214,8 +222,12 @@ export interface MatmulOptions {
   label?: string;
   /** Use only columns [offset, offset + count) of a's last dimension as the K inputs (no copy). */
   aColumns?: { offset: number; count: number };
-  /** 'tiled-vec4': output rows per invocation, 4 (64×64 tiles, the default) or 8 (128×64). */
+  /** 'tiled-vec4': output rows per invocation, 4 (tiles 64 rows high) or 8 (128 rows); default VEC4_DEFAULT. */
   rowsPerInvocation?: 4 | 8;
+  /** 'tiled-vec4': output columns per invocation, 4 (tiles 64 columns wide) or 8 (128); default VEC4_DEFAULT. */
+  colsPerInvocation?: 4 | 8;
+  /** 'tiled-vec4': depth of the K-tiles, 16 or 32; default VEC4_DEFAULT. */
+  kTile?: 16 | 32;
   /** 'tiled-vec4': issue the next K-tile's loads before the current tile's arithmetic (default true). */
   prefetch?: boolean;
   /**
@@ -255,6 +267,15 @@ export function matmulShape(aShape: readonly number[], bShape: readonly number[]
   return { batch, M, K, N: bn, batchedB, outShape: [...lead, M, bn] };
 }
 
+/**
+ * Workgroup memory of the tiled-vec4 kernel's tiles: TK rows of 4·TM + 16·TC vec4 plus the padding of
+ * PAD = 32 / TK vec4 per row of each tile (matmul_tiled_vec4.wgsl).
+ */
+export function vec4TileBytes(rowsPerInvocation: number, vec4ColumnsPerInvocation: number, kTile: number): number {
+  const pad = 32 / kTile;
+  return kTile * (4 * rowsPerInvocation + 16 * vec4ColumnsPerInvocation + 2 * pad) * 16;
+}
+
 export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions = {}): Tensor {
   const transposeB = opts.transposeB ?? false;
   const requested = opts.variant ?? 'auto';
@@ -274,7 +295,13 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   // The vec4 kernel reads every row of a and w as vec4: K, a's row stride and column offset multiples of 4.
   const vec4Fits = transposeB && !s.batchedB && s.K % 4 === 0 && lda % 4 === 0 && (cols?.offset ?? 0) % 4 === 0;
   const variant: Exclude<MatmulVariant, 'auto'> =
-    requested === 'auto' ? (gemvFits ? 'gemv' : vec4Fits && s.batch * Math.ceil(s.M / 64) * Math.ceil(s.N / 64) >= VEC4_MIN_TILES ? 'tiled-vec4' : 'tiled') : requested;
+    requested === 'auto'
+      ? gemvFits
+        ? 'gemv'
+        : vec4Fits && s.batch * Math.ceil(s.M / (16 * VEC4_DEFAULT.rowsPerInvocation)) * Math.ceil(s.N / (16 * VEC4_DEFAULT.colsPerInvocation)) >= VEC4_MIN_WORKGROUPS
+          ? 'tiled-vec4'
+          : 'tiled'
+      : requested;
   if (variant === 'gemv') {
     if (!gemvFits) throw new KernelInputError(`matmul: the gemv variant needs wᵀ, a shared w and at most ${GEMV_MAX_ROWS} rows; got ${rows} rows`);
     const w2 = w.shape.length === 2 ? w : w.view([s.N, s.K]);
@@ -298,15 +325,35 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
         `matmul: the tiled-vec4 variant needs wᵀ shared across the batch and K (${s.K}), a's row stride (${lda}) and column offset (${cols?.offset ?? 0}) multiples of 4`,
       );
     }
-    const tm = opts.rowsPerInvocation ?? 4;
+    const tm = opts.rowsPerInvocation ?? VEC4_DEFAULT.rowsPerInvocation;
+    const tc = (opts.colsPerInvocation ?? VEC4_DEFAULT.colsPerInvocation) / 4;
+    const storage = engine.report.limits.maxComputeWorkgroupStorageSize;
+    const tk = opts.kTile ?? VEC4_DEFAULT.kTile;
+    if (vec4TileBytes(tm, tc, tk) > storage) {
+      throw new GpuLimitError(
+        `matmul: the tiled-vec4 tiles (${tm}×${4 * tc} per invocation, K-tiles of ${tk}) need ${vec4TileBytes(tm, tc, tk)} bytes of workgroup memory; this device has ${storage}`,
+        'maxComputeWorkgroupStorageSize',
+        vec4TileBytes(tm, tc, tk),
+        storage,
+      );
+    }
     const prefetch = opts.prefetch ?? true;
     const residency = opts.residency;
     if (residency && residency.numel < 2) throw new KernelInputError(`matmul: the residency counter needs 2 values, got ${residency.numel}`);
-    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({
-      code: MATMUL_PARAMS.wgsl() + `const TM: u32 = ${tm}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n` + tiledVec4Source,
+    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:tc=${tc}:tk=${tk}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({
+      code:
+        MATMUL_PARAMS.wgsl() +
+        `const TM: u32 = ${tm}u;\nconst TC: u32 = ${tc}u;\nconst TK: u32 = ${tk}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n` +
+        tiledVec4Source,
     }));
     const bindings = residency ? [a, w, out, residency] : [a, w, out];
-    engine.dispatch(() => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, TM=${tm})`, pipeline, bindings, [Math.ceil(s.N / 64), Math.ceil(s.M / (16 * tm)), s.batch], uniforms);
+    engine.dispatch(
+      () => `matmul_tiled_vec4(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}, ${tm}×${4 * tc} per invocation, TK=${tk})`,
+      pipeline,
+      bindings,
+      [Math.ceil(s.N / (64 * tc)), Math.ceil(s.M / (16 * tm)), s.batch],
+      uniforms,
+    );
     return out;
   }
   const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
