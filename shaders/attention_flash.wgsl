@@ -22,7 +22,9 @@
 // Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, >= BQ·CT / 4), LD (ceil(BK·D4 / WG)).
+// WG (= RT·CT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, >= BQ·CT / 4), LD (ceil(BK·D4 / WG)),
+// PREFETCH, and residency_enter / residency_leave (benchmarks: resident workgroups in a counter at
+// binding 6; empty otherwise).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -61,6 +63,24 @@ fn loadV(base: u32, e: u32) -> vec4<f32> {
   var r = vec4<f32>(0.0);
   for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = V[base + e + c]; } }
   return r;
+}
+
+// Slot u of the key tile starting at key j0: key j0 + (t + u·WG) / D4, vec4 column (t + u·WG) % D4 of K
+// (when withK) and V (when withV); zero past the keys.
+fn load_kv(kr: ptr<function, array<vec4<f32>, LD>>, vr: ptr<function, array<vec4<f32>, LD>>, t: u32, j0: u32, kBase: u32, vBase: u32, withK: bool, withV: bool) {
+  for (var u = 0u; u < LD; u++) {
+    let idx = t + u * WG;
+    let j = j0 + idx / D4;
+    let ok = idx < BK * D4 && j < P.S;
+    if (withK) {
+      (*kr)[u] = vec4<f32>(0.0);
+      if (ok) { (*kr)[u] = loadK(kBase + j * P.kSL, 4u * (idx % D4)); }
+    }
+    if (withV) {
+      (*vr)[u] = vec4<f32>(0.0);
+      if (ok) { (*vr)[u] = loadV(vBase + j * P.vSL, 4u * (idx % D4)); }
+    }
+  }
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -112,22 +132,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc: array<vec4<f32>, 4>;
   for (var r = 0u; r < 4u; r++) { acc[r] = vec4<f32>(0.0); }
 
-  // Prefetch of the first key tile into registers.
+  // The key tile's K and V pass through registers: with PREFETCH, the first tile's are loaded here and
+  // each next tile's during the current one (register double buffering); without, K is loaded at the
+  // start of its tile and V just before it is stored (fewer live registers).
   var kr: array<vec4<f32>, LD>;
   var vr: array<vec4<f32>, LD>;
-  for (var u = 0u; u < LD; u++) {
-    let idx = t + u * WG;
-    let j = idx / D4;
-    kr[u] = vec4<f32>(0.0);
-    vr[u] = vec4<f32>(0.0);
-    if (idx < BK * D4 && j < P.S && nTiles > 0u) {
-      kr[u] = loadK(kBase + j * P.kSL, 4u * (idx % D4));
-      vr[u] = loadV(vBase + j * P.vSL, 4u * (idx % D4));
-    }
+  if (PREFETCH && nTiles > 0u) {
+    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, true);
   }
+  if (t == 0u) { residency_enter(); }
 
   for (var tile = 0u; tile < nTiles; tile++) {
     let j0 = tile * BK;
+    if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, true, false); }
     // K tile into workgroup memory, vec4 column c of key jj at c ^ (jj / KN) (the reader's tx).
     for (var u = 0u; u < LD; u++) {
       let idx = t + u * WG;
@@ -207,23 +224,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       }
     }
+    if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
     for (var u = 0u; u < LD; u++) {
       let idx = t + u * WG;
       if (idx < BK * D4) { vS[idx] = vr[u]; }
     }
-    if (tile + 1u < nTiles) {
-      let jn = j0 + BK;
-      for (var u = 0u; u < LD; u++) {
-        let idx = t + u * WG;
-        let j = jn + idx / D4;
-        kr[u] = vec4<f32>(0.0);
-        vr[u] = vec4<f32>(0.0);
-        if (idx < BK * D4 && j < P.S) {
-          kr[u] = loadK(kBase + j * P.kSL, 4u * (idx % D4));
-          vr[u] = loadV(vBase + j * P.vSL, 4u * (idx % D4));
-        }
-      }
-    }
+    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, true); }
     workgroupBarrier();
 
     // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3.
@@ -271,4 +277,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
   }
+  if (t == 0u) { residency_leave(); }
 }

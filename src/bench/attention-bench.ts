@@ -10,11 +10,13 @@
 // against the vec4 copy kernel's bandwidth measured in the same run, the split-K decode kernel against the
 // tiled flash kernel at L = 1. Flash TFLOP/s are set beside the fma rate WGSL reaches on this device (rate
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
-// earlier in the same command.
+// earlier in the same command. At L = 4096 the other flash tile shapes, with and without the key tiles
+// loaded one tile ahead, each with its resident workgroups (an atomic counter in the kernel).
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
+import type { Tensor } from '../engine/tensor';
 import { attention, decodeSplit, flashTileConfig, headsFirst, setFlashTilePreference, tokensFirst } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
@@ -50,16 +52,27 @@ async function main() {
     const runFlash = () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outFlash) });
     const flash = await timeIterations(engine, runFlash, { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const flashOut = await engine.read(outFlash);
-    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation) at the middle length.
+    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation), with and without the key
+    // tiles prefetched into registers, at the middle length, each with its resident workgroups.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1]) {
-      for (const pref of [[16, 2], [8, 4], [8, 2]] as [number, number][]) {
-        setFlashTilePreference([pref]);
+      const variants: { pref: [number, number] | null; prefetch: boolean }[] = [
+        { pref: null, prefetch: true },
+        { pref: null, prefetch: false },
+        ...([[16, 2], [8, 4], [8, 2]] as [number, number][]).flatMap((pref) => [true, false].map((prefetch) => ({ pref, prefetch }))),
+      ];
+      for (const { pref, prefetch } of variants) {
+        setFlashTilePreference(pref ? [pref] : null);
         const cfg = flashTileConfig(E, limits);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const tm = await timeIterations(engine, () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt) }), { repeats: 3, warmup: 1 });
+        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, residency });
+        const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
-        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'vs default': err.toExponential(1) });
+        const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
+        run(counter);
+        const resident = new Uint32Array((await engine.read(counter)).buffer)[1];
+        counter.release();
+        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', prefetch: prefetch ? 'yes' : 'no', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);

@@ -7,6 +7,7 @@ import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
 import { attention, headsFirst, prefixView, tokensFirst, type AttentionVariant } from './attention';
 import { KernelInputError } from '../engine/errors';
+import type { Tensor } from '../engine/tensor';
 import { ropeRef } from '../reference/attention';
 import { ropeInPlace } from './rope';
 import { KvCache } from './kv-cache';
@@ -25,7 +26,7 @@ interface Case {
   scale?: number;
 }
 
-async function runCase(c: Case, variant: AttentionVariant, seed: number) {
+async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: { flashPrefetch?: boolean; residency?: Tensor } = {}) {
   const e = await testEngine();
   const { B, H, Hkv, L, S, E } = c;
   const q = normalArray(B * H * L * E, seed);
@@ -37,7 +38,7 @@ async function runCase(c: Case, variant: AttentionVariant, seed: number) {
   const kT = e.upload(k, [B, Hkv, S, E], 'activations', 'k');
   const vT = e.upload(v, [B, Hkv, S, E], 'activations', 'v');
   const gT = g ? e.upload(g, [B, H, L, gw], 'activations', 'gate') : undefined;
-  const out = attention(e, headsFirst(qT), headsFirst(kT), headsFirst(vT), { causal: c.causal, scale: c.scale, gate: gT && headsFirst(gT), variant });
+  const out = attention(e, headsFirst(qT), headsFirst(kT), headsFirst(vT), { causal: c.causal, scale: c.scale, gate: gT && headsFirst(gT), variant, ...extra });
   const got = await e.read(out);
   const ref = attentionRef(q, k, v, c, { causal: c.causal, scale: c.scale, gate: g });
   [qT, kT, vT, gT, out].forEach((t) => t?.release());
@@ -68,6 +69,24 @@ describe('attention against the float64 twin', () => {
       });
     }
   }
+
+  it('flash with key tiles prefetched one tile ahead (not the default; head dims 32 and 64, several key tiles), counting its resident workgroups', async () => {
+    const e = await testEngine();
+    const flashCases: Case[] = [
+      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
+      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
+    ];
+    for (const [n, c] of flashCases.entries()) {
+      const residency = e.upload(new Float32Array(2), [2], 'scratch', 'residency');
+      const { got, ref } = await runCase(c, 'flash', 500 + n, { flashPrefetch: true, residency });
+      expect(relativeError(got, ref)).toBeLessThan(TOL);
+      const [now, most] = new Uint32Array((await e.read(residency)).buffer);
+      expect(now).toBe(0);
+      expect(most).toBeGreaterThanOrEqual(1);
+      expect(most).toBeLessThanOrEqual(c.B * c.H * Math.ceil(c.L / 16));
+      residency.release();
+    }
+  });
 
   it('L > S with causal masking: rows that see no key are zero, the rest match', async () => {
     const c: Case = { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true };

@@ -27,6 +27,7 @@ import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
+import { residencyCode } from './residency';
 
 export const ATTENTION_PARAMS = defineUniforms([
   ['B', 'u32'],
@@ -122,9 +123,29 @@ export interface AttentionOptions {
    * for `capacity` keys.
    */
   growing?: { capacity: number };
+  /**
+   * Flash kernel (E <= 64): load each key tile's K and V one tile ahead into registers (true), or where
+   * they are stored (false, fewer live registers; the default, FLASH_PREFETCH). Benchmarks.
+   */
+  flashPrefetch?: boolean;
+  /**
+   * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
+   * afterwards: [workgroups running now (0 after), the most that ran at once].
+   */
+  residency?: Tensor;
 }
 
 const BQ = 64;
+
+/**
+ * Whether the flash kernel (E <= 64) loads each key tile one tile ahead by default. No: on an H200
+ * (docs/measurements/h200/run-2026-12-02c/flash-prefetch/, one run) the 64×64 tiles ran at 14.5 TFLOP/s
+ * without against 12.1 with, at L=4096 (B=1 H=16 E=64, causal). One workgroup was resident per SM
+ * either way (its tiles take 48 KiB of workgroup memory, and the resident counts of every kernel measured
+ * there fit about 48 KiB per SM), so fewer live registers cost nothing in occupancy and the loads ahead
+ * bought less than they cost.
+ */
+export const FLASH_PREFETCH = false;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
@@ -277,16 +298,22 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     const tiles = flashTileConfig(E, engine.report.limits);
     if (tiles) {
-      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}`;
+      const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
+      const residency = opts.residency;
+      if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
+      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
+          `const PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 6, at: 0 } : null)}\n` +
           flashSource,
       }));
-      engine.dispatch(() => `attention_flash(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
+      const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
+      if (residency) bindings.push(residency);
+      engine.dispatch(() => `attention_flash(${dims})`, pipeline, bindings, [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
       const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
       const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}`;
