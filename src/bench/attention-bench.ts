@@ -59,7 +59,7 @@ async function main() {
       const variants: { pref: [number, number] | null; prefetch: boolean }[] = [
         { pref: null, prefetch: true },
         { pref: null, prefetch: false },
-        ...([[16, 2], [8, 4], [8, 2]] as [number, number][]).flatMap((pref) => [true, false].map((prefetch) => ({ pref, prefetch }))),
+        ...([[16, 2], [16, 1], [8, 4], [8, 2]] as [number, number][]).flatMap((pref) => [true, false].map((prefetch) => ({ pref, prefetch }))),
       ];
       for (const { pref, prefetch } of variants) {
         setFlashTilePreference(pref ? [pref] : null);
