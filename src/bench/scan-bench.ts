@@ -71,11 +71,12 @@ const SUBGROUP_ROWS: SweepRow[] = [
 ];
 
 /**
- * --chunked: the load-group and block sizes and chunk lengths not yet measured at the current code (more
- * tokens' loads issued together: 12 and 16 against the default 8; staged blocks of 16 tokens; chunks of
- * 96 tokens, between the two measured lengths, and 128 with 16-token load groups), each with the
- * resident workgroups of each pass, beside the default. Earlier sets (polynomial decays per pass, each
- * pass without softplus or exp) are in docs/measurements/h200/run-2026-12-02b/.
+ * --chunked: load-group and block sizes and chunk lengths around the defaults (more tokens' loads issued
+ * together: 12 and 16 against the default 8; staged blocks of 16 tokens; chunks of 96 tokens, between the
+ * two lengths measured before, and 128 with 16-token load groups), each with the resident workgroups of
+ * each pass, beside the default. On an H200 none was faster (docs/measurements/h200/run-2026-12-02c/
+ * scan-chunked.json). Earlier sets (polynomial decays per pass, each pass without softplus or exp) are in
+ * docs/measurements/h200/run-2026-12-02b/.
  */
 const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
 
