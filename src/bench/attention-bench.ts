@@ -21,7 +21,7 @@ import { attention, decodeSplit, flashTileConfig, headsFirst, setFlashTilePrefer
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
-import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
+import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
@@ -68,10 +68,7 @@ async function main() {
         const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
-        const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
-        run(counter);
-        const resident = new Uint32Array((await engine.read(counter)).buffer)[1];
-        counter.release();
+        const [resident] = await residentWorkgroups(engine, run);
         tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', prefetch: prefetch ? 'yes' : 'no', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }

@@ -3,6 +3,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
 import { dawnFlags } from '../engine/node-gpu';
 
 export interface Timing {
@@ -49,6 +50,18 @@ export async function timeIterations(engine: Engine, record: () => void, opts: {
   }
   samples.sort((a, b) => a - b);
   return { msMedian: samples[Math.floor(samples.length / 2)], msMin: samples[0], msMax: samples[samples.length - 1], repeats, itersPerRepeat: iters, source: 'wall' };
+}
+
+/**
+ * Resident workgroups of a kernel that takes a benchmark-only residency counter: runs `run` once with
+ * a zeroed counter of `pairs` (now, most-at-once) pairs and returns the most-at-once count of each pair.
+ */
+export async function residentWorkgroups(engine: Engine, run: (counter: Tensor) => void, pairs = 1): Promise<number[]> {
+  const counter = engine.upload(new Float32Array(2 * pairs), [2 * pairs], 'scratch', 'residency');
+  run(counter);
+  const counts = new Uint32Array((await engine.read(counter)).buffer);
+  counter.release();
+  return Array.from({ length: pairs }, (_, i) => counts[2 * i + 1]);
 }
 
 export function parseArgs(argv: string[]): { flags: Set<string>; values: Map<string, string> } {

@@ -25,7 +25,7 @@ const VEC4_SHAPES: [4 | 8, 4 | 8][] = [
 ];
 import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
-import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, timeIterations, writeJson } from './harness';
+import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson } from './harness';
 
 /** --vec4: the vec4 kernel's shapes against the tiled kernel, with resident workgroups. */
 async function vec4Shapes(engine: Engine, small: boolean, out: string | undefined): Promise<void> {
@@ -59,10 +59,7 @@ async function vec4Shapes(engine: Engine, small: boolean, out: string | undefine
       }
       const t = await timeIterations(engine, () => run(), { repeats: 3 });
       const relErr = relativeError(await engine.read(c), ref);
-      const counter = engine.upload(new Float32Array(2), [2], 'scratch', 'residency');
-      run(counter);
-      const resident = new Uint32Array((await engine.read(counter)).buffer)[1];
-      counter.release();
+      const [resident] = await residentWorkgroups(engine, run);
       const tflops = flops / t.msMedian / 1e9;
       const tk = kTile ?? 'default';
       rows.push({ shape: name, M, K, N, 'tiled TFLOP/s': tTiled, 'per inv.': shape, TK: tk, prefetch: prefetch ? 'yes' : 'no', 'vec4 TFLOP/s': tflops, 'vec4/tiled': tflops / tTiled, 'resident wg': resident, err: relErr.toExponential(1) });

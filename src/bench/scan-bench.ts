@@ -38,7 +38,7 @@ import type { Tensor } from '../engine/tensor';
 import { COPY_CONFIGS, copyConfigName, copyVec4, type CopyConfig } from '../kernels/copy';
 import { DEFAULT_GATE, DEFAULT_POLY_FRACTION, DEFAULT_SOFTPLUS, chooseScanVariant, defaultChunkLen, packScanChannels, scanPolyElems, selectiveScan, stateVec4Count, type ScanTuning, type ScanVariant } from '../kernels/selective-scan';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
-import { parseArgs, printTable, timeIterations, writeJson, type Timing } from './harness';
+import { parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
 interface Size {
   batch: number;
@@ -390,18 +390,15 @@ async function main() {
       const err = relativeError(await engine.read(yFast), seqOut);
       // How many workgroups ran at once (one extra call with the counters): the subgroup scan's, and the
       // chunked scan's chunk-local and output passes' (null for a pass that did not run).
-      let residentWorkgroups: number | null = null;
+      let resident: number | null = null;
       let residentLocal: number | null = null;
       let residentOutput: number | null = null;
       if ((used === 'subgroup' || used === 'chunked') && !inPlace) {
-        const counter = engine.upload(new Float32Array(4), [4], 'scratch', 'residency');
-        selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out: yFast, residency: counter });
-        const counts = new Uint32Array((await engine.read(counter)).buffer);
-        counter.release();
-        if (used === 'subgroup') residentWorkgroups = counts[1];
+        const counts = await residentWorkgroups(engine, (residency) => selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out: yFast, residency }), 2);
+        if (used === 'subgroup') resident = counts[0];
         else {
-          residentLocal = counts[1] || null;
-          residentOutput = counts[3] || null;
+          residentLocal = counts[0] || null;
+          residentOutput = counts[1] || null;
         }
       }
       let dtErr: number | null = null;
@@ -443,7 +440,7 @@ async function main() {
         'seq/copy %': (100 * gb(seq)) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         'rel err': wrong ? 'n/a (wrong by design)' : err.toExponential(1),
-        'resident wg': residentWorkgroups ?? (residentLocal === null && residentOutput === null ? '' : `${residentLocal ?? '-'} / ${residentOutput ?? '-'}`),
+        'resident wg': resident ?? (residentLocal === null && residentOutput === null ? '' : `${residentLocal ?? '-'} / ${residentOutput ?? '-'}`),
       });
       points.push({
         batch,
@@ -479,11 +476,11 @@ async function main() {
         fractionOfCopySequential: gb(seq) / copy.gbPerS,
         speedup: seq.msMedian / fast.msMedian,
         relErrFastVsSequential: wrong ? null : err,
-        residentWorkgroups,
+        residentWorkgroups: resident,
         residentLocal,
         residentOutput,
       });
-      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}${residentWorkgroups === null ? '' : `, ${residentWorkgroups} workgroups resident at most`}${residentLocal === null && residentOutput === null ? '' : `, resident workgroups at most: local ${residentLocal ?? '-'}, output ${residentOutput ?? '-'}`}`);
+      console.error(`  ${name}: ${fast.msMedian.toFixed(3)} ms (gpu ${gpu.ms.toFixed(3)} ms, seq ${seq.msMedian.toFixed(3)} ms), ${((100 * gb(fast)) / copy.gbPerS).toFixed(1)}% of copy, err ${wrong ? 'n/a' : err.toExponential(1)}${resident === null ? '' : `, ${resident} workgroups resident at most`}${residentLocal === null && residentOutput === null ? '' : `, resident workgroups at most: local ${residentLocal ?? '-'}, output ${residentOutput ?? '-'}`}`);
       if (!wrong && !(err < 1e-4)) console.error(`WARNING: ${label} ${name}: fast output differs from the sequential one (relative error ${err})`);
     }
     [u, delta, deltaWork, z, bc, channels, ySeq, yFast].forEach((t) => t.release());
