@@ -24,7 +24,6 @@
 // delta, and the first one's delta afterwards against dt computed on the host.
 // Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/scan-bench.ts [--small] [--quick | --lengths] [--out FILE.json]
 //        (npm run --silent bench:scan -- [--small] [--quick] [--out FILE.json])
-//        --state-split: the state-split scan beside the chunked one (its shapes at the main sizes);
 //        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
 //        sizes); --probe: the same rows at B=1 L=8192 D=3072 only; --chunked: the three main sizes with
 //        CHUNKED_ROWS (load-group, block and chunk sizes; each pass's resident workgroups); --main: the three
@@ -80,20 +79,6 @@ const SUBGROUP_ROWS: SweepRow[] = [
  * docs/measurements/h200/run-2026-12-02b/.
  */
 const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
-
-/**
- * --state-split: the state-split scan (the lanes of a subgroup split each channel's state and walk its
- * whole sequence: one pass, every decay once) beside the chunked one: its workgroup shapes around the
- * default (lanes, channels per workgroup, tokens loaded per invocation and block) and the diagnostics
- * (no special-function ops, no state recurrence at all, no sums across the lanes), at the main sizes;
- * the default alone at the others.
- */
-const STATE_SPLIT_ROWS: SweepRow[] = [
-  { variant: 'chunked' },
-  { variant: 'state-split' },
-  ...[{ lanes: 8 }, { lanes: 32 }, { channels: 4 }, { channels: 16 }, { tokens: 2 }, { tokens: 8 }].map((stateSplit) => ({ variant: 'state-split' as const, stateSplit })),
-  ...(['no-sfu', 'no-states', 'no-lane-scan'] as const).map((diagnostic) => ({ variant: 'state-split' as const, diagnostic })),
-];
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
@@ -292,7 +277,6 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
     t.subgroup ? Object.entries(t.subgroup).map(([k, v]) => `${k}=${v}`).join(',') : '',
-    t.stateSplit ? Object.entries(t.stateSplit).map(([k, v]) => `${k}=${v}`).join(',') : '',
   ]
     .filter(Boolean)
     .join(',');
@@ -306,8 +290,6 @@ async function main() {
   const lengthsOnly = flags.has('lengths');
   const quick = flags.has('quick');
   const subgroup = flags.has('subgroup');
-  // --state-split: STATE_SPLIT_ROWS at the main sizes, the default against the chunked scan at the others.
-  const stateSplit = flags.has('state-split');
   // --probe: B=1 L=8192 D=3072 only, with SUBGROUP_ROWS.
   const probe = flags.has('probe');
   // --chunked: the main sizes with CHUNKED_ROWS.
@@ -319,7 +301,6 @@ async function main() {
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
-    .map((s) => (stateSplit ? { ...s, chunkSweep: undefined, tuningSweep: s.main ? STATE_SPLIT_ROWS : STATE_SPLIT_ROWS.slice(0, 2) } : s))
     .filter((s) => !(chunkedRows || mainRows) || s.main)
     .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
     .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
@@ -412,9 +393,9 @@ async function main() {
       let resident: number | null = null;
       let residentLocal: number | null = null;
       let residentOutput: number | null = null;
-      if ((used === 'subgroup' || used === 'state-split' || used === 'chunked') && !inPlace) {
+      if ((used === 'subgroup' || used === 'chunked') && !inPlace) {
         const counts = await residentWorkgroups(engine, (residency) => selectiveScan(engine, { u, delta, channels, bc, z, deltaSoftplus: true, variant, chunkLen, tuning, out: yFast, residency }), 2);
-        if (used !== 'chunked') resident = counts[0];
+        if (used === 'subgroup') resident = counts[0];
         else {
           residentLocal = counts[0] || null;
           residentOutput = counts[1] || null;

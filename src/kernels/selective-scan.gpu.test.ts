@@ -215,27 +215,6 @@ describe('subgroup selective scan against selective_scan_ref (float64)', () => {
   });
 });
 
-// The state-split scan: the lanes of a subgroup split each channel's state and walk its whole sequence. Its
-// default shape on this device (lanes = min(16, the adapter's smallest subgroup size, N)), and shapes with
-// fewer lanes (two: two tokens per lane after the sum across lanes; one: no subgroup operations), one
-// channel per workgroup, and blocks of one sub-block.
-describe('state-split selective scan against selective_scan_ref (float64)', () => {
-  const shapes: { name: string; stateSplit?: ScanTuning['stateSplit'] }[] = [
-    { name: 'default shape' },
-    { name: '2 lanes, 3 channels, 1 token per block per invocation', stateSplit: { lanes: 2, channels: 3, tokens: 1 } },
-    { name: '1 lane, 1 channel', stateSplit: { lanes: 1, channels: 1 } },
-  ];
-  for (const c of CASES) {
-    for (const sh of shapes) {
-      it(`${sh.name}: ${c.name} (B=${c.batch}, L=${c.seqLen}, D=${c.dInner}, N=${c.dState})`, async () => {
-        const { got, lastState, ref } = await runScan({ ...c, tuning: { stateSplit: sh.stateSplit } }, 'state-split', c.seqLen * 19 + c.dState);
-        expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
-        expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
-      });
-    }
-  }
-});
-
 // The chunked passes' configurations: one chunk (the output pass alone, with initial and final state),
 // workgroup sizes that do and do not divide D, staged and unstaged B/C (groups whose channels align with
 // the workgroup are staged), and unroll factors that leave tails.

@@ -23,7 +23,6 @@ import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
 import stepsSource from '../../shaders/selective_scan_steps.wgsl?raw';
 import exp2ProbeSource from '../../shaders/selective_scan_exp2_probe.wgsl?raw';
 import subgroupSource from '../../shaders/selective_scan_subgroup.wgsl?raw';
-import stateSplitSource from '../../shaders/selective_scan_state_split.wgsl?raw';
 import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
 import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -123,7 +122,7 @@ export const DEFAULT_GATE: GateForm = 'div';
  */
 export const DEFAULT_SOFTPLUS: SoftplusForm = 'branch';
 
-export type ScanVariant = 'auto' | 'sequential' | 'chunked' | 'subgroup' | 'state-split';
+export type ScanVariant = 'auto' | 'sequential' | 'chunked' | 'subgroup';
 
 export interface BcLayout {
   /** Floats per token row of `bc`. */
@@ -233,7 +232,7 @@ export function defaultChunkLen(batch: number, seqLen: number, dInner: number): 
   return c >= seqLen ? seqLen : c;
 }
 
-export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): Exclude<ScanVariant, 'auto'> {
+export function chooseScanVariant(variant: ScanVariant, seqLen: number, chunkLen: number): 'sequential' | 'chunked' | 'subgroup' {
   void seqLen;
   void chunkLen;
   if (variant !== 'auto') return variant;
@@ -306,86 +305,6 @@ export function subgroupScanConfig(
   return { lanes, items, cpw, sq, nq, stage: stageFor(cpw), stagedVec4: stagedFor(), bytes };
 }
 
-/** Most B/C quads per invocation and block that the state-split scan prefetches into registers. */
-const MAX_PREFETCH_BC = 8;
-
-/** Shape of the state-split scan's workgroup (ScanTuning.stateSplit). */
-export interface StateSplitShape {
-  /** Lanes per channel (LANES: a power of two, at most the subgroup size, 32 and dState rounded up to a power of two; 1 without subgroups). Default 16. */
-  lanes?: number;
-  /** Channels per workgroup (CPW). Default 8; with groups, the largest power of two dividing D / G as well. */
-  channels?: number;
-  /** (token, channel) elements each invocation loads per block (K; blocks of K·LANES tokens). Default 4. */
-  tokens?: number;
-}
-
-interface StateSplitConfig {
-  lanes: number;
-  /** Tokens whose partial sums go across the lanes together (TT = max(LANES, 4)), per lane after (R = TT / LANES). */
-  tt: number;
-  r: number;
-  cpw: number;
-  k: number;
-  /** Tokens per block (K·LANES) and floats per staged row (TB + 4). */
-  tb: number;
-  srow: number;
-  /** State slots per lane, quads of the state, staged slot rows. */
-  spl: number;
-  nq: number;
-  npad: number;
-  /** B/C quads each invocation prefetches per block (0: too many to hold, loaded when staged). */
-  kbc: number;
-  bytes: number;
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/**
- * The state-split scan's configuration for a size on a device, or why it cannot run there. Lanes default
- * to min(16, the adapter's smallest subgroup size, dState rounded up to a power of two); without
- * subgroups (or an adapter that does not say its subgroup size) one lane per channel. Blocks shrink (then
- * channels per workgroup) until the staged tiles fit the device's workgroup memory.
- */
-export function stateSplitScanConfig(
-  dInner: number,
-  dState: number,
-  groups: number,
-  device: { limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number; maxComputeWorkgroupSizeX: number }; subgroups: boolean; subgroupMinSize: number },
-  shape: StateSplitShape = {},
-): StateSplitConfig | string {
-  const maxLanes = device.subgroups && device.subgroupMinSize > 0 ? device.subgroupMinSize : 1;
-  const lanes = floorPow2(Math.max(1, Math.min(shape.lanes ?? 16, maxLanes, 32, ceilPow2(dState))));
-  const tt = Math.max(lanes, 4);
-  const r = tt / lanes;
-  const maxWg = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
-  let cpw = floorPow2(Math.max(1, Math.min(shape.channels ?? 8, Math.floor(maxWg / lanes))));
-  if (groups > 1) cpw = gcd(dInner / groups, cpw);
-  // K: a multiple of R, so that a block is whole sub-blocks of TT tokens.
-  let k = Math.max(r, Math.ceil(Math.max(1, Math.floor(shape.tokens ?? 4)) / r) * r);
-  const spl = Math.ceil(dState / lanes);
-  const nq = Math.ceil(dState / 4);
-  const npad = Math.max(spl * lanes, 4 * nq);
-  const sizes = () => {
-    const tb = k * lanes;
-    const srow = tb + 4;
-    const quads = Math.ceil((2 * tb * nq) / (cpw * lanes));
-    return { tb, srow, bytes: 4 * srow * (3 * cpw + 2 * npad), kbc: quads <= MAX_PREFETCH_BC ? quads : 0 };
-  };
-  const limit = device.limits.maxComputeWorkgroupStorageSize;
-  while (sizes().bytes > limit) {
-    if (shape.tokens === undefined && k > r) k = Math.max(r, Math.floor(k / 2 / r) * r);
-    else if (shape.channels === undefined && cpw > 1) cpw /= 2;
-    else break;
-  }
-  const { tb, srow, bytes, kbc } = sizes();
-  if (cpw * lanes > maxWg) return `a workgroup of ${cpw} channels × ${lanes} lanes = ${cpw * lanes} invocations exceeds the device's ${maxWg}`;
-  if (bytes > limit) return `${bytes} bytes of workgroup memory (N=${dState}, blocks of ${tb} tokens) exceed the device's ${limit}`;
-  return { lanes, tt, r, cpw, k, tb, srow, spl, nq, npad, kbc, bytes };
-}
-
 /** Tuning knobs of the chunked passes (benchmarks); defaults suit both the CPU device and large GPUs. */
 export interface ScanTuning {
   /** Invocations (channels) per workgroup in the chunk-local and output passes. */
@@ -407,8 +326,8 @@ export interface ScanTuning {
   /**
    * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
    * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
-   * multiplies by z instead of silu(z). The subgroup and state-split variants' own: 'no-states' (no state
-   * recurrence: their loads, barriers and stores alone), 'no-lane-scan' (no scan or sums across lanes).
+   * multiplies by z instead of silu(z). The subgroup variant's own: 'no-states' (no state recurrence: its
+   * loads, barriers and stores alone), 'no-lane-scan' (no scan across lanes).
    */
   diagnostic?: ScanDiagnostic;
   /**
@@ -434,8 +353,6 @@ export interface ScanTuning {
   softplus?: SoftplusForm;
   /** Workgroup shape of the subgroup variant (default: subgroupScanConfig's). */
   subgroup?: SubgroupShape;
-  /** Workgroup shape of the state-split variant (default: stateSplitScanConfig's). */
-  stateSplit?: StateSplitShape;
 }
 
 export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu' | 'no-states' | 'no-lane-scan';
@@ -553,79 +470,9 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
   return head + stepConstants({ ...steps, polyElems: 0 }) + commonSource + stepsSource + bcScalarSource + body;
 }
 
-/**
- * WGSL of lanes_total(y, j) for the state-split scan: the partial sums of TT = max(lanes, 4) tokens (QT
- * quads, token 4q + i in y[q][i]) of a channel's `lanes` lanes added across them. At each lane mask m
- * (lanes / 2 down to 1) a lane keeps the half of its tokens on its side of m (the upper half when its bit
- * m is set) and adds its partner's partial sums of that half, received by subgroupShuffleXor: lane j ends
- * with tokens j·R .. j·R + R - 1 (R = TT / lanes) in its first R components. Straight-line code with
- * constant indices.
- */
-export function scanLanesTotal(lanes: number): string {
-  const qt = Math.max(lanes, 4) / 4;
-  const lines = [`fn lanes_total(yIn: array<vec4<f32>, ${qt}>, j: u32) -> vec4<f32> {`, '  var y = yIn;'];
-  let count = qt;
-  for (let m = lanes / 2; m >= 4; m /= 2) {
-    count /= 2;
-    lines.push(`  let up${m} = (j & ${m}u) != 0u;`);
-    for (let q = 0; q < count; q++) {
-      lines.push(`  y[${q}] = select(y[${q}], y[${q + count}], up${m}) + subgroupShuffleXor(select(y[${q + count}], y[${q}], up${m}), ${m}u);`);
-    }
-  }
-  if (lanes >= 4) {
-    lines.push(
-      '  let up2 = (j & 2u) != 0u;',
-      '  let v2 = select(y[0].xy, y[0].zw, up2) + subgroupShuffleXor(select(y[0].zw, y[0].xy, up2), 2u);',
-      '  let up1 = (j & 1u) != 0u;',
-      '  return vec4<f32>(select(v2.x, v2.y, up1) + subgroupShuffleXor(select(v2.y, v2.x, up1), 1u), 0.0, 0.0, 0.0);',
-    );
-  } else if (lanes === 2) {
-    lines.push('  let up1 = (j & 1u) != 0u;', '  return vec4<f32>(select(y[0].xy, y[0].zw, up1) + subgroupShuffleXor(select(y[0].zw, y[0].xy, up1), 1u), 0.0, 0.0);');
-  } else {
-    lines.push('  return y[0];');
-  }
-  lines.push('}');
-  return lines.join('\n');
-}
-
-function stateSplitShaderCode(cfg: StateSplitConfig, steps: StepOptions, residency: boolean): string {
-  const consts = [
-    `const LANES: u32 = ${cfg.lanes}u;`,
-    `const TT: u32 = ${cfg.tt}u;`,
-    `const QT: u32 = ${cfg.tt / 4}u;`,
-    `const R: u32 = ${cfg.r}u;`,
-    `const CPW: u32 = ${cfg.cpw}u;`,
-    `const K: u32 = ${cfg.k}u;`,
-    `const TB: u32 = ${cfg.tb}u;`,
-    `const SROW: u32 = ${cfg.srow}u;`,
-    `const SPL: u32 = ${cfg.spl}u;`,
-    `const NQ: u32 = ${cfg.nq}u;`,
-    `const NPAD: u32 = ${cfg.npad}u;`,
-    `const BC_PREFETCH: bool = ${cfg.kbc > 0};`,
-    residencyCode(residency ? { binding: 8, at: 0 } : null),
-    scanLanesTotal(cfg.lanes),
-  ].join('\n');
-  // STATE_VEC4 is only read by helpers this kernel does not call; the decays use exp2 (POLY_ELEMS 0).
-  const head = (cfg.lanes > 1 ? 'enable subgroups;\n' : '') + SCAN_PARAMS.wgsl() + 'const STATE_VEC4: u32 = 1u;\n' + consts + '\n';
-  const body = unrollLines(stateSplitSource, {
-    '': { mark: '#', count: cfg.k },
-    '-bc': { mark: '@', count: cfg.kbc },
-    '-q': { mark: '$', count: cfg.tt / 4 },
-    '-r': { mark: '~', count: cfg.r },
-  });
-  return head + stepConstants({ ...steps, polyElems: 0 }) + commonSource + stepsSource + bcScalarSource + body;
-}
-
 /** The constants selective_scan_steps.wgsl reads. */
 function stepConstants(steps: StepOptions): string {
   return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
-}
-
-/** Smallest power of two at least x. */
-function ceilPow2(x: number): number {
-  let p = 1;
-  while (p < x) p *= 2;
-  return p;
 }
 
 /** Largest power of two at most x (x >= 1). */
@@ -766,24 +613,6 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       residency ? [u, delta, channels, bc, z, state, out, residency] : [u, delta, channels, bc, z, state, out],
       grid1d(batch * blocks, maxDim),
       SCAN_PARAMS.pack({ ...uniformValues, chunkLen: cfg.lanes * cfg.items, numChunks: Math.ceil(seqLen / (cfg.lanes * cfg.items)), dBlocks: blocks }),
-    );
-    return out;
-  }
-
-  if (variant === 'state-split') {
-    const cfg = stateSplitScanConfig(dInner, dState, groups, { limits, subgroups: engine.report.features.subgroups, subgroupMinSize: engine.report.subgroupMinSize }, args.tuning?.stateSplit);
-    if (typeof cfg === 'string') throw new KernelInputError(`selective_scan (state-split, ${size}): ${cfg}`);
-    const blocks = Math.ceil(dInner / cfg.cpw);
-    const key = `selective_scan_state_split:lanes=${cfg.lanes}:cpw=${cfg.cpw}:k=${cfg.k}:spl=${cfg.spl}:nq=${cfg.nq}:kbc=${cfg.kbc}:${stepsKey}`;
-    const residency = args.residency;
-    if (residency && residency.numel < 2) throw new KernelInputError(`selective_scan: the residency counter needs 2 values, got ${residency.numel}`);
-    const pipeline = engine.pipeline(`${key}:residency=${residency ? 1 : 0}`, () => ({ code: stateSplitShaderCode(cfg, steps, Boolean(residency)) }));
-    engine.dispatch(
-      () => `selective_scan_state_split(${size}, ${cfg.cpw} channels × ${cfg.lanes} lanes, blocks of ${cfg.tb} tokens)`,
-      pipeline,
-      residency ? [u, delta, channels, bc, z, state, out, residency] : [u, delta, channels, bc, z, state, out],
-      grid1d(batch * blocks, maxDim),
-      SCAN_PARAMS.pack({ ...uniformValues, dBlocks: blocks }),
     );
     return out;
   }
