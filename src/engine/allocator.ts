@@ -13,14 +13,21 @@ export interface MemorySnapshot {
   live: BytesByCategory & { total: number };
   /** Peak live bytes per category, each measured independently, and the peak of the total. */
   peak: BytesByCategory & { total: number };
-  /** Bytes of released small buffers kept for reuse (GPU memory held, not counted as live). */
+  /** Bytes of released buffers kept for reuse (GPU memory held, not counted as live). */
   pooled: number;
 }
 
-/** Released buffers up to this size are kept for reuse (decode steps allocate the same small tensors every token). */
-export const POOL_MAX_BUFFER_BYTES = 1 << 20;
-/** At most this many bytes are kept in the reuse pool. */
-export const POOL_MAX_BYTES = 64 << 20;
+/**
+ * Released buffers are kept for reuse, keyed by size and usage: decode steps allocate the same small
+ * tensors every token, and each forward pass of a model the same intermediates as the last one. Creating
+ * them afresh was most of a measured forward: on an H200 through Dawn, Mamba-130M-shaped prefill of 4096
+ * tokens took 94-142 ms with buffers over 1 MiB created per forward and 29-30 ms with them reused
+ * (docs/measurements/h200/run-2026-12-02d/pool). The pool holds at most the larger of POOL_MIN_BYTES and
+ * the peak live bytes since the last resetPeak (so GPU memory held stays within twice what the work
+ * needs); trimPool empties it (the sweep does between points). Weights are not pooled: releasing them
+ * means their model is gone.
+ */
+export const POOL_MIN_BYTES = 64 << 20;
 
 const zero = (): BytesByCategory => ({ weights: 0, activations: 0, cache: 0, scratch: 0 });
 
@@ -92,7 +99,7 @@ export class BufferAllocator {
     this.sizes.delete(buffer);
     this.live[entry.category] -= entry.bytes;
     this.liveTotal -= entry.bytes;
-    const recycle = entry.bytes <= POOL_MAX_BUFFER_BYTES && this.pooledBytes + entry.bytes <= POOL_MAX_BYTES;
+    const recycle = entry.category !== 'weights' && this.pooledBytes + entry.bytes <= Math.max(POOL_MIN_BYTES, this.peakTotal);
     if (recycle) this.pooledBytes += entry.bytes;
     if (later) later(buffer, recycle);
     else if (recycle) this.recycle(buffer);
@@ -107,11 +114,15 @@ export class BufferAllocator {
     else this.free.set(key, [buffer]);
   }
 
-  /** Destroys every pooled buffer. */
+  /** Destroys every pooled buffer (those still waiting for recorded work to be submitted join the pool after). */
   trimPool(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.pooledBytes -= b.size;
+        b.destroy();
+      }
+    }
     this.free.clear();
-    this.pooledBytes = 0;
   }
 
   snapshot(): MemorySnapshot {

@@ -215,7 +215,7 @@ describe('engine limits and accounting', () => {
     w.release();
   });
 
-  it('reuses small released buffers (not counted as live) and destroys large ones', async () => {
+  it('reuses released buffers of any size (not counted as live) up to the peak live bytes, never weights; trimPool frees them', async () => {
     const e = await testEngine();
     const a = e.tensor([1000], 'activations', 'a');
     const buffer = a.buffer;
@@ -230,10 +230,37 @@ describe('engine limits and accounting', () => {
     e.write(b, new Float32Array(1000).fill(3));
     expect((await e.read(b))[999]).toBe(3);
     b.release();
-    const big = e.tensor([(1 << 20) / 4 + 1], 'scratch', 'big');
-    const pooled = e.memory().pooled;
+    // A large intermediate (a forward pass's activations) comes back for the next forward of that size.
+    const bigElements = (4 << 20) / 4 + 1;
+    const big = e.tensor([bigElements], 'activations', 'big');
+    const bigBuffer = big.buffer;
     big.release();
+    const again = e.tensor([bigElements], 'scratch', 'again');
+    expect(again.buffer).toBe(bigBuffer);
+    again.release();
+    // Weights are not kept: releasing them means their model is gone.
+    const w = e.tensor([1000], 'weights', 'w');
+    const pooled = e.memory().pooled;
+    w.release();
     expect(e.memory().pooled).toBe(pooled);
+    // Beyond max(64 MiB, the peak live bytes since resetPeak) a released buffer is destroyed.
+    e.alloc.trimPool();
+    expect(e.memory().pooled).toBe(0);
+    e.alloc.resetPeak();
+    const hugeBytes = e.memory().live.total + (80 << 20);
+    const huge = e.tensor([hugeBytes / 4], 'activations', 'huge');
+    huge.release();
+    expect(e.memory().pooled).toBe(hugeBytes);
+    // A new measurement window: the peak is what is live now, less than the bytes already pooled.
+    e.alloc.resetPeak();
+    const small = e.tensor([(8 << 20) / 4], 'activations', 'small');
+    small.release();
+    expect(e.memory().pooled).toBe(hugeBytes);
+    const other = e.tensor([hugeBytes / 4], 'activations', 'other');
+    expect(e.memory().pooled).toBe(0);
+    other.release();
+    e.alloc.trimPool();
+    expect(e.memory().pooled).toBe(0);
   });
 
   it('rejects a dispatch over the per-dimension workgroup limit by name', async () => {

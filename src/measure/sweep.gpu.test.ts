@@ -86,6 +86,24 @@ describe('runSweep', () => {
     expect(r.points.filter((p) => p.modelIndex === 1).every((p) => p.status === 'ok')).toBe(true);
   });
 
+  it('reuses buffers within a point and holds no GPU memory when done (nothing live, nothing kept for reuse)', async () => {
+    const engine = await Engine.create(gpu());
+    let pooledDuringPoints = 0;
+    const r = await runSweep(tinyComparison({ modes: ['prefill'], seqMax: 16, warmup: 1, repeats: 2 }), {
+      getEngine: async () => engine,
+      onPoint: () => {
+        pooledDuringPoints = Math.max(pooledDuringPoints, engine.memory().pooled);
+      },
+    });
+    expect(r.points.every((p) => p.status === 'ok')).toBe(true);
+    // The forward passes' intermediates went back to the pool for the next repeat...
+    expect(pooledDuringPoints).toBeGreaterThan(0);
+    // ...and the sweep emptied it at the end.
+    await engine.sync();
+    expect(engine.memory().live.total).toBe(0);
+    expect(engine.memory().pooled).toBe(0);
+  });
+
   it('decode points time a replayed greedy step: its dispatches per token, the capture released', async () => {
     const engine = await Engine.create(gpu());
     const r = await runSweep(tinyComparison({ modes: ['decode'], seqMax: 16, decodeSteps: 4, warmup: 1 }), { getEngine: async () => engine });

@@ -216,7 +216,10 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
               /* the device may be gone */
             }
             model = null;
-            if (!lost) releaseScratch(engine!);
+            if (!lost) {
+              releaseScratch(engine!);
+              engine!.alloc.trimPool();
+            }
             if (lost || oom) {
               // A fresh device for what follows; larger lengths of this mode would fail the same way.
               engine = await opts.getEngine!();
@@ -230,6 +233,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
         model.release();
         await engine.sync().catch(() => undefined);
         releaseScratch(engine);
+        engine.alloc.trimPool();
       }
     }
   }
@@ -244,10 +248,15 @@ function measuredBytes(engine: Engine): BytesByKind {
   return { weights: m.peak.weights, activations: m.peak.activations, cache: m.peak.cache, scratch: m.peak.scratch, peakTotal: m.peak.total };
 }
 
-/** Frees pooled intermediates of earlier points so that each point's peak is its own. */
+/**
+ * Frees pooled intermediates and the buffers kept for reuse from earlier points, so that each point's
+ * peak is its own and the GPU holds no earlier point's sizes (a point's warm-up runs refill the reuse
+ * pool with its own).
+ */
 async function startPoint(engine: Engine): Promise<void> {
   await engine.sync();
   releaseScratch(engine);
+  engine.alloc.trimPool();
   engine.alloc.resetPeak();
 }
 
