@@ -21,11 +21,15 @@ export interface MemorySnapshot {
  * Released buffers are kept for reuse, keyed by size and usage: decode steps allocate the same small
  * tensors every token, and each forward pass of a model the same intermediates as the last one. Creating
  * them afresh was most of a measured forward: on an H200 through Dawn, Mamba-130M-shaped prefill of 4096
- * tokens took 94-142 ms with buffers over 1 MiB created per forward and 29-30 ms with them reused
- * (docs/measurements/h200/run-2026-12-02d/pool). The pool holds at most the larger of POOL_MIN_BYTES and
- * the peak live bytes since the last resetPeak (so GPU memory held stays within twice what the work
- * needs); trimPool empties it (the sweep does between points). Weights are not pooled: releasing them
- * means their model is gone.
+ * tokens took 94-142 ms with buffers over 1 MiB created per forward, 29-30 ms with every released buffer
+ * kept, and 45-48 ms (in another command, against 30-31 unbounded) in this bounded form
+ * (docs/measurements/h200/run-2026-12-02d/pool). The pool holds at most the peak live bytes since the last
+ * resetPeak (or POOL_MIN_BYTES, whichever is more), so the GPU memory held stays within twice the peak
+ * live bytes: a released buffer is kept only if it fits, and creating a buffer the pool cannot supply
+ * first destroys pooled ones beyond that bound (after a resetPeak lowered it). A tighter bound (live plus
+ * pooled within the peak) destroyed buffers the next forward needed and measured as slow as no reuse
+ * (sw-bounded-*). trimPool empties the pool (the sweep does between points). Weights are not pooled:
+ * releasing them means their model is gone.
  */
 export const POOL_MIN_BYTES = 64 << 20;
 
@@ -86,6 +90,7 @@ export class BufferAllocator {
     this.liveTotal += size;
     if (this.live[category] > this.peak[category]) this.peak[category] = this.live[category];
     if (this.liveTotal > this.peakTotal) this.peakTotal = this.liveTotal;
+    if (!reused) this.evict(this.poolRoom());
     return buffer;
   }
 
@@ -99,7 +104,7 @@ export class BufferAllocator {
     this.sizes.delete(buffer);
     this.live[entry.category] -= entry.bytes;
     this.liveTotal -= entry.bytes;
-    const recycle = entry.category !== 'weights' && this.pooledBytes + entry.bytes <= Math.max(POOL_MIN_BYTES, this.peakTotal);
+    const recycle = entry.category !== 'weights' && this.pooledBytes + entry.bytes <= this.poolRoom();
     if (recycle) this.pooledBytes += entry.bytes;
     if (later) later(buffer, recycle);
     else if (recycle) this.recycle(buffer);
@@ -116,13 +121,25 @@ export class BufferAllocator {
 
   /** Destroys every pooled buffer (those still waiting for recorded work to be submitted join the pool after). */
   trimPool(): void {
-    for (const list of this.free.values()) {
-      for (const b of list) {
+    this.evict(0);
+  }
+
+  /** Bytes the pool may hold: the peak live bytes since resetPeak, or POOL_MIN_BYTES. */
+  private poolRoom(): number {
+    return Math.max(POOL_MIN_BYTES, this.peakTotal);
+  }
+
+  /** Destroys pooled buffers until the pool holds at most `limit` bytes (or none is left to destroy). */
+  private evict(limit: number): void {
+    for (const [key, list] of this.free) {
+      if (this.pooledBytes <= limit) return;
+      while (list.length > 0 && this.pooledBytes > limit) {
+        const b = list.pop()!;
         this.pooledBytes -= b.size;
         b.destroy();
       }
+      if (list.length === 0) this.free.delete(key);
     }
-    this.free.clear();
   }
 
   snapshot(): MemorySnapshot {

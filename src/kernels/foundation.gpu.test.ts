@@ -243,7 +243,7 @@ describe('engine limits and accounting', () => {
     const pooled = e.memory().pooled;
     w.release();
     expect(e.memory().pooled).toBe(pooled);
-    // Beyond max(64 MiB, the peak live bytes since resetPeak) a released buffer is destroyed.
+    // The pool holds at most the peak live bytes since resetPeak (or 64 MiB).
     e.alloc.trimPool();
     expect(e.memory().pooled).toBe(0);
     e.alloc.resetPeak();
@@ -251,14 +251,15 @@ describe('engine limits and accounting', () => {
     const huge = e.tensor([hugeBytes / 4], 'activations', 'huge');
     huge.release();
     expect(e.memory().pooled).toBe(hugeBytes);
-    // A new measurement window: the peak is what is live now, less than the bytes already pooled.
+    // A new measurement window whose peak is what is live now (less than the pool holds): a buffer the
+    // pool cannot supply makes it give back what exceeds the bound, and the released buffer then fits.
     e.alloc.resetPeak();
+    const room = Math.max(64 << 20, e.memory().live.total + (8 << 20));
+    expect(hugeBytes).toBeGreaterThan(room);
     const small = e.tensor([(8 << 20) / 4], 'activations', 'small');
-    small.release();
-    expect(e.memory().pooled).toBe(hugeBytes);
-    const other = e.tensor([hugeBytes / 4], 'activations', 'other');
     expect(e.memory().pooled).toBe(0);
-    other.release();
+    small.release();
+    expect(e.memory().pooled).toBe(8 << 20);
     e.alloc.trimPool();
     expect(e.memory().pooled).toBe(0);
   });
