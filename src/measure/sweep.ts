@@ -216,10 +216,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
               /* the device may be gone */
             }
             model = null;
-            if (!lost) {
-              releaseScratch(engine!);
-              engine!.alloc.trimPool();
-            }
+            if (!lost) freeHeldBuffers(engine!);
             if (lost || oom) {
               // A fresh device for what follows; larger lengths of this mode would fail the same way.
               engine = await opts.getEngine!();
@@ -232,8 +229,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
       if (model && engine && !engine.isLost) {
         model.release();
         await engine.sync().catch(() => undefined);
-        releaseScratch(engine);
-        engine.alloc.trimPool();
+        freeHeldBuffers(engine);
       }
     }
   }
@@ -255,9 +251,14 @@ function measuredBytes(engine: Engine): BytesByKind {
  */
 async function startPoint(engine: Engine): Promise<void> {
   await engine.sync();
+  freeHeldBuffers(engine);
+  engine.alloc.resetPeak();
+}
+
+/** Frees what the engine holds beyond live tensors: pooled scratch and the buffers kept for reuse (call after sync). */
+function freeHeldBuffers(engine: Engine): void {
   releaseScratch(engine);
   engine.alloc.trimPool();
-  engine.alloc.resetPeak();
 }
 
 /** Wall time a freshly built model runs before its first point (pipelines compiled, GPU clocks up). */
