@@ -21,15 +21,19 @@ export interface MemorySnapshot {
  * Released buffers are kept for reuse, keyed by size and usage: decode steps allocate the same small
  * tensors every token, and each forward pass of a model the same intermediates as the last one. Creating
  * them afresh was most of a measured forward: on an H200 through Dawn, Mamba-130M-shaped prefill of 4096
- * tokens took 94-142 ms with buffers over 1 MiB created per forward, 29-30 ms with every released buffer
- * kept, and 45-48 ms (in another command, against 30-31 unbounded) in this bounded form
- * (docs/measurements/h200/run-2026-12-02d/pool). The pool holds at most the peak live bytes since the last
- * resetPeak (or POOL_MIN_BYTES, whichever is more), so the GPU memory held stays within twice the peak
- * live bytes: a released buffer is kept only if it fits, and creating a buffer the pool cannot supply
- * first destroys pooled ones beyond that bound (after a resetPeak lowered it). A tighter bound (live plus
- * pooled within the peak) destroyed buffers the next forward needed and measured as slow as no reuse
- * (sw-bounded-*). trimPool empties the pool (the sweep does between points). Weights are not pooled:
- * releasing them means their model is gone.
+ * tokens took 94-142 ms with buffers over 1 MiB created per forward and 29-30 ms with every released
+ * buffer kept (docs/measurements/h200/run-2026-12-02d/pool).
+ * A buffer released while dispatches that bind it are recorded and not yet submitted is reused at once by
+ * later dispatches of the same batch (the queue runs them in order), but marked busy until that batch is
+ * submitted: a busy buffer is never handed to a host upload (queue.writeBuffer lands before the batch) and
+ * never destroyed. So a forward pass of one submit holds about its peak live bytes, not the sum of every
+ * intermediate it makes (which, before, each took a buffer of its own until the submit: 2.4x the peak at
+ * 12 Mamba layers).
+ * The pool holds at most the peak live bytes since the last resetPeak (or POOL_MIN_BYTES, whichever is
+ * more), so the GPU memory held stays within twice the peak live bytes: a released buffer is kept only if
+ * it fits, and creating a buffer the pool cannot supply first destroys idle pooled ones beyond that bound
+ * (after a resetPeak lowered it). trimPool empties the pool of idle buffers (the sweep does between
+ * points). Weights are not pooled: releasing them means their model is gone.
  */
 export const POOL_MIN_BYTES = 64 << 20;
 
@@ -47,6 +51,9 @@ export class BufferAllocator {
   private peakTotal = 0;
   private readonly sizes = new WeakMap<GPUBuffer, { bytes: number; category: MemoryCategory }>();
   private readonly free = new Map<string, GPUBuffer[]>();
+  // Pooled buffers still bound by recorded, unsubmitted dispatches (see settle()).
+  private readonly busy = new Set<GPUBuffer>();
+  private readonly pooled = new Set<GPUBuffer>();
   private pooledBytes = 0;
 
   constructor(
@@ -74,12 +81,15 @@ export class BufferAllocator {
     }
   }
 
-  /** Creates a buffer of exactly `bytes` (at least 4), counted under `category`. */
-  create(bytes: number, category: MemoryCategory, label: string, usage: GPUBufferUsageFlags = STORAGE_USAGE): GPUBuffer {
+  /**
+   * Creates a buffer of exactly `bytes` (at least 4), counted under `category`. `idle`: the buffer will be
+   * written from the host (an upload), so a pooled buffer still bound by unsubmitted dispatches will not do.
+   */
+  create(bytes: number, category: MemoryCategory, label: string, usage: GPUBufferUsageFlags = STORAGE_USAGE, idle = false): GPUBuffer {
     if (!Number.isFinite(bytes) || bytes < 0) throw new Error(`${label}: invalid buffer size ${bytes}`);
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     this.checkFits(size, label, (usage & GPUBufferUsage.STORAGE) !== 0);
-    const reused = this.free.get(`${size}:${usage}`)?.pop();
+    const reused = this.takePooled(`${size}:${usage}`, idle);
     if (reused) {
       this.pooledBytes -= size;
       reused.label = label;
@@ -111,17 +121,51 @@ export class BufferAllocator {
     else buffer.destroy();
   }
 
-  /** Puts a released buffer (no longer used by unsubmitted work) back for reuse. */
-  recycle(buffer: GPUBuffer): void {
+  /**
+   * Puts a released buffer back for reuse. `busy`: unsubmitted dispatches still bind it, so until settle()
+   * it goes only to later dispatches (not to uploads) and is not destroyed.
+   */
+  recycle(buffer: GPUBuffer, busy = false): void {
     const key = `${buffer.size}:${buffer.usage}`;
     const list = this.free.get(key);
     if (list) list.push(buffer);
     else this.free.set(key, [buffer]);
+    this.pooled.add(buffer);
+    if (busy) this.busy.add(buffer);
   }
 
-  /** Destroys every pooled buffer (those still waiting for recorded work to be submitted join the pool after). */
+  /** The recorded dispatches were submitted (or dropped): every pooled buffer is idle now. */
+  settle(): void {
+    this.busy.clear();
+  }
+
+  /** Whether unsubmitted dispatches bind the buffer for a tensor released since (pooled or handed out again). */
+  isBusy(buffer: GPUBuffer): boolean {
+    return this.busy.has(buffer);
+  }
+
+  /** Whether the buffer is in the pool (released, not handed out again). */
+  isPooled(buffer: GPUBuffer): boolean {
+    return this.pooled.has(buffer);
+  }
+
+  /** Destroys every idle pooled buffer (busy ones stay until their batch is submitted). */
   trimPool(): void {
     this.evict(0);
+  }
+
+  /** The most recently pooled buffer under `key` (an idle one when `idle`), removed from the pool. */
+  private takePooled(key: string, idle: boolean): GPUBuffer | undefined {
+    const list = this.free.get(key);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const b = list[i];
+      if (idle && this.busy.has(b)) continue;
+      list.splice(i, 1);
+      this.pooled.delete(b);
+      return b; // a busy buffer stays busy in its new tensor: the batch that binds it is still unsubmitted
+    }
+    return undefined;
   }
 
   /** Bytes the pool may hold: the peak live bytes since resetPeak, or POOL_MIN_BYTES. */
@@ -129,12 +173,18 @@ export class BufferAllocator {
     return Math.max(POOL_MIN_BYTES, this.peakTotal);
   }
 
-  /** Destroys pooled buffers until the pool holds at most `limit` bytes (or none is left to destroy). */
+  /**
+   * Destroys idle pooled buffers until the pool holds at most `limit` bytes (or no idle one is left):
+   * busy ones are bound by unsubmitted dispatches, and a destroyed buffer would fail their submit.
+   */
   private evict(limit: number): void {
     for (const [key, list] of this.free) {
       if (this.pooledBytes <= limit) return;
-      while (list.length > 0 && this.pooledBytes > limit) {
-        const b = list.pop()!;
+      for (let i = list.length - 1; i >= 0 && this.pooledBytes > limit; i--) {
+        const b = list[i];
+        if (this.busy.has(b)) continue;
+        list.splice(i, 1);
+        this.pooled.delete(b);
         this.pooledBytes -= b.size;
         b.destroy();
       }

@@ -114,6 +114,7 @@ export class Engine {
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   // Buffer copies encoded after the batch's compute pass (copyAfterDispatches).
   private copies: { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }[] = [];
+  private readonly copiedBuffers = new Set<GPUBuffer>();
   // The capture in progress (capture()): its dispatches, their uniform bytes and the buffers they bind.
   private capturing: CaptureInProgress | null = null;
   // Buffers bound by live captures, with the number of captures binding each; a pinned buffer whose tensor
@@ -237,7 +238,11 @@ export class Engine {
     if (data.length !== numel(shape)) {
       throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
     }
-    const t = this.tensor(shape, category, label);
+    this.assertAlive();
+    this.openScope();
+    // An idle buffer: queue.writeBuffer lands before the recorded batch, which may still read a busy one.
+    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, true);
+    const t = new Tensor(this, buffer, [...shape], category, label);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     if (f32.length > 0) this.device.queue.writeBuffer(t.buffer, 0, f32.buffer, f32.byteOffset, f32.byteLength);
     return t;
@@ -250,29 +255,45 @@ export class Engine {
     }
     this.assertAlive();
     this.openScope();
-    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE);
+    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, true);
     const u32 = Uint32Array.from(data);
     if (u32.length > 0) this.device.queue.writeBuffer(buffer, 0, u32.buffer, 0, u32.byteLength);
     return new Tensor(this, buffer, [...shape], category, label, 'u32');
   }
 
-  /** Overwrites a tensor's contents from the host. */
+  /**
+   * Overwrites a tensor's contents from the host. The write lands before the recorded (unsubmitted)
+   * dispatches run; when the tensor's buffer came from one that those dispatches still bind (a buffer
+   * reused within the batch), they are submitted first, so that they see the old contents.
+   */
   write(t: Tensor, data: ArrayLike<number>, offsetElements = 0): void {
+    if (this.alloc.isBusy(t.buffer)) this.submit();
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     this.device.queue.writeBuffer(t.buffer, offsetElements * 4, f32.buffer, f32.byteOffset, f32.byteLength);
   }
 
   /**
-   * Frees a tensor's buffer. While dispatches are recorded but not submitted, the buffer may still be
-   * bound by them: its bytes leave the accounting now and it is destroyed right after the next submit
-   * (WebGPU keeps a destroyed buffer alive for work already submitted).
+   * Frees a tensor's buffer: its bytes leave the accounting now. While dispatches are recorded but not
+   * submitted, the buffer may still be bound by them: the allocator pools it as busy (later dispatches of
+   * the batch may reuse it, since the queue runs them in order; host uploads may not), or, when it is not
+   * pooled, it is destroyed right after the next submit (WebGPU keeps a destroyed buffer alive for work
+   * already submitted). A buffer a recorded copy reads or writes waits for the submit either way: copies run
+   * after every dispatch of the batch.
    */
   releaseBuffer(buffer: GPUBuffer): void {
     if (this.pins.size > 0 && this.pins.has(buffer)) {
       this.alloc.release(buffer, (b, recycle) => this.held.set(b, recycle));
       return;
     }
-    this.alloc.release(buffer, this.recorded.length > 0 ? (b, recycle) => (recycle ? this.recycleAfterSubmit : this.destroyAfterSubmit).push(b) : undefined);
+    if (this.recorded.length === 0 && this.copies.length === 0) {
+      this.alloc.release(buffer);
+      return;
+    }
+    const copied = this.copiedBuffers.has(buffer);
+    this.alloc.release(buffer, (b, recycle) => {
+      if (recycle && !copied) this.alloc.recycle(b, true);
+      else (recycle ? this.recycleAfterSubmit : this.destroyAfterSubmit).push(b);
+    });
   }
 
   memory(): MemorySnapshot {
@@ -353,6 +374,14 @@ export class Engine {
       this.checkWorkgroups(kernel, x, y, z, maxDim);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    // A released tensor's buffer may already hold another tensor (reuse within the batch): binding it
+    // would read or clobber that one, so it is refused by name.
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i];
+      if (b instanceof Tensor ? b.isReleased || this.alloc.isPooled(b.buffer) : this.alloc.isPooled(isBufferBinding(b) ? b.buffer : b)) {
+        throw new KernelInputError(`${kernelName(kernel)}: @binding(${i + (uniforms ? 1 : 0)})${b instanceof Tensor ? ` (${b.label})` : ''} is a released tensor's buffer`);
+      }
+    }
     this.openScope();
     let uniformOffset = -1;
     let uniformSize = 0;
@@ -578,6 +607,7 @@ export class Engine {
     if (size === 0) return;
     this.openScope();
     this.copies.push({ src: s, srcOffset, dst: d, dstOffset, size });
+    this.copiedBuffers.add(s).add(d);
   }
 
   private checkWorkgroups(kernel: KernelLabel, x: number, y: number, z: number, maxDim: number): void {
@@ -665,15 +695,17 @@ export class Engine {
   }
 
   /**
-   * Buffers released while dispatches were recorded: once those are submitted (or dropped), small ones go
-   * back to the allocator's reuse pool (later uploads and dispatches are ordered after the submit on the
-   * queue), the rest are destroyed.
+   * Once the recorded dispatches are submitted (or dropped): buffers released while they were recorded
+   * and kept back (bound by a recorded copy, or by a capture until then) go to the reuse pool, the rest
+   * are destroyed, and the pooled buffers that batch bound become idle (free for uploads too).
    */
   private settleReleased(): void {
     for (const b of this.destroyAfterSubmit) b.destroy();
     for (const b of this.recycleAfterSubmit) this.alloc.recycle(b);
     this.destroyAfterSubmit = [];
     this.recycleAfterSubmit = [];
+    this.copiedBuffers.clear();
+    this.alloc.settle();
   }
 
   private idOf(o: object): number {

@@ -264,6 +264,77 @@ describe('engine limits and accounting', () => {
     expect(e.memory().pooled).toBe(0);
   });
 
+  it('reuses a buffer released within a batch for later dispatches of that batch, and the results are those of separate buffers', async () => {
+    const e = await testEngine();
+    e.alloc.trimPool();
+    const n = 1000;
+    const xs = normalArray(n, 41);
+    const x = e.upload(xs, [n], 'activations', 'x');
+    // A chain of 12 steps in one batch, each releasing its input: t(k+1) = t(k) + x.
+    let t = unary(e, 'copy', x);
+    const firstBuffer = t.buffer;
+    const buffers = new Set<GPUBuffer>([t.buffer]);
+    const baseLive = e.memory().live.total;
+    for (let k = 0; k < 12; k++) {
+      const next = binary(e, 'add', t, x);
+      t.release();
+      t = next;
+      buffers.add(t.buffer);
+      // Live bytes plus pooled ones: x, the current tensor and the one just released, not 13 tensors.
+      expect(e.memory().live.total + e.memory().pooled).toBeLessThanOrEqual(baseLive + 2 * n * 4);
+    }
+    expect(e.pendingDispatches).toBe(13);
+    expect(buffers.size).toBe(2);
+    expect(buffers.has(firstBuffer)).toBe(true);
+    const got = await e.read(t);
+    expect(relativeError(got, xs.map((v) => 13 * v))).toBeLessThan(1e-6);
+    t.release();
+    x.release();
+  });
+
+  it('never hands a buffer that unsubmitted dispatches bind to an upload, and submits first when one is written from the host', async () => {
+    const e = await testEngine();
+    e.alloc.trimPool();
+    const n = 500;
+    const xs = uniformArray(n, 42, 1, 2);
+    const x = e.upload(xs, [n], 'activations', 'x');
+    const a = unary(e, 'copy', x);
+    const aBuffer = a.buffer;
+    const b = unary(e, 'exp', a); // reads a's buffer in this batch
+    a.release();
+    // An upload of a's size lands before the batch runs, so it must not take a's buffer.
+    const up = e.upload(new Float32Array(n).fill(-1), [n], 'activations', 'up');
+    expect(up.buffer).not.toBe(aBuffer);
+    // A tensor made for a later dispatch may take it; writing it from the host submits the batch first.
+    const c = e.tensor([n], 'activations', 'c');
+    expect(c.buffer).toBe(aBuffer);
+    expect(e.pendingDispatches).toBe(2);
+    e.write(c, new Float32Array(n).fill(7));
+    expect(e.pendingDispatches).toBe(0);
+    expect(relativeError(await e.read(b), xs.map(Math.exp))).toBeLessThan(1e-6);
+    expect((await e.read(c))[n - 1]).toBe(7);
+    expect((await e.read(up))[0]).toBe(-1);
+    for (const t of [x, b, c, up]) t.release();
+  });
+
+  it('keeps a buffer that a recorded copy reads out of reuse until the submit, and refuses to bind a released tensor', async () => {
+    const e = await testEngine();
+    e.alloc.trimPool();
+    const n = 256;
+    const xs = normalArray(n, 43);
+    const x = e.upload(xs, [n], 'activations', 'x');
+    const saved = e.tensor([n], 'activations', 'saved');
+    const a = unary(e, 'copy', x);
+    e.copyAfterDispatches(a, 0, saved, 0, n * 4);
+    const aBuffer = a.buffer;
+    a.release();
+    const other = unary(e, 'exp', x); // a dispatch after the release: must not write into the copy's source
+    expect(other.buffer).not.toBe(aBuffer);
+    expect(() => unary(e, 'copy', a)).toThrow(/copy\(n=256\): @binding\(1\) \(copy\.out\) is a released tensor's buffer/);
+    expect(relativeError(await e.read(saved), xs)).toBeLessThan(1e-7);
+    for (const t of [x, saved, other]) t.release();
+  });
+
   it('rejects a dispatch over the per-dimension workgroup limit by name', async () => {
     const e = await testEngine();
     const p = e.pipeline('elementwise:copy-test', () => ({ code: '@compute @workgroup_size(1) fn main() {}' }));
