@@ -351,6 +351,12 @@ export interface ScanTuning {
   gate?: GateForm;
   /** Form of softplus in every scan kernel (default DEFAULT_SOFTPLUS). */
   softplus?: SoftplusForm;
+  /**
+   * Decays exp2(x) with x clamped at -126 first (DECAY_CLAMP): the result is always a normal number, so a
+   * compiler that can see the range needs no subnormal handling around the special-function op. A decay
+   * below 2^-126 becomes 2^-126 (it multiplies a state that is then at most 1e-38 of its size).
+   */
+  decayClamp?: boolean;
   /** Workgroup shape of the subgroup variant (default: subgroupScanConfig's). */
   subgroup?: SubgroupShape;
 }
@@ -373,6 +379,8 @@ interface StepOptions {
   /** GATE_FORM, SOFTPLUS_FORM. */
   gate: number;
   softplus: number;
+  /** DECAY_CLAMP. */
+  clamp: boolean;
 }
 
 /** Step sizes between the chunked passes: written by the chunk-local pass, read as dt by the output pass. */
@@ -472,7 +480,7 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
 
 /** The constants selective_scan_steps.wgsl reads. */
 function stepConstants(steps: StepOptions): string {
-  return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
+  return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\nconst DECAY_CLAMP: bool = ${steps.clamp};\n`;
 }
 
 /** Largest power of two at most x (x >= 1). */
@@ -584,12 +592,18 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
 
   const diag = args.tuning?.diagnostic ? DIAG_BITS[args.tuning.diagnostic] : 0;
   const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
-  const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
-  const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
+  const steps: StepOptions = {
+    polyElems,
+    diag,
+    gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE],
+    softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS],
+    clamp: args.tuning?.decayClamp ?? false,
+  };
+  const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}:clamp=${steps.clamp}`;
   // The chunked passes' own step options: polynomial decays in one of them only when polyPass says so.
   const polyPass = args.tuning?.polyPass;
   const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } =>
-    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}` };
+    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}:clamp=${steps.clamp}` };
   const localSteps = passSteps('local');
   const outputSteps = passSteps('output');
 
