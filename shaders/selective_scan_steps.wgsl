@@ -12,12 +12,10 @@
 //     FMA pipe.
 //   SOFTPLUS_FORM: how softplus is computed (ScanTuning.softplus): 0 ('branch'): scan_softplus;
 //     1 ('select'): the same values without branches (both small-e and log results computed, one kept).
-//   DECAY_CLAMP: the special-function decays take max(x, -126) (ScanTuning.decayClamp): always normal.
 
 // Decay of state slot n: 2^x for x = dt·a.
 fn scan_decay1(x: f32, n: u32) -> f32 {
   if (n < POLY_ELEMS) { return scan_exp2_poly1(x, P.polyOnes); }
-  if (DECAY_CLAMP) { return exp2(max(x, -126.0)); }
   return exp2(x);
 }
 
@@ -27,10 +25,7 @@ fn scan_decay4(x: vec4<f32>, q: u32) -> vec4<f32> {
   if ((SCAN_DIAG & 1u) != 0u) { return max(vec4<f32>(1.0) + x, vec4<f32>(0.0)); }
   let first = 4u * q;
   if (first + 4u <= POLY_ELEMS) { return scan_exp2_poly(x, P.polyOnes); }
-  if (first >= POLY_ELEMS) {
-    if (DECAY_CLAMP) { return exp2(max(x, vec4<f32>(-126.0))); }
-    return exp2(x);
-  }
+  if (first >= POLY_ELEMS) { return exp2(x); }
   return vec4<f32>(scan_decay1(x.x, first), scan_decay1(x.y, first + 1u), scan_decay1(x.z, first + 2u), scan_decay1(x.w, first + 3u));
 }
 

@@ -29,8 +29,7 @@
 //        CHUNKED_ROWS (load-group, block and chunk sizes; each pass's resident workgroups); --main: the three
 //        main sizes, default rows, each pass alone and without special-function ops;
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
-//        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths, each with and
-//        without decayClamp;
+//        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -277,7 +276,6 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
     t.gate ? `gate=${t.gate}` : '',
     t.softplus ? `sp=${t.softplus}` : '',
-    t.decayClamp ? 'clamp' : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
     t.subgroup ? Object.entries(t.subgroup).map(([k, v]) => `${k}=${v}`).join(',') : '',
   ]
@@ -299,10 +297,11 @@ async function main() {
   const chunkedRows = flags.has('chunked');
   // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
   const mainRows = flags.has('main');
-  // --chunks 56,64,75: the main sizes that run in several chunks, at these chunk lengths, each also with
-  // decayClamp, beside the default (twice: first and last, to show the drift within the run).
+  // --chunks 56,64,75: the main sizes that run in several chunks, at these chunk lengths, beside the
+  // default (first and last, to show the drift within the run). With decayClamp rows (removed since) in
+  // docs/measurements/h200/run-2026-12-02e/chunks.json.
   const chunkList = values.get('chunks')?.split(',').map(Number);
-  const chunkRows: SweepRow[] | null = chunkList ? [{}, { decayClamp: true }, ...chunkList.flatMap((chunkLen) => [{ chunkLen }, { chunkLen, decayClamp: true }]), {}] : null;
+  const chunkRows: SweepRow[] | null = chunkList ? [{}, ...chunkList.map((chunkLen) => ({ chunkLen })), {}] : null;
   const sizes = (small ? SMALL_SIZES : FULL_SIZES)
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))

@@ -450,17 +450,6 @@ describe('selective scan with the polynomial exp2 against selective_scan_ref (fl
     }
   }
 
-  // Decays with the argument clamped at -126 (decayClamp): the same results, decays that underflow included.
-  for (const c of POLY_CASES) {
-    for (const variant of ['chunked', 'sequential'] as const) {
-      it(`${variant}, decayClamp: ${c.name}`, async () => {
-        const { got, lastState, ref } = await runScan({ ...c, tuning: { ...c.tuning, decayClamp: true, polyFraction: variant === 'chunked' ? 2 / 16 : 0 } }, variant, c.seqLen * 9 + c.dState);
-        expect(relativeError(got, ref.y)).toBeLessThan(c.tol ?? 2e-5);
-        expect(relativeError(lastState, ref.lastState)).toBeLessThan(c.tol ?? 2e-5);
-      });
-    }
-  }
-
   it('rounds the share to whole state slots and refuses one outside 0..1', async () => {
     expect(scanPolyElems(0, 4)).toBe(0);
     expect(scanPolyElems(0.25, 4)).toBe(4);

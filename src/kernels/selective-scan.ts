@@ -351,12 +351,6 @@ export interface ScanTuning {
   gate?: GateForm;
   /** Form of softplus in every scan kernel (default DEFAULT_SOFTPLUS). */
   softplus?: SoftplusForm;
-  /**
-   * Decays exp2(x) with x clamped at -126 first (DECAY_CLAMP): the result is always a normal number, so a
-   * compiler that can see the range needs no subnormal handling around the special-function op. A decay
-   * below 2^-126 becomes 2^-126 (it multiplies a state that is then at most 1e-38 of its size).
-   */
-  decayClamp?: boolean;
   /** Workgroup shape of the subgroup variant (default: subgroupScanConfig's). */
   subgroup?: SubgroupShape;
 }
@@ -379,8 +373,6 @@ interface StepOptions {
   /** GATE_FORM, SOFTPLUS_FORM. */
   gate: number;
   softplus: number;
-  /** DECAY_CLAMP. */
-  clamp: boolean;
 }
 
 /** Step sizes between the chunked passes: written by the chunk-local pass, read as dt by the output pass. */
@@ -480,7 +472,7 @@ function subgroupShaderCode(cfg: SubgroupConfig, steps: StepOptions, residency: 
 
 /** The constants selective_scan_steps.wgsl reads. */
 function stepConstants(steps: StepOptions): string {
-  return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\nconst DECAY_CLAMP: bool = ${steps.clamp};\n`;
+  return `const POLY_ELEMS: u32 = ${steps.polyElems}u;\nconst SCAN_DIAG: u32 = ${steps.diag}u;\nconst GATE_FORM: u32 = ${steps.gate}u;\nconst SOFTPLUS_FORM: u32 = ${steps.softplus}u;\n`;
 }
 
 /** Largest power of two at most x (x >= 1). */
@@ -597,13 +589,12 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     diag,
     gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE],
     softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS],
-    clamp: args.tuning?.decayClamp ?? false,
   };
-  const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}:clamp=${steps.clamp}`;
+  const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
   // The chunked passes' own step options: polynomial decays in one of them only when polyPass says so.
   const polyPass = args.tuning?.polyPass;
   const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } =>
-    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}:clamp=${steps.clamp}` };
+    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}` };
   const localSteps = passSteps('local');
   const outputSteps = passSteps('output');
 
