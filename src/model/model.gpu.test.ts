@@ -196,6 +196,29 @@ describe('the allocator agrees with the cost model', () => {
     e.alloc.trimPool();
   });
 
+  it('a forward pass leaves nothing new live once its logits are released, for every block kind (GLA kept its final state until now)', async () => {
+    const e = await testEngine();
+    const tinyGla: ModelConfig = {
+      ...presetModel('tiny-mamba')!,
+      name: 'tiny GLA',
+      layers: [0, 1].map(() => ({ mixer: { kind: 'gla', heads: 2, expandK: 0.5, expandV: 1 }, mlp: { kind: 'swiglu', hidden: 64 } })) as ModelConfig['layers'],
+    };
+    for (const config of [...TINY.map((id) => presetModel(id)!), tinyGla]) {
+      const model = GpuModel.create(e, config, initModelWeights(config, 3));
+      const [B, L] = [2, 40];
+      // The first forward sizes the kernels' pooled scratch (kept by design); later ones add nothing.
+      let after: number | null = null;
+      for (let i = 0; i < 3; i++) {
+        const logits = model.forward(ids(B * L, config.vocabSize, 7 + i), B, L);
+        await e.read(logits);
+        logits.release();
+        after ??= e.memory().live.total;
+        expect(e.memory().live.total, `${config.name}, forward ${i + 1}`).toBe(after);
+      }
+      model.release();
+    }
+  });
+
   it('every weight name the cost model lists is initialised with its shape', () => {
     const config = presetModel('tiny-hybrid')!;
     const w = initModelWeights(config, 0);

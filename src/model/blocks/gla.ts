@@ -126,7 +126,9 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     const gkLogits = lin(low, 'gk_proj.1', keyDim, 'gla.gk_logits');
     const gk = glaGate(e, gkLogits, w['gk_proj.1.bias'], GLA_GATE_LOGIT_NORMALIZER, { out: scratchShaped(e, 'gla.gk', [B, L, keyDim], 'activations') });
     const o = scratchShaped(e, 'gla.o', [B, L, H, headV], 'activations');
-    gla(e, q, k, v, gk, { heads: H, state: state?.state, initialState: true, variant, out: o });
+    const run = gla(e, q, k, v, gk, { heads: H, state: state?.state, initialState: true, variant, out: o });
+    // Without a decode state the kernel made its own final state: nothing reads it.
+    if (!state) run.state.release();
     const normed = rmsnorm(e, o, w['o_norm.weight'], GLA_NORM_EPS, { out: scratchShaped(e, 'gla.o_normed', [B, L, H, headV], 'activations') });
     const gated = binary(e, 'mulSilu', normed, g, { out: scratchShaped(e, 'gla.o_gated', [B, L, valueDim], 'activations') });
     if (state) state.position += L;
