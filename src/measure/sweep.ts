@@ -262,17 +262,20 @@ function freeHeldBuffers(engine: Engine): void {
 }
 
 /** Wall time a freshly built model runs before its first point (pipelines compiled, GPU clocks up). */
-const WARM_UP_MS = 300;
+const WARM_UP_MS = 1000;
 
 /**
- * Runs prefill of L tokens until WARM_UP_MS have passed (at least once, at most 20 times), so that the
- * first point of a model is not measured on a cold GPU (the per-point warm-up runs cover the rest).
+ * Runs prefill of L tokens, two forwards per submit so that the GPU has no idle gap between them, until
+ * WARM_UP_MS have passed (at least two, at most 40 forwards), so that the first point of a model is not
+ * measured on a cold GPU (the per-point warm-up runs cover the rest). A GPU's clocks rise under sustained
+ * load only: short forwards each waited for left an H200 at its idle clock for the first point.
  */
 async function warmUp(engine: Engine, model: GpuModel, L: number, randomIds: (n: number) => number[], checkCancel: () => void): Promise<void> {
   const B = model.config.batch;
   const t0 = performance.now();
-  for (let i = 0; i < 20 && (i === 0 || performance.now() - t0 < WARM_UP_MS); i++) {
+  for (let i = 0; i < 40 && (i === 0 || performance.now() - t0 < WARM_UP_MS); i += 2) {
     checkCancel();
+    model.forward(randomIds(B * L), B, L).release();
     model.forward(randomIds(B * L), B, L).release();
     await engine.sync();
     await yieldToEventLoop();
