@@ -267,8 +267,9 @@ const WARM_UP_MS = 1000;
 /**
  * Runs prefill of L tokens, two forwards per submit so that the GPU has no idle gap between them, until
  * WARM_UP_MS have passed (at least two, at most 40 forwards), so that the first point of a model is not
- * measured on a cold GPU (the per-point warm-up runs cover the rest). A GPU's clocks rise under sustained
- * load only: short forwards each waited for left an H200 at its idle clock for the first point.
+ * measured on a cold GPU (the per-point warm-up runs cover the rest). On an H200, 300 ms of forwards each
+ * waited for left the first point of a cold process 2.4-3.6x slow (docs/measurements/h200/run-2026-12-02e/
+ * warm-up).
  */
 async function warmUp(engine: Engine, model: GpuModel, L: number, randomIds: (n: number) => number[], checkCancel: () => void): Promise<void> {
   const B = model.config.batch;
