@@ -27,7 +27,7 @@ export interface MemorySnapshot {
  * later dispatches of the same batch (the queue runs them in order), but marked busy until that batch is
  * submitted: a busy buffer is never handed to a host upload (queue.writeBuffer lands before the batch) and
  * never destroyed. So a forward pass of one submit holds about its peak live bytes, not the sum of every
- * intermediate it makes (which, before, each took a buffer of its own until the submit: 2.4x the peak at
+ * intermediate it makes (which, before, each took a buffer of its own until the submit: 3.2x the peak at
  * 12 Mamba layers).
  * The pool holds at most the peak live bytes since the last resetPeak (or POOL_MIN_BYTES, whichever is
  * more), so the GPU memory held stays within twice the peak live bytes: a released buffer is kept only if

@@ -224,12 +224,17 @@ export class Engine {
 
   /** An uninitialized tensor (contents undefined until a kernel writes it). */
   tensor(shape: readonly number[], category: MemoryCategory, label: string): Tensor {
+    return this.newTensor(shape, category, label, false);
+  }
+
+  /** `idle`: the tensor is written from the host next, so its buffer must not be bound by recorded work. */
+  private newTensor(shape: readonly number[], category: MemoryCategory, label: string, idle: boolean): Tensor {
     this.assertAlive();
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new KernelInputError(`${label}: invalid shape ${shapeToString(shape)}`);
     }
     this.openScope();
-    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE);
+    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, idle);
     return new Tensor(this, buffer, [...shape], category, label);
   }
 
@@ -238,11 +243,8 @@ export class Engine {
     if (data.length !== numel(shape)) {
       throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
     }
-    this.assertAlive();
-    this.openScope();
     // An idle buffer: queue.writeBuffer lands before the recorded batch, which may still read a busy one.
-    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, true);
-    const t = new Tensor(this, buffer, [...shape], category, label);
+    const t = this.newTensor(shape, category, label, true);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     if (f32.length > 0) this.device.queue.writeBuffer(t.buffer, 0, f32.buffer, f32.byteOffset, f32.byteLength);
     return t;

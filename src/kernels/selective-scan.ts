@@ -584,12 +584,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
 
   const diag = args.tuning?.diagnostic ? DIAG_BITS[args.tuning.diagnostic] : 0;
   const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
-  const steps: StepOptions = {
-    polyElems,
-    diag,
-    gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE],
-    softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS],
-  };
+  const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
   const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
   // The chunked passes' own step options: polynomial decays in one of them only when polyPass says so.
   const polyPass = args.tuning?.polyPass;

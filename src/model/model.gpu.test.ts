@@ -174,7 +174,7 @@ describe('the allocator agrees with the cost model', () => {
   it('a forward pass of 12 layers holds about its peak live bytes, not one buffer per intermediate', async () => {
     // Buffers released during a forward are reused within the same submit: the GPU memory the forward
     // makes or keeps (live + pooled) stays near the peak live bytes the memory chart reports, whatever
-    // the depth. (With a buffer per intermediate until the submit, 12 Mamba layers held 2.4x the peak.)
+    // the depth. (With a buffer per intermediate until the submit, 12 Mamba layers held 3.2x the peak.)
     const e = await testEngine();
     const tiny = presetModel('tiny-mamba')!;
     const config: ModelConfig = { ...tiny, layers: Array.from({ length: 12 }, () => tiny.layers[0]) };
