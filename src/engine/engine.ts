@@ -228,14 +228,14 @@ export class Engine {
   }
 
   /** `idle`: the tensor is written from the host next, so its buffer must not be bound by recorded work. */
-  private newTensor(shape: readonly number[], category: MemoryCategory, label: string, idle: boolean): Tensor {
+  private newTensor(shape: readonly number[], category: MemoryCategory, label: string, idle: boolean, dtype: 'f32' | 'u32' = 'f32'): Tensor {
     this.assertAlive();
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new KernelInputError(`${label}: invalid shape ${shapeToString(shape)}`);
     }
     this.openScope();
     const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, idle);
-    return new Tensor(this, buffer, [...shape], category, label);
+    return new Tensor(this, buffer, [...shape], category, label, dtype);
   }
 
   /** A tensor holding `data` (float32). */
@@ -255,12 +255,10 @@ export class Engine {
     if (data.length !== numel(shape)) {
       throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
     }
-    this.assertAlive();
-    this.openScope();
-    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, true);
+    const t = this.newTensor(shape, category, label, true, 'u32');
     const u32 = Uint32Array.from(data);
-    if (u32.length > 0) this.device.queue.writeBuffer(buffer, 0, u32.buffer, 0, u32.byteLength);
-    return new Tensor(this, buffer, [...shape], category, label, 'u32');
+    if (u32.length > 0) this.device.queue.writeBuffer(t.buffer, 0, u32.buffer, 0, u32.byteLength);
+    return t;
   }
 
   /**
