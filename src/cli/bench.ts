@@ -68,6 +68,8 @@ async function main(): Promise<number> {
       L: p.seqLen,
       B: p.batch,
       ms: p.msMedian ?? '-',
+      'min-max ms': p.msMin !== undefined && p.msMax !== undefined ? `${p.msMin.toFixed(2)}-${p.msMax.toFixed(2)}` : '-',
+      samples: p.samples ?? '-',
       'tokens/s': p.tokensPerSecond ?? '-',
       dispatches: p.dispatches ?? '-',
       'measured peak': p.measuredBytes ? formatBytes(p.measuredBytes.peakTotal) : '-',

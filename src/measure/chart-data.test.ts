@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultComparison } from '../model/presets';
-import { decodePathAt, resultsToCsv } from './chart-data';
+import { pointAt, resultsToCsv } from './chart-data';
 import type { SweepPoint, SweepResults } from './sweep';
 
 const bytes = { weights: 5e8, activations: 1e6, cache: 2e6, scratch: 64, peakTotal: 503000064 };
@@ -22,34 +22,35 @@ function parse(csv: string): Record<string, string>[] {
 }
 
 describe('CSV export', () => {
-  it('keeps the earlier columns in their places and adds decodePath and dispatches last', () => {
+  it('keeps the earlier columns in their places and adds decodePath, dispatches and samples last', () => {
     const header = resultsToCsv(results([])).trimEnd().split(',');
     expect(header.slice(0, 21)).toEqual(['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal']);
-    expect(header.slice(21)).toEqual(['decodePath', 'dispatches']);
+    expect(header.slice(21)).toEqual(['decodePath', 'dispatches', 'samples']);
   });
 
   it('says how each decode point was timed, and leaves the cell empty for prefill and for results without it', () => {
-    const csv = resultsToCsv(results([{ decodePath: 'replay', dispatches: 98 }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512, dispatches: 2400 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
+    const csv = resultsToCsv(results([{ decodePath: 'replay', dispatches: 98, samples: 32 }, { decodePath: 'step', modelIndex: 0, model: 'Transformer' }, { mode: 'prefill', seqLen: 512, dispatches: 2400, samples: 7 }, { mode: 'prefill', decodePath: 'replay' }, {}]));
     const rows = parse(csv);
-    expect(rows.map((r) => [r.mode, r.decodePath, r.dispatches])).toEqual([
-      ['decode', 'replay', '98'],
-      ['decode', 'step', ''],
-      ['prefill', '', '2400'],
-      ['prefill', '', ''],
-      ['decode', '', ''],
+    expect(rows.map((r) => [r.mode, r.decodePath, r.dispatches, r.samples])).toEqual([
+      ['decode', 'replay', '98', '32'],
+      ['decode', 'step', '', ''],
+      ['prefill', '', '2400', '7'],
+      ['prefill', '', '', ''],
+      ['decode', '', '', ''],
     ]);
-    expect(rows.every((r) => Object.keys(r).length === 23)).toBe(true);
-    expect(csv.split('\n').slice(1, -1).every((l) => l.split(',').length === 23)).toBe(true);
+    expect(rows.every((r) => Object.keys(r).length === 24)).toBe(true);
+    expect(csv.split('\n').slice(1, -1).every((l) => l.split(',').length === 24)).toBe(true);
   });
 });
 
-describe('decodePathAt', () => {
-  it('finds how the ok decode point of a model at a length was timed, the last one when measured twice', () => {
+describe('pointAt', () => {
+  it('finds the ok point a chart draws for a model, mode and length, the last one when measured twice', () => {
     const { points } = results([{ decodePath: 'step' }, { decodePath: 'replay' }, { mode: 'prefill', seqLen: 512 }, { seqLen: 1024, status: 'failed', decodePath: 'replay' }, { seqLen: 2048 }]);
-    expect(decodePathAt(points, 1, 256)).toBe('replay');
-    expect(decodePathAt(points, 0, 256)).toBeUndefined();
-    expect(decodePathAt(points, 1, 512)).toBeUndefined();
-    expect(decodePathAt(points, 1, 1024)).toBeUndefined();
-    expect(decodePathAt(points, 1, 2048)).toBeUndefined();
+    expect(pointAt(points, 'decode', 1, 256)?.decodePath).toBe('replay');
+    expect(pointAt(points, 'decode', 0, 256)).toBeUndefined();
+    expect(pointAt(points, 'decode', 1, 512)).toBeUndefined();
+    expect(pointAt(points, 'prefill', 1, 512)?.mode).toBe('prefill');
+    expect(pointAt(points, 'decode', 1, 1024)).toBeUndefined();
+    expect(pointAt(points, 'decode', 1, 2048)?.decodePath).toBeUndefined();
   });
 });

@@ -43,10 +43,11 @@ export function measuredRows(points: readonly SweepPoint[], mode: SweepMode, met
   return [...rows.values()].sort((a, b) => a.seqLen - b.seqLen);
 }
 
-/** How the decode point of a model at a length was timed: the last ok point's, as the charts draw it. */
-export function decodePathAt(points: readonly SweepPoint[], modelIndex: number, seqLen: number): SweepPoint['decodePath'] {
-  return points.findLast((p) => p.mode === 'decode' && p.status === 'ok' && p.modelIndex === modelIndex && p.seqLen === seqLen)?.decodePath;
+/** The point a chart draws for a model, mode and length: the last ok one. */
+export function pointAt(points: readonly SweepPoint[], mode: SweepMode, modelIndex: number, seqLen: number): SweepPoint | undefined {
+  return points.findLast((p) => p.mode === mode && p.status === 'ok' && p.modelIndex === modelIndex && p.seqLen === seqLen);
 }
+
 
 /**
  * Memory rows: the cost model's bytes (key `m{i}a`, drawn dashed) at every length, and the allocator's
@@ -80,10 +81,11 @@ export function flopsRows(comparison: Comparison, mode: SweepMode, lengths = swe
  * The CSV's columns, one row per point. decodePath says how a decode point was timed: 'replay' (one
  * captured greedy step replayed per token) or 'step' (the step recorded per token); empty for prefill
  * and for results that did not record it. dispatches: GPU dispatches per forward pass (prefill) or per
- * token step (decode), empty where not measured. Newer columns come last so that the earlier ones keep
+ * token step (decode), empty where not measured. samples: how many timed samples msMedian is the median
+ * of (prefill takes more than its repeats while they disagree: repeats.ts). Newer columns come last so that the earlier ones keep
  * their places.
  */
-const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decodePath', 'dispatches'] as const;
+const CSV_COLUMNS = ['model', 'mode', 'seqLen', 'batch', 'device', 'status', 'reason', 'msMedian', 'msMin', 'msMax', 'tokensPerSecond', 'measuredWeights', 'measuredActivations', 'measuredCache', 'measuredScratch', 'measuredPeakTotal', 'analyticWeights', 'analyticActivations', 'analyticCache', 'analyticScratch', 'analyticPeakTotal', 'decodePath', 'dispatches', 'samples'] as const;
 
 function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -98,7 +100,7 @@ export function resultsToCsv(results: SweepResults): string {
   for (const p of results.points) {
     const m = p.measuredBytes;
     const a = p.analyticBytes;
-    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal, p.mode === 'decode' ? p.decodePath : undefined, p.dispatches];
+    const row = [p.model, p.mode, p.seqLen, p.batch, p.device, p.status, p.reason, p.msMedian, p.msMin, p.msMax, p.tokensPerSecond, m?.weights, m?.activations, m?.cache, m?.scratch, m?.peakTotal, a.weights, a.activations, a.cache, a.scratch, a.peakTotal, p.mode === 'decode' ? p.decodePath : undefined, p.dispatches, p.samples];
     lines.push(row.map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';

@@ -28,6 +28,13 @@ describe('runSweep', () => {
       expect(p.status, `${p.model} ${p.mode} ${p.seqLen}`).toBe('ok');
       expect(p.msMedian).toBeGreaterThan(0);
       expect(p.msMin!).toBeLessThanOrEqual(p.msMedian!);
+      // Prefill: the 2 repeats, more (up to 6) when they disagreed; decode: the 3 timed steps.
+      if (p.mode === 'prefill') {
+        expect(p.samples).toBeGreaterThanOrEqual(2);
+        expect(p.samples).toBeLessThanOrEqual(6);
+      } else {
+        expect(p.samples).toBe(3);
+      }
       expect(p.tokensPerSecond).toBeCloseTo(((p.mode === 'prefill' ? p.seqLen : 1) * p.batch * 1000) / p.msMedian!, 6);
       expect(p.measuredBytes!.weights).toBe(p.analyticBytes.weights);
       if (p.mode === 'decode') expect(p.measuredBytes!.cache).toBe(p.analyticBytes.cache);

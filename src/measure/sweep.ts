@@ -1,8 +1,9 @@
 // The sweep runner, shared by the page and the `bench` CLI: for each model of a comparison and each
 // sequence length, measure prefill (one forward pass over B×L tokens) and decode (single-token steps at
 // context L, each waited for; on the GPU through a captured greedy step replayed per token, the engine's
-// fastest decode path, when the model can replay), with warm-up and repeats, and record the allocator's peak bytes by category beside the cost
-// model's figures. Points that cannot fit are skipped with their reason; an out-of-memory error or a lost
+// fastest decode path, when the model can replay), with warm-up and repeats (prefill takes more while its
+// repeats disagree: repeats.ts), and record the allocator's peak bytes by category beside the cost model's
+// figures. Points that cannot fit are skipped with their reason; an out-of-memory error or a lost
 // device keeps the finished points and moves on with a fresh device. No UI imports.
 //
 // Dimensions: B batch, L sequence length (prefill) or context length (decode), V vocabulary.
@@ -19,6 +20,7 @@ import { initModelWeights } from '../model/weights';
 import { rng } from '../testing/random';
 import { largestBufferBytes } from './fit';
 import { releaseScratch } from '../kernels/scratch-pool';
+import { median, timeRepeats } from './repeats';
 
 export interface BytesByKind {
   weights: number;
@@ -38,10 +40,15 @@ export interface SweepPoint {
   status: 'ok' | 'skipped' | 'failed';
   /** Why a point was skipped or failed. */
   reason?: string;
-  /** Prefill: ms per forward pass; decode: ms per token step. Median over the repeats. */
+  /** Prefill: ms per forward pass; decode: ms per token step. Median over the timed samples. */
   msMedian?: number;
   msMin?: number;
   msMax?: number;
+  /**
+   * Timed samples the median is over. Prefill: the repeats, and more when they disagreed (see
+   * repeats.ts); decode: the timed steps.
+   */
+  samples?: number;
   /** Prefill: B·L / time; decode: B / time per step. */
   tokensPerSecond?: number;
   /** GPU dispatches per forward pass (prefill) or per token step (decode). */
@@ -116,11 +123,6 @@ export function whyNotFit(config: ModelConfig, mode: SweepMode, seqLen: number, 
   return null;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 export async function runSweep(comparison: Comparison, opts: SweepOptions = {}): Promise<SweepResults> {
   const { sweep } = comparison;
   const lengths = opts.lengths ?? sweepLengths(sweep);
@@ -179,17 +181,16 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
               emit({ ...base, status: 'skipped', reason: `the CPU path stops at ${maxL} tokens (it is slow)` });
               continue;
             }
-            const samples: number[] = [];
-            for (let i = 0; i < Math.max(1, sweep.repeats); i++) {
+            const t = await timeRepeats(async () => {
               checkCancel();
               const ids = randomIds(B * L);
               const s = performance.now();
               modelForwardRef(config, weights, ids, B, L);
-              samples.push(performance.now() - s);
+              const ms = performance.now() - s;
               await yieldToEventLoop();
-            }
-            const ms = median(samples);
-            emit({ ...base, status: 'ok', msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000) });
+              return ms;
+            }, sweep.repeats);
+            emit({ ...base, status: 'ok', msMedian: t.msMedian, msMin: t.msMin, msMax: t.msMax, samples: t.samples.length, tokensPerSecond: (B * L) / (t.msMedian / 1000) });
             continue;
           }
           const why = whyNotFit(config, mode, L, capacity, engine!.report.limits, opts.memoryBudgetBytes ?? Infinity);
@@ -237,7 +238,7 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
   return results;
 }
 
-type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'tokensPerSecond' | 'measuredBytes' | 'dispatches' | 'decodePath'>;
+type Measured = Pick<SweepPoint, 'msMedian' | 'msMin' | 'msMax' | 'samples' | 'tokensPerSecond' | 'measuredBytes' | 'dispatches' | 'decodePath'>;
 
 function measuredBytes(engine: Engine): BytesByKind {
   const m = engine.memory();
@@ -286,9 +287,8 @@ async function warmUp(engine: Engine, model: GpuModel, L: number, randomIds: (n:
 async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
   const B = model.config.batch;
   await startPoint(engine);
-  const samples: number[] = [];
   let dispatches = 0;
-  for (let i = 0; i < sweep.warmup + sweep.repeats; i++) {
+  const timeOnce = async () => {
     checkCancel();
     const ids = randomIds(B * L);
     const s = performance.now();
@@ -298,11 +298,12 @@ async function measurePrefill(engine: Engine, model: GpuModel, L: number, sweep:
     await engine.sync();
     const ms = performance.now() - s;
     logits.release();
-    if (i >= sweep.warmup) samples.push(ms);
     await yieldToEventLoop();
-  }
-  const ms = median(samples);
-  return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: (B * L) / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches };
+    return ms;
+  };
+  for (let i = 0; i < sweep.warmup; i++) await timeOnce();
+  const t = await timeRepeats(timeOnce, sweep.repeats);
+  return { msMedian: t.msMedian, msMin: t.msMin, msMax: t.msMax, samples: t.samples.length, tokensPerSecond: (B * L) / (t.msMedian / 1000), measuredBytes: measuredBytes(engine), dispatches };
 }
 
 async function measureDecode(engine: Engine, model: GpuModel, L: number, capacity: number, sweep: Comparison['sweep'], randomIds: (n: number) => number[], checkCancel: () => void): Promise<Measured> {
@@ -352,7 +353,7 @@ async function measureDecode(engine: Engine, model: GpuModel, L: number, capacit
     }
     const ms = median(samples);
     const decodePath = replay ? ('replay' as const) : ('step' as const);
-    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches, decodePath };
+    return { msMedian: ms, msMin: Math.min(...samples), msMax: Math.max(...samples), samples: samples.length, tokensPerSecond: B / (ms / 1000), measuredBytes: measuredBytes(engine), dispatches, decodePath };
   } finally {
     captured?.release();
     ids?.release();

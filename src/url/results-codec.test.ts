@@ -10,7 +10,7 @@ function fakeResults(): SweepResults {
   comparison.models.forEach((m, mi) => {
     for (const mode of ['prefill', 'decode'] as const) {
       for (let L = 256; L <= 16384; L *= 2) {
-        points.push({ model: m.name, modelIndex: mi, mode, seqLen: L, batch: 1, status: 'ok', msMedian: 1.234567 * L, msMin: L, msMax: 2 * L, tokensPerSecond: 1e6 / L, dispatches: 200 + mi, decodePath: mode === 'decode' ? (mi === 1 ? 'step' : 'replay') : undefined, measuredBytes: { weights: 5e8, activations: L * 1000, cache: L * 73728, scratch: 64, peakTotal: 5e8 + L * 74728 }, analyticBytes: { weights: 0, activations: 0, cache: 0, scratch: 0, peakTotal: 0 }, device: 'gpu' });
+        points.push({ model: m.name, modelIndex: mi, mode, seqLen: L, batch: 1, status: 'ok', msMedian: 1.234567 * L, msMin: L, msMax: 2 * L, tokensPerSecond: 1e6 / L, dispatches: 200 + mi, decodePath: mode === 'decode' ? (mi === 1 ? 'step' : 'replay') : undefined, samples: mi === 0 ? undefined : mode === 'decode' ? 32 : L === 1024 ? 7 : 3, measuredBytes: { weights: 5e8, activations: L * 1000, cache: L * 73728, scratch: 64, peakTotal: 5e8 + L * 74728 }, analyticBytes: { weights: 0, activations: 0, cache: 0, scratch: 0, peakTotal: 0 }, device: 'gpu' });
       }
     }
   });
@@ -42,6 +42,14 @@ describe('results attached to a link', () => {
     expect(back.points.filter((p) => p.decodePath === 'replay').length).toBeGreaterThan(0);
     expect(back.points.filter((p) => p.decodePath === 'step').length).toBeGreaterThan(0);
     expect(back.points.filter((p) => p.mode === 'prefill').every((p) => p.decodePath === undefined)).toBe(true);
+  });
+
+  it('carries how many samples each median is over, and nothing where it was not known', async () => {
+    const results = fakeResults();
+    const back = await unpackResults(await packResults(results), results.config);
+    expect(back.points.map((p) => p.samples)).toEqual(results.points.map((p) => p.samples));
+    expect(back.points.some((p) => p.mode === 'prefill' && p.samples === 7)).toBe(true);
+    expect(back.points.some((p) => p.mode === 'decode' && p.samples === undefined && p.decodePath === 'replay')).toBe(true);
   });
 
   it('reads links written before decodePath was carried: the points load, their decode path not known', async () => {

@@ -4,9 +4,10 @@
 //
 // Packed point: [modelIndex, mode (0 prefill, 1 decode), seqLen, batch, status (0 ok, 1 skipped, 2 failed),
 //   msMedian, msMin, msMax, tokensPerSecond, weights, activations, cache, scratch, peakTotal, dispatches,
-//   decodePath (decode points only: 0 recorded step, 1 replayed step; left out when not known)]
-// Links written before decodePath was carried end every point at dispatches (read as not known); readers
-// that predate it ignore the trailing element, so the format stays 1.
+//   decodePath (decode points: 0 recorded step, 1 replayed step; null for prefill; left out when neither
+//   it nor samples is known), samples (timed samples behind msMedian; left out when not known)]
+// Links written before decodePath or samples were carried end every point earlier (read as not known);
+// readers that predate them ignore the trailing elements, so the format stays 1.
 
 import type { Comparison } from '../model/config';
 import { costModel, decodeStateBytes } from '../model/cost-model';
@@ -45,7 +46,7 @@ export async function packResults(results: SweepResults): Promise<string> {
   const points = results.points.map((p) => {
     const m = p.measuredBytes;
     const path = p.mode === 'decode' && p.decodePath ? DECODE_PATHS.indexOf(p.decodePath) : -1;
-    return [p.modelIndex, p.mode === 'prefill' ? 0 : 1, p.seqLen, p.batch, p.status === 'ok' ? 0 : p.status === 'skipped' ? 1 : 2, round(p.msMedian), round(p.msMin), round(p.msMax), round(p.tokensPerSecond), m?.weights ?? null, m?.activations ?? null, m?.cache ?? null, m?.scratch ?? null, m?.peakTotal ?? null, p.dispatches ?? null, ...(path >= 0 ? [path] : [])];
+    return [p.modelIndex, p.mode === 'prefill' ? 0 : 1, p.seqLen, p.batch, p.status === 'ok' ? 0 : p.status === 'skipped' ? 1 : 2, round(p.msMedian), round(p.msMin), round(p.msMax), round(p.tokensPerSecond), m?.weights ?? null, m?.activations ?? null, m?.cache ?? null, m?.scratch ?? null, m?.peakTotal ?? null, p.dispatches ?? null, ...(p.samples !== undefined ? [path >= 0 ? path : null, p.samples] : path >= 0 ? [path] : [])];
   });
   const adapter = results.adapter as { vendor?: string; description?: string; architecture?: string };
   const cpu = results.points.some((p) => p.device === 'cpu');
@@ -69,7 +70,7 @@ export async function unpackResults(text: string, comparison: Comparison): Promi
   const points: SweepPoint[] = [];
   for (const entry of r.p) {
     if (!Array.isArray(entry)) continue;
-    const [mi, mode, seqLen, batch, status, ms, msMin, msMax, tps, w, act, cache, scratch, peak, dispatches, path] = entry as unknown[];
+    const [mi, mode, seqLen, batch, status, ms, msMin, msMax, tps, w, act, cache, scratch, peak, dispatches, path, samples] = entry as unknown[];
     const model = typeof mi === 'number' ? comparison.models[mi] : undefined;
     if (!model || (mode !== 0 && mode !== 1) || !num(seqLen) || !Number.isInteger(seqLen) || !num(batch)) continue;
     const m = mode === 0 ? 'prefill' : 'decode';
@@ -90,6 +91,7 @@ export async function unpackResults(text: string, comparison: Comparison): Promi
       msMedian: num(ms),
       msMin: num(msMin),
       msMax: num(msMax),
+      samples: Number.isInteger(samples) && (samples as number) > 0 ? (samples as number) : undefined,
       tokensPerSecond: num(tps),
       dispatches: num(dispatches),
       decodePath: m === 'decode' && (path === 0 || path === 1) ? DECODE_PATHS[path] : undefined,

@@ -4,11 +4,11 @@ import { useState } from 'react';
 import type { ChartId, SweepMode } from '../../model/config';
 import { CHART_IDS } from '../../model/config';
 import { sweepLengths } from '../../model/config';
-import { decodePathAt, flopsRows, measuredRows, memoryRows } from '../../measure/chart-data';
+import { flopsRows, measuredRows, memoryRows, pointAt } from '../../measure/chart-data';
 import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { ChartCard, type ChartSeries } from './ChartCard';
-import { decodePathText, formatCount, formatMs } from './format';
+import { decodePathText, formatCount, formatMs, spreadText } from './format';
 import { modelColor } from '../palette';
 
 export function Charts() {
@@ -32,8 +32,12 @@ export function Charts() {
       else next.add(i);
       return next;
     });
-  // The latency tooltip's note on a point: how it was timed.
-  const decodeNote = (modelIndex: number, seqLen: number) => decodePathText(decodePathAt(points, modelIndex, seqLen))?.label;
+  // The tooltips' notes on a point: the spread of its samples; for decode, how it was timed.
+  const prefillNote = (modelIndex: number, seqLen: number) => spreadText(pointAt(points, 'prefill', modelIndex, seqLen));
+  const decodeNote = (modelIndex: number, seqLen: number) => {
+    const p = pointAt(points, 'decode', modelIndex, seqLen);
+    return [decodePathText(p?.decodePath)?.label, spreadText(p)].filter(Boolean).join(', ') || undefined;
+  };
   const setCharts = (patch: Partial<typeof comparison.charts>) => setComparison({ ...comparison, charts: { ...comparison.charts, ...patch } }, 'push');
   const show = (id: ChartId) => visible.includes(id);
   return (
@@ -57,7 +61,7 @@ export function Charts() {
         {onCpu ? <span className="badge">CPU path (float64): not GPU figures</span> : null}
       </div>
       {show('throughput') ? (
-        <ChartCard id="throughput" title="Prefill throughput" subtitle="tokens per second over B×L tokens; attention falls with L, Mamba stays flat" rows={measuredRows(points, 'prefill', 'tokensPerSecond', lengths)} series={series(true, false)} yLabel="tokens / s" formatY={formatCount} logX={logX} logY={logY} />
+        <ChartCard id="throughput" title="Prefill throughput" subtitle="tokens per second over B×L tokens; attention falls with L, Mamba stays flat" rows={measuredRows(points, 'prefill', 'tokensPerSecond', lengths)} series={series(true, false)} yLabel="tokens / s" formatY={formatCount} pointNote={prefillNote} logX={logX} logY={logY} />
       ) : null}
       {show('latency') ? (
         <ChartCard id="latency" title="Decode latency per token" subtitle="one token per sequence at context L, waiting for the GPU each step; the tooltip says whether a captured step was replayed or each step recorded" rows={measuredRows(points, 'decode', 'msMedian', lengths)} series={series(true, false)} yLabel="ms / token" formatY={formatMs} pointNote={decodeNote} logX={logX} logY={logY} empty={onCpu ? 'The CPU path measures prefill only.' : undefined} />

@@ -32,3 +32,14 @@ export function decodePathText(path: string | undefined): { label: string; expla
   if (path === 'step') return { label: 'recorded step', explanation: "the model's step code recorded and submitted for every token" };
   return undefined;
 }
+
+/**
+ * The spread behind a measured point, for tooltips: how many samples the median is over and the fastest
+ * and slowest of them. Undefined when the point carries neither.
+ */
+export function spreadText(p: { samples?: number; msMin?: number; msMax?: number } | undefined): string | undefined {
+  if (!p) return undefined;
+  const range = p.msMin !== undefined && p.msMax !== undefined ? `${formatMs(p.msMin)} to ${formatMs(p.msMax)}` : undefined;
+  if (p.samples !== undefined) return `median of ${p.samples} sample${p.samples === 1 ? '' : 's'}${range ? `, ${range}` : ''}`;
+  return range;
+}

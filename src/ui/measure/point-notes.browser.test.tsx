@@ -1,5 +1,6 @@
 // The results in Chromium with the real store: the side-by-side table and the decode latency tooltip say
-// how each decode point was timed (a captured step replayed per token, or the step recorded per token).
+// how each decode point was timed (a captured step replayed per token, or the step recorded per token);
+// the tooltips give the spread of a point's samples.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { render } from 'vitest-browser-react';
@@ -46,5 +47,18 @@ describe('how decode points were timed', () => {
     await expect.poll(plot).toBeTruthy();
     await userEvent.hover(plot()!);
     await expect.element(chart.getByText(/0\.75 ms, replayed step/)).toBeInTheDocument();
+  });
+});
+
+describe('the spread of a point', () => {
+  it('the prefill throughput tooltip says how many samples the median is over, and the fastest and slowest', async () => {
+    const prefill = (seqLen: number): SweepPoint => ({ ...decodePoint(1, seqLen), mode: 'prefill', decodePath: undefined, msMedian: 20.1, msMin: 17.3, msMax: 83.1, samples: 7, tokensPerSecond: 12736 });
+    show([prefill(256), prefill(512)]);
+    const screen = await render(<Charts />);
+    const chart = screen.getByTestId('chart-throughput');
+    const plot = () => chart.element().querySelector('.chart-box .recharts-wrapper > svg.recharts-surface');
+    await expect.poll(plot).toBeTruthy();
+    await userEvent.hover(plot()!);
+    await expect.element(chart.getByText(/12\.7k, median of 7 samples, 17\.3 ms to 83\.1 ms/)).toBeInTheDocument();
   });
 });
