@@ -12,7 +12,9 @@
 // then B·H·nSplit vec4 (max, sum, 0, 0). Both entries touch every binding so that they share one binding
 // list: Q, K, V, G, W, O.
 //
-// Prepended by the host (besides the Params struct): const D4 (head-dim bucket / 4), WG, GMAX, CHMAX, NJ (= WG / D4).
+// Prepended by the host (besides the Params struct): const D4 (head-dim bucket / 4), WG, GMAX (query heads
+// per pass, at most the group's size), CHMAX, NJ (= WG / D4), PVU (keys whose V rows an invocation loads at
+// once).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -125,15 +127,15 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
     var acc: array<vec4<f32>, GMAX>;
     for (var g = 0u; g < GMAX; g++) { acc[g] = vec4<f32>(0.0); }
     if (col < E4) {
-      // Four keys per step, so that four V loads are in flight at once.
-      for (var j4 = jg; j4 < n; j4 += 4u * NJ) {
-        var vv: array<vec4<f32>, 4>;
-        for (var u = 0u; u < 4u; u++) {
+      // PVU keys per step, so that PVU V loads are in flight at once.
+      for (var j4 = jg; j4 < n; j4 += PVU * NJ) {
+        var vv: array<vec4<f32>, PVU>;
+        for (var u = 0u; u < PVU; u++) {
           let jj = j4 + u * NJ;
           vv[u] = vec4<f32>(0.0);
           if (jj < n) { vv[u] = V4[vRow0 + jj * vStride + col]; }
         }
-        for (var u = 0u; u < 4u; u++) {
+        for (var u = 0u; u < PVU; u++) {
           let jj = min(j4 + u * NJ, n - 1u);
           for (var g = 0u; g < GMAX; g++) { acc[g] = fma(vec4<f32>(sc[g * CHMAX + jj]), vv[u], acc[g]); }
         }

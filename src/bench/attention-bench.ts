@@ -12,12 +12,13 @@
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, with and without the key tiles
 // loaded one tile ahead, each with its resident workgroups (an atomic counter in the kernel).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--torch TORCH.json] [--out FILE.json]
+// --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--decode-only] [--decode-variants] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, flashTileConfig, headsFirst, setFlashTilePreference, tokensFirst } from '../kernels/attention';
+import { attention, decodeSplit, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -33,7 +34,7 @@ async function main() {
 
   // ---------------------------------------------------------------- attention
   const [B, H, E] = small ? [1, 2, 64] : [1, 16, 64];
-  const lengths = small ? [128, 256] : [1024, 4096, 16384];
+  const lengths = flags.has('decode-only') ? [] : small ? [128, 256] : [1024, 4096, 16384];
   const torch = loadTorchBaselines(values.get('torch'));
   const ceilings = await measureRateCeilings(engine, small);
   console.log(`rate probes in this run: fma ${(ceilings.fmaTflops * 1e3).toPrecision(4)} GFLOP/s, exp2 ${ceilings.exp2Gops.toPrecision(4)} G/s`);
@@ -164,7 +165,7 @@ async function main() {
       const usT = tiled ? (tiled.msMedian / CALLS) * 1e3 : null;
       const bytes = 2 * B * Hkv * S * E * 4;
       const gbs = bytes / (usD * 1e3);
-      const { nSplit, chunk } = decodeSplit(S, B * Hkv);
+      const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
       decodeRows.push({
         H: Hd, Hkv, S, splits: `${nSplit}×${chunk}`,
         'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs,
@@ -177,8 +178,9 @@ async function main() {
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);
-  if (flags.has('skip-gla')) {
-    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints });
+  const decodeVariants = flags.has('decode-variants') ? await decodeVariantRows(engine, small, copyGBs) : undefined;
+  if (flags.has('skip-gla') || flags.has('decode-only')) {
+    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants });
     engine.destroy();
     return;
   }
@@ -217,8 +219,70 @@ async function main() {
   }
   console.log('\nGLA prefill, B=1 (tokens/s = T / time)');
   printTable(glaRows);
-  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, gla: glaPoints });
+  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants, gla: glaPoints });
   engine.destroy();
+}
+
+/**
+ * --decode-variants: the decode kernel's shapes against its default in the same run (µs per call, 20 calls
+ * per submit as above), each checked against the default's output: heads per workgroup fixed at 4 (the
+ * kernel before they followed the group's size), V loads in flight per invocation, the fewest keys per
+ * workgroup, workgroup size, and the workgroup count the split aims for; the default is timed again last, to
+ * show the drift within a shape's rows. Shapes: the bench's heads at 1K /
+ * 16K / 64K positions, 4 KV heads at 4K and 16K, and the same-size Transformer preset's attention (12
+ * heads of 64) at 256, 2K and 8K.
+ */
+async function decodeVariantRows(engine: Awaited<ReturnType<typeof createNodeEngine>>, small: boolean, copyGBs: number) {
+  const E = 64;
+  const shapes = small
+    ? [{ H: 4, Hkv: 4, S: 1000 }, { H: 4, Hkv: 1, S: 3000 }]
+    : [{ H: 16, Hkv: 16, S: 1024 }, { H: 16, Hkv: 16, S: 16384 }, { H: 16, Hkv: 16, S: 65536 }, { H: 16, Hkv: 4, S: 4096 }, { H: 16, Hkv: 4, S: 16384 }, { H: 12, Hkv: 12, S: 256 }, { H: 12, Hkv: 12, S: 2048 }, { H: 12, Hkv: 12, S: 8192 }];
+  const variants: { name: string; tuning: DecodeTuning | null }[] = [
+    { name: 'default', tuning: null },
+    { name: 'heads fixed at 4', tuning: { heads: 'fixed' } },
+    { name: 'pvUnroll 8', tuning: { pvUnroll: 8 } },
+    { name: 'minChunk 64', tuning: { minChunk: 64 } },
+    { name: 'minChunk 128', tuning: { minChunk: 128 } },
+    { name: 'minChunk 256', tuning: { minChunk: 256 } },
+    { name: 'minChunk 512', tuning: { minChunk: 512 } },
+    { name: 'target 512', tuning: { targetWorkgroups: 512 } },
+    { name: 'wg 256', tuning: { workgroupSize: 256 } },
+    { name: 'default (again)', tuning: null },
+  ];
+  const CALLS = 20;
+  const rows: Record<string, string | number>[] = [];
+  const points = [];
+  for (const { H, Hkv, S } of shapes) {
+    const k = engine.upload(normalArray(Hkv * S * E, S + 21), [1, Hkv, S, E], 'cache', 'k');
+    const v = engine.upload(normalArray(Hkv * S * E, S + 22), [1, Hkv, S, E], 'cache', 'v');
+    const q = engine.upload(normalArray(H * E, S + 23), [1, 1, H * E], 'activations', 'q');
+    const out = engine.tensor([1, 1, H * E], 'activations', 'out.decode');
+    let reference: Float32Array | null = null;
+    let base = 0;
+    const record = () => {
+      for (let c = 0; c < CALLS; c++) attention(engine, tokensFirst(q, H), headsFirst(k), headsFirst(v), { causal: true, variant: 'decode', out: tokensFirst(out, H) });
+    };
+    // Untimed: the first timing of a shape ran up to 1.6x slow on an H200 (run-2026-12-02f), ahead of the rows.
+    setDecodeTuning(null);
+    await timeIterations(engine, record, { repeats: 2, warmup: 2 });
+    for (const { name, tuning } of variants) {
+      setDecodeTuning(tuning);
+      const t = await timeIterations(engine, record, { repeats: small ? 3 : 5, warmup: 2 });
+      const got = await engine.read(out);
+      reference ??= got;
+      const us = (t.msMedian / CALLS) * 1e3;
+      if (!tuning && !base) base = us;
+      const bytes = 2 * Hkv * S * E * 4;
+      const { nSplit, chunk } = decodeSplit(S, Hkv, H / Hkv);
+      rows.push({ H, Hkv, S, variant: name, splits: `${nSplit}×${chunk}`, 'µs': us, 'GB/s': bytes / (us * 1e3), 'of copy BW': bytes / (us * 1e3) / copyGBs, 'default / this': base / us, 'vs default': relativeError(got, reference).toExponential(1) });
+      points.push({ H, Hkv, S, E, variant: name, tuning, nSplit, chunk, timing: t, usPerCall: us, gbPerSec: bytes / (us * 1e3) });
+    }
+    setDecodeTuning(null);
+    [k, v, q, out].forEach((x) => x.release());
+  }
+  console.log('\nattention decode variants (µs per call, 20 calls per submit; each against the default in the same run)');
+  printTable(rows);
+  return points;
 }
 
 main().catch((e) => {

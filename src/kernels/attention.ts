@@ -346,15 +346,53 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
 /** Work-group count the decode kernel aims for (enough to fill a large GPU several times over). */
 const DECODE_TARGET_WORKGROUPS = 1024;
 const DECODE_WG = 128;
+/**
+ * Query heads of one KV head a decode workgroup takes at a time: the group's size, at most 4. On an H200
+ * (docs/measurements/h200/run-2026-12-02f/decode-attention) a workgroup sized for 4 heads that had one
+ * (every model without grouped-query attention) took 1.7-1.8x as long: its workgroup memory is sized by
+ * this count, and it limited the workgroups resident per SM.
+ */
 const DECODE_GMAX = 4;
 const DECODE_CHMAX = 512;
-const DECODE_MIN_CHUNK = 64;
+/**
+ * Fewest keys per decode workgroup, per query head it takes: each workgroup pays a fixed cost (loading
+ * q, the reductions' barriers) that enough keys amortize. On an H200, 4 heads × 64 keys took 1.4x (4K
+ * keys) to 2.4x (16K) as long as 4 heads × 256; one head × 64 keys was as fast as one × 256.
+ */
+const DECODE_MIN_KEYS_PER_HEAD = 64;
+/** Keys whose V rows one invocation loads at once in the decode kernel's Σ p·v. */
+const DECODE_PV_UNROLL = 4;
 
-/** Keys per workgroup and number of splits of the decode kernel for S keys and B·Hkv (b, kv head) pairs. */
-export function decodeSplit(S: number, pairs: number): { chunk: number; nSplit: number } {
-  const want = Math.max(1, Math.floor(DECODE_TARGET_WORKGROUPS / Math.max(1, pairs)));
+/** Benchmark-only overrides of the decode kernel's shape (attention-bench's decode variants). */
+export interface DecodeTuning {
+  workgroupSize?: number;
+  targetWorkgroups?: number;
+  /** Heads per workgroup: the group's size up to DECODE_GMAX ('group'), or DECODE_GMAX always ('fixed'). */
+  heads?: 'group' | 'fixed';
+  pvUnroll?: number;
+  /** Fewest keys per workgroup (a multiple of 32), instead of DECODE_MIN_KEYS_PER_HEAD per head. */
+  minChunk?: number;
+}
+let decodeTuning: DecodeTuning | null = null;
+export function setDecodeTuning(t: DecodeTuning | null): void {
+  decodeTuning = t;
+}
+
+/** Query heads a decode workgroup takes at a time for `group` query heads per KV head. */
+function decodeHeadsPerWorkgroup(group: number): number {
+  return decodeTuning?.heads === 'fixed' ? DECODE_GMAX : Math.max(1, Math.min(DECODE_GMAX, group));
+}
+
+/**
+ * Keys per workgroup and number of splits of the decode kernel for S keys, B·Hkv (b, kv head) pairs and
+ * `group` query heads per KV head.
+ */
+export function decodeSplit(S: number, pairs: number, group: number): { chunk: number; nSplit: number } {
+  const target = decodeTuning?.targetWorkgroups ?? DECODE_TARGET_WORKGROUPS;
+  const want = Math.max(1, Math.floor(target / Math.max(1, pairs)));
+  const minChunk = decodeTuning?.minChunk ?? DECODE_MIN_KEYS_PER_HEAD * Math.min(DECODE_GMAX, Math.max(1, group));
   let chunk = Math.ceil(S / want);
-  chunk = Math.min(DECODE_CHMAX, Math.max(DECODE_MIN_CHUNK, Math.ceil(chunk / 32) * 32));
+  chunk = Math.min(DECODE_CHMAX, Math.max(minChunk, Math.ceil(chunk / 32) * 32));
   return { chunk, nSplit: Math.ceil(S / chunk) };
 }
 
@@ -378,7 +416,7 @@ function attentionDecode(
   const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : 128;
   const D4 = DPAD / 4;
   // planKeys >= S: splits at or past S take no keys (the kernel clamps their range to empty).
-  const { chunk, nSplit } = decodeSplit(planKeys, B * Hkv);
+  const { chunk, nSplit } = decodeSplit(planKeys, B * Hkv, H / Hkv);
   const uniforms = ATTENTION_DECODE_PARAMS.pack({
     B, H, Hkv, L, S, E,
     causal: causal ? 1 : 0,
@@ -388,12 +426,16 @@ function attentionDecode(
     chunk, nSplit,
   });
   // Built only when a pipeline is first made (decode records this kernel every token).
+  const WG = Math.min(decodeTuning?.workgroupSize ?? DECODE_WG, engine.report.limits.maxComputeInvocationsPerWorkgroup, engine.report.limits.maxComputeWorkgroupSizeX);
+  const GMAX = decodeHeadsPerWorkgroup(H / Hkv);
+  const PVU = decodeTuning?.pvUnroll ?? DECODE_PV_UNROLL;
   const code = () =>
     ATTENTION_DECODE_PARAMS.wgsl() +
-    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${DECODE_WG}u;\nconst GMAX: u32 = ${DECODE_GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${DECODE_WG / D4}u;\n` +
+    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\n` +
     decodeSource;
-  const p1 = engine.pipeline(`attention_decode:partial:D${DPAD}`, () => ({ code: code(), entryPoint: 'partial' }));
-  const p2 = engine.pipeline(`attention_decode:combine:D${DPAD}`, () => ({ code: code(), entryPoint: 'combine' }));
+  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}`;
+  const p1 = engine.pipeline(`attention_decode:partial:${key}`, () => ({ code: code(), entryPoint: 'partial' }));
+  const p2 = engine.pipeline(`attention_decode:combine:${key}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
   const bindings = [q.tensor, k.tensor, v.tensor, gate?.tensor ?? q.tensor, w, outTensor];
   engine.dispatch(() => `attention_decode.partial(${dims}, splits=${nSplit})`, p1, bindings, [nSplit, Hkv, B], uniforms, positional);
