@@ -10,7 +10,7 @@
 // t, t + WG, ...: it updates their state column (reads of one state row are contiguous across the
 // workgroup), stores o, and after the workgroup's sum of squares rescales the values it stored.
 // logsigmoid(x) = min(x, 0) - log1p(exp(-|x|)), computed as the gate kernel (gla_gate.wgsl) does.
-// Prepended by the host: const KMAX (K <= KMAX); override WG (a power of two).
+// Prepended by the host: const KMAX (K <= KMAX), SU (state rows loaded at once); override WG (a power of two).
 // Params: B, H, K, V, R, width, qOff, kOff, vOff, gOff, lowOff, scale, invNormalizer, eps.
 
 override WG: u32 = 256u;
@@ -58,11 +58,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var j = t; j < P.V; j += WG) {
     let vj = Proj[row + P.vOff + h * P.V + j];
     var o = 0.0;
-    for (var i = 0u; i < P.K; i++) {
-      let at = sBase + i * P.V + j;
-      let s = fma(State[at], decay[i], ks[i] * vj);
-      State[at] = s;
-      o = fma(qs[i], s, o);
+    // SU rows at a time: their loads are issued before any of their stores (a store to State may alias a
+    // later load as far as the compiler knows, so one row at a time would wait a memory round trip per row).
+    for (var i0 = 0u; i0 < P.K; i0 += SU) {
+      var old = array<f32, SU>();
+      for (var u = 0u; u < SU; u++) {
+        let i = i0 + u;
+        if (i < P.K) { old[u] = State[sBase + i * P.V + j]; }
+      }
+      for (var u = 0u; u < SU; u++) {
+        let i = i0 + u;
+        if (i < P.K) {
+          let s = fma(old[u], decay[i], ks[i] * vj);
+          State[sBase + i * P.V + j] = s;
+          o = fma(qs[i], s, o);
+        }
+      }
     }
     o = o * P.scale;
     Out[oBase + j] = o;

@@ -249,6 +249,12 @@ export interface GlaStepArgs {
   out: Tensor;
 }
 
+/**
+ * State rows gla_step loads before it stores any of them. One at a time (the kernel before), each row
+ * waited for the previous row's store: the compiler cannot move a load of the state above a store to it.
+ */
+const GLA_STEP_ROWS = 8;
+
 /** One GLA decode step after the projections, in one dispatch (shaders/gla_step.wgsl): out = o_norm(o) · silu(g). */
 export function glaStep(engine: Engine, p: GlaStepArgs): Tensor {
   const { heads: H, headK: K, headV: V } = p;
@@ -267,7 +273,7 @@ export function glaStep(engine: Engine, p: GlaStepArgs): Tensor {
   let WG = 32;
   while (WG < V && WG * 2 <= maxWg) WG *= 2;
   const pipeline = engine.pipeline(`gla_step:wg${WG}`, () => ({
-    code: STEP_PARAMS.wgsl() + `const KMAX: u32 = ${GLA_STEP_MAX_K}u;\n` + stepSource,
+    code: STEP_PARAMS.wgsl() + `const KMAX: u32 = ${GLA_STEP_MAX_K}u;\nconst SU: u32 = ${GLA_STEP_ROWS}u;\n` + stepSource,
     constants: { WG },
   }));
   const kd = H * K;
