@@ -11,12 +11,23 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let cached: Promise<GPU> | null = null;
 
 /**
- * Dawn flags for benchmarks, from the environment variable WEBGPU_DAWN_FLAGS (space-separated), passed to
- * the `webgpu` package's create(): e.g. `enable-dawn-features=disable_robustness` to measure what Dawn's
- * bounds clamps cost (Chrome always applies them). Empty by default.
+ * Dawn features Node's engines always turn off: timestamp_quantization, which rounds GPU timestamps to
+ * multiples of 65.536 µs (as Chrome does, to limit timer precision on the web). Benchmarks time single
+ * decode steps of 0.6-1 ms with timestamps; rounded, they moved in steps of 7-10%.
+ */
+const NODE_DISABLED_FEATURES = ['timestamp_quantization'];
+
+/**
+ * Dawn flags passed to the `webgpu` package's create(): those from the environment variable
+ * WEBGPU_DAWN_FLAGS (space-separated; e.g. `enable-dawn-features=disable_robustness` to measure what
+ * Dawn's bounds clamps cost, which Chrome always applies), with NODE_DISABLED_FEATURES added to its
+ * disable-dawn-features list.
  */
 export function dawnFlags(): string[] {
-  return (process.env.WEBGPU_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const env = (process.env.WEBGPU_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const prefix = 'disable-dawn-features=';
+  const disabled = env.filter((f) => f.startsWith(prefix)).flatMap((f) => f.slice(prefix.length).split(',').filter(Boolean));
+  return [...env.filter((f) => !f.startsWith(prefix)), prefix + [...new Set([...NODE_DISABLED_FEATURES, ...disabled])].join(',')];
 }
 
 /** The `GPU` object for Node, with WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) installed. */
@@ -35,7 +46,7 @@ async function findGpu(quiet: boolean): Promise<GPU> {
   }
   Object.assign(globalThis, mod.globals);
   const flags = dawnFlags();
-  if (flags.length && !quiet) process.stderr.write(`webgpu: Dawn flags ${flags.join(' ')}\n`);
+  if (process.env.WEBGPU_DAWN_FLAGS && !quiet) process.stderr.write(`webgpu: Dawn flags ${flags.join(' ')}\n`);
   const first = mod.create(flags);
   if (await first.requestAdapter()) return first;
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
