@@ -14,8 +14,10 @@
 //   dispatches per token (step, and greedy step with its argmax), and whether the GPU greedy tokens (and the
 //   replayed ones) equal step() + host argmax for a few tokens (a check of the device's kernels, e.g. its
 //   subgroup reductions).
+// --profile adds, per model and context, one greedy step profiled dispatch by dispatch (each in a pass of
+// its own between timestamps, median of 5): GPU µs per token by kernel, against the step's GPU time.
 // Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
-//          [--tokens 256] [--out FILE.json]
+//          [--tokens 256] [--profile] [--out FILE.json]
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
@@ -85,8 +87,38 @@ ${Array.from({ length: 8 }, (_, i) => `@group(0) @binding(${i + 1}) var<storage,
   return { dispatches: n, encodeUs: median(encode), submitUs: median(submit) };
 }
 
+/** A step's GPU time by kernel (the name before its arguments), from profileBatch. */
+interface StepProfile {
+  /** Sum of the dispatches' own times (µs), and the step's GPU time in one pass (µs) for comparison. */
+  sumUs: number;
+  stepUs: number | null;
+  kernels: { kernel: string; dispatches: number; us: number; share: number }[];
+}
+
+/** Profiles `record` (one step) `runs` times; per dispatch the median, summed by kernel. Null without timestamps. */
+async function profileStep(engine: Engine, runs: number, record: () => void, stepMs: number | null): Promise<StepProfile | null> {
+  const samples: { kernel: string; ms: number }[][] = [];
+  for (let i = 0; i < runs; i++) {
+    const p = await engine.profileBatch(record);
+    if (!p) return null;
+    samples.push(p);
+  }
+  const byKernel = new Map<string, { dispatches: number; us: number }>();
+  samples[0].forEach((d, i) => {
+    const name = d.kernel.split('(')[0];
+    const us = median(samples.map((s) => s[i].ms)) * 1000;
+    const k = byKernel.get(name) ?? { dispatches: 0, us: 0 };
+    k.dispatches++;
+    k.us += us;
+    byKernel.set(name, k);
+  });
+  const sumUs = [...byKernel.values()].reduce((a, k) => a + k.us, 0);
+  const kernels = [...byKernel.entries()].map(([kernel, k]) => ({ kernel, dispatches: k.dispatches, us: k.us, share: k.us / sumUs })).sort((a, b) => b.us - a.us);
+  return { sumUs, stepUs: stepMs === null ? null : stepMs * 1000, kernels };
+}
+
 async function main() {
-  const { values } = parseArgs(process.argv.slice(2));
+  const { values, flags } = parseArgs(process.argv.slice(2));
   const presets = (values.get('preset') ?? 'mamba,transformer').split(',');
   const contexts = (values.get('context') ?? '256,8192').split(',').map(Number);
   const steps = Number(values.get('steps') ?? 32);
@@ -101,6 +133,7 @@ async function main() {
     empty.push(performance.now() - t0);
   }
   const floor = await callFloor(engine, 1000, 12);
+  const profiles: { model: string; context: number; profile: StepProfile }[] = [];
   const rows: Record<string, string | number>[] = [];
   const points = [];
   for (const id of presets) {
@@ -177,6 +210,8 @@ async function main() {
       const phases = Object.fromEntries(Object.entries(engine.submitHostMs).map(([k, v]) => [k, (v - phases0[k as keyof typeof phases0]) / tokens])) as typeof phases0;
       const bindGroupsPerToken = (engine.bindGroupsCreated - bindGroups0) / tokens;
       const greedyGpu = await gpuMs(engine, 8, () => model.stepGreedy(state, ids));
+      const profile = flags.has('profile') ? await profileStep(engine, 5, () => model.stepGreedy(state, ids), greedyGpu) : null;
+      if (profile) profiles.push({ model: config.name, context, profile });
       ids.release();
       model.releaseState(state);
 
@@ -303,6 +338,7 @@ async function main() {
         replay: replay ?? { unavailable: support.ok ? 'not measured' : support.reason },
         greedyMatchesHost: greedyMatches,
         replayMatchesHost: replayMatches,
+        profile: profile ?? undefined,
       });
     }
     model.release();
@@ -319,6 +355,13 @@ async function main() {
       `${floor.encodeUs.toFixed(2)} µs/dispatch to encode (setPipeline + setBindGroup + dispatchWorkgroups), ${floor.submitUs.toFixed(2)} µs/dispatch for finish + queue.submit ` +
       `(compare the engine's host µs/dispatch column: record + upload + encode / finish + queue)`,
   );
+  for (const { model, context, profile } of profiles) {
+    console.log(
+      `\n${model} at context ${context}, one greedy step by kernel (each dispatch in a pass of its own, median of 5): ` +
+        `${profile.sumUs.toFixed(0)} µs in the dispatches against ${profile.stepUs === null ? '-' : profile.stepUs.toFixed(0)} µs for the step in one pass`,
+    );
+    printTable(profile.kernels.map((k) => ({ kernel: k.kernel, dispatches: k.dispatches, 'µs per token': k.us, 'µs per dispatch': k.us / k.dispatches, share: k.share })));
+  }
   writeJson(values.get('out'), { bench: 'decode', adapter: engine.report, emptySubmitMs: median(empty), webgpuCallFloor: floor, steps, tokens, points });
   engine.destroy();
   if (points.some((p) => !p.greedyMatchesHost)) {

@@ -88,6 +88,8 @@ const LIMIT_NAMES = [
 ] as const;
 
 const UNIFORM_ALIGN = 256;
+/** Dispatches profileBatch takes at once (two timestamps each; a query set holds at most 4096). */
+const PROFILE_MAX_DISPATCHES = 2048;
 
 export class Engine {
   readonly alloc: BufferAllocator;
@@ -112,6 +114,7 @@ export class Engine {
   private readonly objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
   private timestamps: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
+  private profile: { capacity: number; querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer } | null = null;
   // Buffer copies encoded after the batch's compute pass (copyAfterDispatches).
   private copies: { src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }[] = [];
   private readonly copiedBuffers = new Set<GPUBuffer>();
@@ -634,6 +637,14 @@ export class Engine {
    * copyAfterDispatches. Returns the number of dispatches submitted.
    */
   submit(opts: { timestamps?: boolean } = {}): number {
+    return this.submitBatch(opts.timestamps && this.report.features.timestampQuery ? 'batch' : 'none');
+  }
+
+  /**
+   * submit() with timestamps 'none', 'batch' (around the one pass: timeBatch) or 'each' (every dispatch in
+   * a pass of its own between two timestamps, written to the profile query set: profileBatch).
+   */
+  private submitBatch(timestamps: 'none' | 'batch' | 'each'): number {
     this.assertAlive();
     const batch = this.recorded;
     const labels = this.recordedLabels;
@@ -655,14 +666,21 @@ export class Engine {
       const tEncode = performance.now();
       this.submitHostMs.upload += tEncode - tUpload;
       const enc = this.device.createCommandEncoder({ label: summarizeLabels(labels) });
-      const ts = opts.timestamps && this.report.features.timestampQuery ? this.timestampSet() : null;
-      const pass = enc.beginComputePass(
+      const ts = timestamps === 'batch' ? this.timestampSet() : null;
+      const each = timestamps === 'each' ? this.profileSet(batch.length) : null;
+      let pass = enc.beginComputePass(
         ts ? { timestampWrites: { querySet: ts.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {},
       );
       let current: GPUComputePipeline | null = null;
       let currentGroup: GPUBindGroup | null = null;
       for (let i = 0; i < batch.length; i++) {
         const d = batch[i];
+        if (each) {
+          pass.end();
+          pass = enc.beginComputePass({ timestampWrites: { querySet: each.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+          current = null;
+          currentGroup = null;
+        }
         if (d.pipeline !== current) {
           pass.setPipeline(d.pipeline);
           current = d.pipeline;
@@ -679,6 +697,10 @@ export class Engine {
       pass.end();
       for (const c of copies) enc.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
       if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
+      if (each && batch.length > 0) {
+        enc.resolveQuerySet(each.querySet, 0, 2 * batch.length, each.resolve, 0);
+        enc.copyBufferToBuffer(each.resolve, 0, each.read, 0, 16 * batch.length);
+      }
       const tFinish = performance.now();
       const commands = enc.finish();
       const tQueue = performance.now();
@@ -819,6 +841,52 @@ export class Engine {
       };
     }
     return this.timestamps;
+  }
+
+  /** The query set and buffers of profileBatch, for at least n dispatches. */
+  private profileSet(n: number) {
+    if (!this.profile || this.profile.capacity < n) {
+      this.profile?.querySet.destroy();
+      this.profile?.resolve.destroy();
+      this.profile?.read.destroy();
+      const capacity = Math.max(64, n);
+      this.profile = {
+        capacity,
+        querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity }),
+        resolve: this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+        read: this.device.createBuffer({ size: 16 * capacity, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      };
+    }
+    return this.profile;
+  }
+
+  /**
+   * Profiles `record` (which records dispatches): each dispatch runs in a compute pass of its own between
+   * two timestamps, and its GPU time is returned with its kernel's name, in order. Pass boundaries cost
+   * time of their own, so the sum is not the batch's time (timeBatch); the gaps between passes are not in
+   * it. Null without timestamp-query (the batch still runs). At most PROFILE_MAX_DISPATCHES dispatches.
+   */
+  async profileBatch(record: () => void): Promise<{ kernel: string; ms: number }[] | null> {
+    await this.sync();
+    record();
+    const n = this.recorded.length;
+    if (n > PROFILE_MAX_DISPATCHES) {
+      this.discardPending();
+      throw new KernelInputError(`profileBatch: ${n} dispatches recorded; it profiles at most ${PROFILE_MAX_DISPATCHES}`);
+    }
+    if (!this.report.features.timestampQuery) {
+      this.submit();
+      await this.sync();
+      return null;
+    }
+    const names = this.recordedLabels.map(kernelName);
+    this.submitBatch('each');
+    const read = this.profile!.read;
+    await read.mapAsync(GPUMapMode.READ, 0, 16 * n);
+    const t = new BigUint64Array(read.getMappedRange(0, 16 * n).slice(0));
+    read.unmap();
+    await this.flushErrors();
+    return names.map((kernel, i) => ({ kernel, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
   }
 
   /**

@@ -1,7 +1,9 @@
-// WebGPU in Node: the Dawn flags every engine gets, and GPU timestamps at full precision.
+// WebGPU in Node: the Dawn flags every engine gets, GPU timestamps at full precision, and profiling a
+// batch dispatch by dispatch.
 import { afterEach, describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
-import { unary } from '../kernels/elementwise';
+import { binary, unary } from '../kernels/elementwise';
+import { rmsnorm } from '../kernels/rmsnorm';
 import { dawnFlags } from './node-gpu';
 
 describe('Dawn flags', () => {
@@ -33,5 +35,28 @@ describe('GPU timestamps', () => {
     x.release();
     // Rounded timestamps make every duration a multiple of 65536 ns; exact ones almost never are.
     expect(ns.filter((v) => v % 65536 !== 0).length).toBeGreaterThan(3);
+  });
+});
+
+describe('profileBatch', () => {
+  it('gives each dispatch of a batch its GPU time and kernel name, in order, and the results are right', async () => {
+    const e = await testEngine();
+    const x = e.upload(new Float32Array(4096).fill(2), [64, 64], 'activations', 'x');
+    const w = e.upload(new Float32Array(64).fill(1), [64], 'weights', 'w');
+    let out: ReturnType<typeof binary> | null = null;
+    const profile = await e.profileBatch(() => {
+      const s = unary(e, 'silu', x);
+      const n = rmsnorm(e, s, w, 1e-6);
+      out = binary(e, 'add', n, x);
+      s.release();
+      n.release();
+    });
+    // rmsnorm of a constant row is 1; plus x = 3.
+    expect(Array.from(await e.read(out!)).every((v) => Math.abs(v - 3) < 1e-5)).toBe(true);
+    out!.release();
+    if (!e.report.features.timestampQuery) return expect(profile).toBeNull();
+    expect(profile!.map((p) => p.kernel.split('(')[0])).toEqual(['silu', 'rmsnorm', 'add']);
+    for (const p of profile!) expect(p.ms).toBeGreaterThan(0);
+    [x, w].forEach((t) => t.release());
   });
 });
