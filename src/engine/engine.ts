@@ -874,10 +874,10 @@ export class Engine {
       this.discardPending();
       throw new KernelInputError(`profileBatch: ${n} dispatches recorded; it profiles at most ${PROFILE_MAX_DISPATCHES}`);
     }
-    if (!this.report.features.timestampQuery) {
+    if (!this.report.features.timestampQuery || n === 0) {
       this.submit();
       await this.sync();
-      return null;
+      return this.report.features.timestampQuery ? [] : null;
     }
     const names = this.recordedLabels.map(kernelName);
     this.submitBatch('each');

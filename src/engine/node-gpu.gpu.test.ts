@@ -57,6 +57,7 @@ describe('profileBatch', () => {
     if (!e.report.features.timestampQuery) return expect(profile).toBeNull();
     expect(profile!.map((p) => p.kernel.split('(')[0])).toEqual(['silu', 'rmsnorm', 'add']);
     for (const p of profile!) expect(p.ms).toBeGreaterThan(0);
+    expect(await e.profileBatch(() => {})).toEqual([]);
     [x, w].forEach((t) => t.release());
   });
 });

@@ -357,7 +357,8 @@ const DECODE_CHMAX = 512;
 /**
  * Fewest keys per decode workgroup, per query head it takes: each workgroup pays a fixed cost (loading
  * q, the reductions' barriers) that enough keys amortize. On an H200, 4 heads × 64 keys took 1.4x (4K
- * keys) to 2.4x (16K) as long as 4 heads × 256; one head × 64 keys was as fast as one × 256.
+ * keys) to 2.4x (16K) as long as 4 heads × 256; for one head, 64 to 256 keys differed by less than the
+ * runs' spread.
  */
 const DECODE_MIN_KEYS_PER_HEAD = 64;
 /** Keys whose V rows one invocation loads at once in the decode kernel's Σ p·v. */
