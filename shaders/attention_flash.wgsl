@@ -21,10 +21,17 @@
 // infinity) and their probabilities are exactly zero. A row that sees no key at all outputs zeros.
 // Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
+// DIRECT (host constant): Q and V are not staged in workgroup memory; each invocation reads its Q rows
+// and the V rows of a key tile as vec4 straight from their buffers (through the cache: bindings 6 and 7,
+// the Q and V buffers again as vec4 arrays, read by q_direct / v_direct), and the scores are scaled after
+// the dot products. The workgroup memory left (K then P, and the row partials) is 20 KiB instead of 48 for
+// the default tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4.
+//
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, >= BQ·CT / 4), LD (ceil(BK·D4 / WG)),
-// PREFETCH, and residency_enter / residency_leave (benchmarks: resident workgroups in a counter at
-// binding 6; empty otherwise).
+// WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, q_direct / v_direct, and
+// residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
+// otherwise).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -38,7 +45,7 @@ const LOG2E: f32 = 1.4426950408889634;
 const BK4: u32 = BK / 4u;
 const CT4: u32 = CT / 4u;
 
-var<workgroup> qS: array<vec4<f32>, BQ * D4>;
+var<workgroup> qS: array<vec4<f32>, QS_LEN>;
 // The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
 var<workgroup> kpS: array<vec4<f32>, KP_LEN>;
 // The row-max partials (BQ rows of CT floats), then the V tile (rows of D4 vec4).
@@ -107,12 +114,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let qScale = P.scale * LOG2E;
   let qBase = b * P.qSB + h * P.qSH;
-  for (var idx = t; idx < BQ * D4; idx += WG) {
-    let i = row0 + idx / D4;
-    var x = vec4<f32>(0.0);
-    if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
-    qS[idx] = x;
+  if (!DIRECT) {
+    for (var idx = t; idx < BQ * D4; idx += WG) {
+      let i = row0 + idx / D4;
+      var x = vec4<f32>(0.0);
+      if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
+      qS[idx] = x;
+    }
   }
+  // DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
+  let E4 = P.E / 4u;
+  var qRow = array<u32, 4>();
+  for (var r = 0u; r < 4u; r++) { qRow[r] = (qBase + min(row0 + r0 + r, P.L - 1u) * P.qSL) / 4u; }
 
   // Keys needed by this tile: all S, or (causal) up to the last row's diagonal.
   let shift = i32(P.S) - i32(P.L);
@@ -138,7 +151,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var kr: array<vec4<f32>, LD>;
   var vr: array<vec4<f32>, LD>;
   if (PREFETCH && nTiles > 0u) {
-    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, true);
+    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !DIRECT);
   }
   if (t == 0u) { residency_enter(); }
 
@@ -161,10 +174,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var n = 0u; n < KN; n++) { s[r][n] = 0.0; }
     }
     for (var c = 0u; c < D4; c++) {
-      let q0 = qS[(r0 + 0u) * D4 + c];
-      let q1 = qS[(r0 + 1u) * D4 + c];
-      let q2 = qS[(r0 + 2u) * D4 + c];
-      let q3 = qS[(r0 + 3u) * D4 + c];
+      var q0 = vec4<f32>(0.0);
+      var q1 = vec4<f32>(0.0);
+      var q2 = vec4<f32>(0.0);
+      var q3 = vec4<f32>(0.0);
+      if (DIRECT) {
+        if (c < E4) {
+          q0 = q_direct(qRow[0] + c);
+          q1 = q_direct(qRow[1] + c);
+          q2 = q_direct(qRow[2] + c);
+          q3 = q_direct(qRow[3] + c);
+        }
+      } else {
+        q0 = qS[(r0 + 0u) * D4 + c];
+        q1 = qS[(r0 + 1u) * D4 + c];
+        q2 = qS[(r0 + 2u) * D4 + c];
+        q3 = qS[(r0 + 3u) * D4 + c];
+      }
       let cs = c ^ tx;
       for (var n = 0u; n < KN; n++) {
         let kk = kpS[(tx * KN + n) * D4 + cs];
@@ -172,6 +198,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         s[1][n] += dot(q1, kk);
         s[2][n] += dot(q2, kk);
         s[3][n] += dot(q3, kk);
+      }
+    }
+    if (DIRECT) {
+      for (var r = 0u; r < 4u; r++) {
+        for (var n = 0u; n < KN; n++) { s[r][n] *= qScale; }
       }
     }
     let needMask = j0 + BK > P.S || (causal && i32(j0 + BK) - 1 > seenByAll);
@@ -224,20 +255,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       }
     }
-    if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
-    for (var u = 0u; u < LD; u++) {
-      let idx = t + u * WG;
-      if (idx < BK * D4) { vS[idx] = vr[u]; }
+    if (!DIRECT) {
+      if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
+      for (var u = 0u; u < LD; u++) {
+        let idx = t + u * WG;
+        if (idx < BK * D4) { vS[idx] = vr[u]; }
+      }
     }
-    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, true); }
+    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !DIRECT); }
     workgroupBarrier();
 
-    // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3.
+    // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
+    // probability there is 0; head dims past E read as 0).
     for (var j4 = 0u; j4 < BK4; j4++) {
-      let v0 = vS[(4u * j4 + 0u) * D4 + tx];
-      let v1 = vS[(4u * j4 + 1u) * D4 + tx];
-      let v2 = vS[(4u * j4 + 2u) * D4 + tx];
-      let v3 = vS[(4u * j4 + 3u) * D4 + tx];
+      var v0 = vec4<f32>(0.0);
+      var v1 = vec4<f32>(0.0);
+      var v2 = vec4<f32>(0.0);
+      var v3 = vec4<f32>(0.0);
+      if (DIRECT) {
+        if (tx < E4) {
+          let vAt = vBase / 4u + tx;
+          let jb = j0 + 4u * j4;
+          v0 = v_direct(vAt + min(jb + 0u, P.S - 1u) * (P.vSL / 4u));
+          v1 = v_direct(vAt + min(jb + 1u, P.S - 1u) * (P.vSL / 4u));
+          v2 = v_direct(vAt + min(jb + 2u, P.S - 1u) * (P.vSL / 4u));
+          v3 = v_direct(vAt + min(jb + 3u, P.S - 1u) * (P.vSL / 4u));
+        }
+      } else {
+        v0 = vS[(4u * j4 + 0u) * D4 + tx];
+        v1 = vS[(4u * j4 + 1u) * D4 + tx];
+        v2 = vS[(4u * j4 + 2u) * D4 + tx];
+        v3 = vS[(4u * j4 + 3u) * D4 + tx];
+      }
       for (var r = 0u; r < 4u; r++) {
         let p = kpS[(r0 + r) * BK4 + j4];
         acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);

@@ -8,6 +8,7 @@ import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attenti
 import { attention, headsFirst, prefixView, tokensFirst, type AttentionVariant } from './attention';
 import { KernelInputError } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
+import type { Engine } from '../engine/engine';
 import { ropeRef } from '../reference/attention';
 import { ropeInPlace } from './rope';
 import { KvCache } from './kv-cache';
@@ -26,7 +27,7 @@ interface Case {
   scale?: number;
 }
 
-async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: { flashPrefetch?: boolean; residency?: Tensor } = {}) {
+async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: { flashPrefetch?: boolean; flashOperands?: 'staged' | 'direct'; residency?: Tensor } = {}) {
   const e = await testEngine();
   const { B, H, Hkv, L, S, E } = c;
   const q = normalArray(B * H * L * E, seed);
@@ -43,6 +44,17 @@ async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: 
   const ref = attentionRef(q, k, v, c, { causal: c.causal, scale: c.scale, gate: g });
   [qT, kT, vT, gT, out].forEach((t) => t?.release());
   return { got, ref };
+}
+
+/** The keys of the pipelines `e` is asked for from now on, in order (to see which kernel form ran). */
+function pipelineKeys(e: Engine): string[] {
+  const keys: string[] = [];
+  const pipeline = e.pipeline.bind(e);
+  e.pipeline = (key, build) => {
+    keys.push(key);
+    return pipeline(key, build);
+  };
+  return keys;
 }
 
 describe('attention against the float64 twin', () => {
@@ -85,6 +97,53 @@ describe('attention against the float64 twin', () => {
       expect(most).toBeGreaterThanOrEqual(1);
       expect(most).toBeLessThanOrEqual(c.B * c.H * Math.ceil(c.L / 16));
       residency.release();
+    }
+  });
+
+  it('flash with Q and V read straight from their buffers (not the default): head dims 32, 64 and partial buckets, GQA, masks, gates, L != S', async () => {
+    const e = await testEngine();
+    const directCases: Case[] = [
+      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
+      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
+      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
+      { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
+      { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true },
+      { B: 1, H: 2, Hkv: 2, L: 1, S: 77, E: 64, causal: true },
+    ];
+    const keys = pipelineKeys(e);
+    for (const [n, c] of directCases.entries()) {
+      const { got, ref } = await runCase(c, 'flash-tiled', 600 + n, { flashOperands: 'direct' });
+      expect(relativeError(got, ref), `case ${n}`).toBeLessThan(TOL);
+      expect(keys.at(-1), `case ${n}`).toMatch(/^attention_flash:.*direct=true/);
+    }
+    // With a residency counter (bound after the two extra bindings), and with the key tiles prefetched.
+    const residency = e.upload(new Float32Array(2), [2], 'scratch', 'residency');
+    const c = directCases[0];
+    const { got, ref } = await runCase(c, 'flash', 650, { flashOperands: 'direct', flashPrefetch: true, residency });
+    expect(relativeError(got, ref)).toBeLessThan(TOL);
+    const [now, most] = new Uint32Array((await e.read(residency)).buffer);
+    expect(now).toBe(0);
+    expect(most).toBeGreaterThanOrEqual(1);
+    residency.release();
+  });
+
+  it('flash with direct operands reads tokens-first Q, K, V (strides H·E) and falls back to staging for odd head dims', async () => {
+    const e = await testEngine();
+    const [B, H, Hkv, L, S] = [2, 4, 2, 90, 90];
+    const keys = pipelineKeys(e);
+    for (const E of [32, 7]) {
+      const q = normalArray(B * H * L * E, 70 + E);
+      const k = normalArray(B * Hkv * S * E, 71 + E);
+      const v = normalArray(B * Hkv * S * E, 72 + E);
+      const qT = e.upload(headsToTokens(q, B, H, L, E), [B, L, H * E], 'activations', 'q');
+      const kT = e.upload(headsToTokens(k, B, Hkv, S, E), [B, S, Hkv * E], 'activations', 'k');
+      const vT = e.upload(headsToTokens(v, B, Hkv, S, E), [B, S, Hkv * E], 'activations', 'v');
+      const out = attention(e, tokensFirst(qT, H), tokensFirst(kT, Hkv), tokensFirst(vT, Hkv), { causal: true, flashOperands: 'direct', outLayout: 'tokens-first' });
+      const got = tokensToHeads(await e.read(out), B, L, H, E);
+      const ref = attentionRef(q, k, v, { B, H, Hkv, L, S, E }, { causal: true });
+      expect(relativeError(got, ref), `E=${E}`).toBeLessThan(TOL);
+      expect(keys.at(-1)).toMatch(E === 32 ? /^attention_flash:.*direct=true/ : /^attention_flash:.*direct=false/);
+      [qT, kT, vT, out].forEach((t) => t.release());
     }
   });
 

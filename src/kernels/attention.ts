@@ -129,6 +129,12 @@ export interface AttentionOptions {
    */
   flashPrefetch?: boolean;
   /**
+   * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged') or read them straight from their
+   * buffers through the cache ('direct': less workgroup memory, more workgroups per SM; needs E and the Q/V
+   * strides multiples of 4, else staged). Default FLASH_OPERANDS.
+   */
+  flashOperands?: 'staged' | 'direct';
+  /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
    */
@@ -146,6 +152,8 @@ const BQ = 64;
  * bought less than they cost.
  */
 export const FLASH_PREFETCH = false;
+/** How the flash kernel reads Q and V by default (AttentionOptions.flashOperands). */
+export const FLASH_OPERANDS: 'staged' | 'direct' = 'staged';
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
@@ -159,7 +167,7 @@ export function setFlashTilePreference(prefs: [number, number][] | null): void {
   tilePreference = prefs;
 }
 
-export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }) {
+export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }, direct = false) {
   if (E > 64) return null;
   const DPAD = E <= 32 ? 32 : 64;
   const D4 = DPAD / 4;
@@ -172,11 +180,13 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
     const BK = KN * CT;
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
     const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
-    const V_LEN = BK * D4;
+    // DIRECT: no Q tile, and vS holds only the row partials (BQ·CT floats).
+    const QS_LEN = direct ? 1 : BQt * D4;
+    const V_LEN = direct ? Math.ceil((BQt * CT) / 4) : BK * D4;
     if (V_LEN * 4 < BQt * CT) continue;
-    const storageBytes = 16 * (BQt * D4 + KP_LEN + V_LEN);
+    const storageBytes = 16 * (QS_LEN + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes };
+    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
   }
   return null;
 }
@@ -296,22 +306,30 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     const planKeys = growing && engine.isCapturing ? growing.capacity : S;
     attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
-    const tiles = flashTileConfig(E, engine.report.limits);
+    // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
+    const directOk = E % 4 === 0 && [q.strides.batch, q.strides.head, q.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
+    const wantDirect = (opts.flashOperands ?? FLASH_OPERANDS) === 'direct';
+    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && directOk);
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
-      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`;
+      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
+      const directCode = tiles.direct
+        ? '@group(0) @binding(6) var<storage, read> Q4: array<vec4<f32>>;\n@group(0) @binding(7) var<storage, read> V4: array<vec4<f32>>;\n' +
+          'fn q_direct(at: u32) -> vec4<f32> { return Q4[at]; }\nfn v_direct(at: u32) -> vec4<f32> { return V4[at]; }\n'
+        : 'fn q_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\nfn v_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n';
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
-          `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\n` +
+          `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${directCode}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           flashSource,
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
+      if (tiles.direct) bindings.push(q.tensor, v.tensor);
       if (residency) bindings.push(residency);
       engine.dispatch(() => `attention_flash(${dims})`, pipeline, bindings, [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
