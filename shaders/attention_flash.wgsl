@@ -25,7 +25,8 @@
 // and the V rows of a key tile as vec4 straight from their buffers (through the cache: bindings 6 and 7,
 // the Q and V buffers again as vec4 arrays, read by q_direct / v_direct), and the scores are scaled after
 // the dot products. The workgroup memory left (K then P, and the row partials) is 20 KiB instead of 48 for
-// the default tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4.
+// 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4; the host takes it
+// for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4

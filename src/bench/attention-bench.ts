@@ -12,10 +12,11 @@
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, with and without the key tiles
 // loaded one tile ahead, each with its resident workgroups (an atomic counter in the kernel). At every L
-// the flash kernel with Q and V read straight from their buffers (flashOperands 'direct') beside the
-// default, with both kernels' resident workgroups.
-// --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--decode-only] [--decode-variants] [--torch TORCH.json] [--out FILE.json]
+// the flash kernel with Q and V staged in workgroup memory and read straight from their buffers
+// (flashOperands 'staged' and 'direct'; the default picks by length), with their resident workgroups.
+// --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
+// --skip-decode skips decode attention.
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
@@ -55,13 +56,15 @@ async function main() {
     const runFlash = () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outFlash) });
     const flash = await timeIterations(engine, runFlash, { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const flashOut = await engine.read(outFlash);
-    // The same kernel with Q and V read straight from their buffers (flashOperands 'direct'), same run.
+    // The kernel with Q and V staged in workgroup memory and read straight from their buffers
+    // (flashOperands; the default takes one by length), same run, with their resident workgroups.
     const outDirect = engine.tensor([B, H, L, E], 'activations', 'out.direct');
-    const runDirect = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outDirect), flashOperands: 'direct', residency });
-    const direct = await timeIterations(engine, () => runDirect(), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
+    const runForm = (form: 'staged' | 'direct') => (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outDirect), flashOperands: form, residency });
+    const staged = await timeIterations(engine, () => runForm('staged')(), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
+    const direct = await timeIterations(engine, () => runForm('direct')(), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const directErr = relativeError(await engine.read(outDirect), flashOut);
-    const [residentStaged] = await residentWorkgroups(engine, (counter) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outDirect), residency: counter }));
-    const [residentDirect] = await residentWorkgroups(engine, runDirect);
+    const [residentStaged] = await residentWorkgroups(engine, runForm('staged'));
+    const [residentDirect] = await residentWorkgroups(engine, runForm('direct'));
     outDirect.release();
     // Other tile shapes (RT row groups of 4 queries, KN keys per invocation), with and without the key
     // tiles prefetched into registers, at the middle length, each with its resident workgroups.
@@ -130,12 +133,13 @@ async function main() {
       'flash/PyTorch': torchTflops ? tfFlash / torchTflops : '-',
       'flash vs naive': flashVsNaive === null ? '-' : flashVsNaive.toExponential(1),
       'flash vs f64 rows': refErr.toExponential(1),
+      'staged TFLOP/s': flops / staged.msMedian / 1e9,
       'direct TFLOP/s': flops / direct.msMedian / 1e9,
-      'direct/flash': flash.msMedian / direct.msMedian,
-      'resident wg (flash/direct)': `${residentStaged}/${residentDirect}`,
+      'direct/staged': staged.msMedian / direct.msMedian,
+      'resident wg (staged/direct)': `${residentStaged}/${residentDirect}`,
       'direct vs flash': directErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, direct: { timing: direct, tflops: flops / direct.msMedian / 1e9, tiles: flashTileConfig(E, limits, true), residentStaged, residentDirect, relErrVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, true), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }
@@ -148,7 +152,7 @@ async function main() {
   const decodeRows: Record<string, string | number>[] = [];
   const decodePoints = [];
   const Hd = small ? 4 : 16;
-  const cacheLengths = small ? [1000, 5000] : [1024, 4096, 16384, 65536];
+  const cacheLengths = flags.has('skip-decode') ? [] : small ? [1000, 5000] : [1024, 4096, 16384, 65536];
   const CALLS = 20;
   for (const Hkv of [Hd, Hd / 4]) {
     for (const S of cacheLengths) {

@@ -131,7 +131,7 @@ export interface AttentionOptions {
   /**
    * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged') or read them straight from their
    * buffers through the cache ('direct': less workgroup memory, more workgroups per SM; needs E and the Q/V
-   * strides multiples of 4, else staged). Default FLASH_OPERANDS.
+   * strides multiples of 4, else staged). Default: direct from FLASH_DIRECT_MIN_KEYS keys.
    */
   flashOperands?: 'staged' | 'direct';
   /**
@@ -152,8 +152,13 @@ const BQ = 64;
  * bought less than they cost.
  */
 export const FLASH_PREFETCH = false;
-/** How the flash kernel reads Q and V by default (AttentionOptions.flashOperands). */
-export const FLASH_OPERANDS: 'staged' | 'direct' = 'staged';
+/**
+ * Keys from which the flash kernel reads Q and V straight from their buffers by default
+ * (AttentionOptions.flashOperands). On an H200 (docs/measurements/h200/run-2026-12-02f/flash-direct; B=1
+ * H=16 E=64, causal, one command) direct against staged: 0.93x at L = S = 1024, 1.02x at 4096, 1.15x at
+ * 16384 (18.9 against 16.4 TFLOP/s), with 256-264 workgroups resident instead of 132.
+ */
+export const FLASH_DIRECT_MIN_KEYS = 4096;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
@@ -308,7 +313,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
     const directOk = E % 4 === 0 && [q.strides.batch, q.strides.head, q.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
-    const wantDirect = (opts.flashOperands ?? FLASH_OPERANDS) === 'direct';
+    const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
     const tiles = flashTileConfig(E, engine.report.limits, wantDirect && directOk);
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
