@@ -6,6 +6,8 @@ import { matmulRef, rmsnormRef, softplus } from '../reference/basic';
 import { matmul } from './matmul';
 import { rmsnorm } from './rmsnorm';
 import { unary } from './elementwise';
+import { attention, headsFirst } from './attention';
+import { attentionRef } from '../reference/attention';
 
 describe('kernels in Chromium', () => {
   it('gets a WebGPU adapter from navigator.gpu', async () => {
@@ -30,5 +32,20 @@ describe('kernels in Chromium', () => {
     expect(relativeError(got, rmsnormRef(x, w, 300, 1e-6))).toBeLessThan(1e-5);
     const s = uniformArray(999, 5, -40, 40);
     expect(relativeError(await e.read(unary(e, 'softplus', e.upload(s, [999], 'activations', 's'))), Array.from(s, softplus))).toBeLessThan(1e-5);
+  });
+
+  it('flash attention, Q and V staged and read straight from their buffers (the form long sequences take), matches the twin', async () => {
+    const e = await testEngine();
+    const [B, H, Hkv, L, S, E] = [1, 2, 1, 70, 70, 32];
+    const q = normalArray(B * H * L * E, 6);
+    const k = normalArray(B * Hkv * S * E, 7);
+    const v = normalArray(B * Hkv * S * E, 8);
+    const ref = attentionRef(q, k, v, { B, H, Hkv, L, S, E }, { causal: true });
+    const [qT, kT, vT] = [e.upload(q, [B, H, L, E], 'activations', 'q'), e.upload(k, [B, Hkv, S, E], 'activations', 'k'), e.upload(v, [B, Hkv, S, E], 'activations', 'v')];
+    for (const flashOperands of ['staged', 'direct'] as const) {
+      const out = attention(e, headsFirst(qT), headsFirst(kT), headsFirst(vT), { causal: true, flashOperands });
+      expect(relativeError(await e.read(out), ref), flashOperands).toBeLessThan(2e-5);
+      out.release();
+    }
   });
 });
