@@ -20,6 +20,7 @@
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
+import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
 import { attention, decodeSplit, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning } from '../kernels/attention';
 import { gla } from '../kernels/gla';
@@ -250,7 +251,7 @@ async function main() {
  * 16K / 64K positions, 4 KV heads at 4K and 16K, and the same-size Transformer preset's attention (12
  * heads of 64) at 256, 2K and 8K.
  */
-async function decodeVariantRows(engine: Awaited<ReturnType<typeof createNodeEngine>>, small: boolean, copyGBs: number) {
+async function decodeVariantRows(engine: Engine, small: boolean, copyGBs: number) {
   const E = 64;
   const shapes = small
     ? [{ H: 4, Hkv: 4, S: 1000 }, { H: 4, Hkv: 1, S: 3000 }]

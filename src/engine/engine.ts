@@ -696,10 +696,11 @@ export class Engine {
       }
       pass.end();
       for (const c of copies) enc.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.size);
-      if (ts) enc.resolveQuerySet(ts.querySet, 0, 2, ts.resolve, 0);
-      if (each && batch.length > 0) {
-        enc.resolveQuerySet(each.querySet, 0, 2 * batch.length, each.resolve, 0);
-        enc.copyBufferToBuffer(each.resolve, 0, each.read, 0, 16 * batch.length);
+      // Timestamps resolved and copied where timeBatch / profileBatch map them (readPassTimes).
+      const stamps = ts ? { set: ts, pairs: 1 } : each && batch.length > 0 ? { set: each, pairs: batch.length } : null;
+      if (stamps) {
+        enc.resolveQuerySet(stamps.set.querySet, 0, 2 * stamps.pairs, stamps.set.resolve, 0);
+        enc.copyBufferToBuffer(stamps.set.resolve, 0, stamps.set.read, 0, 16 * stamps.pairs);
       }
       const tFinish = performance.now();
       const commands = enc.finish();
@@ -881,12 +882,17 @@ export class Engine {
     }
     const names = this.recordedLabels.map(kernelName);
     this.submitBatch('each');
-    const read = this.profile!.read;
-    await read.mapAsync(GPUMapMode.READ, 0, 16 * n);
-    const t = new BigUint64Array(read.getMappedRange(0, 16 * n).slice(0));
+    const ns = await this.readPassTimes(this.profile!.read, n);
+    return names.map((kernel, i) => ({ kernel, ms: ns[i] / 1e6 }));
+  }
+
+  /** Nanoseconds between the two timestamps of each of the first `pairs` passes, from `read` (submitBatch copied them there). */
+  private async readPassTimes(read: GPUBuffer, pairs: number): Promise<number[]> {
+    await read.mapAsync(GPUMapMode.READ, 0, 16 * pairs);
+    const t = new BigUint64Array(read.getMappedRange(0, 16 * pairs).slice(0));
     read.unmap();
     await this.flushErrors();
-    return names.map((kernel, i) => ({ kernel, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }));
+    return Array.from({ length: pairs }, (_, i) => Number(t[2 * i + 1] - t[2 * i]));
   }
 
   /**
@@ -900,15 +906,7 @@ export class Engine {
     const t0 = performance.now();
     this.submit({ timestamps: useTs });
     if (useTs && this.timestamps) {
-      const { resolve, read } = this.timestamps;
-      const enc = this.device.createCommandEncoder();
-      enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
-      this.device.queue.submit([enc.finish()]);
-      await read.mapAsync(GPUMapMode.READ);
-      const [b, e] = new BigUint64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      await this.flushErrors();
-      const ns = Number(e - b);
+      const [ns] = await this.readPassTimes(this.timestamps.read, 1);
       if (ns > 0) return { ms: ns / 1e6, source: 'timestamp-query' };
     }
     await this.device.queue.onSubmittedWorkDone();

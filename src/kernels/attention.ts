@@ -196,6 +196,14 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
   return null;
 }
 
+/** WGSL for q_direct / v_direct of the flash kernel: Q and V bound again as vec4 arrays, or stand-ins. */
+function flashDirectCode(direct: boolean): string {
+  return direct
+    ? '@group(0) @binding(6) var<storage, read> Q4: array<vec4<f32>>;\n@group(0) @binding(7) var<storage, read> V4: array<vec4<f32>>;\n' +
+        'fn q_direct(at: u32) -> vec4<f32> { return Q4[at]; }\nfn v_direct(at: u32) -> vec4<f32> { return V4[at]; }\n'
+    : 'fn q_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\nfn v_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n';
+}
+
 /** Head-dim bucket, split and key-tile size of the wide-head flash kernel for head dim E on this device. */
 export function flashConfig(E: number, workgroupStorageBytes: number): { DPAD: number; SPLIT: number; SL: number; BK: number; WG: number; storageBytes: number } {
   if (E > 256) throw new KernelInputError(`attention: head dim ${E} exceeds the flash kernel's 256`);
@@ -302,7 +310,9 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     throw new KernelInputError(`attention: growing keys need a capacity of at least S = ${S}, got ${growing.capacity}`);
   }
   const positional = growing ? [ATTENTION_PARAMS.offsetOf('S')] : undefined;
-  const decodeOk = L === 1 && S > 0 && E <= 128 && E % 4 === 0 && [k.strides.batch, k.strides.head, k.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
+  // Views a kernel may read as vec4: E and every stride multiples of 4.
+  const vec4Views = (...views: HeadView[]) => E % 4 === 0 && views.every((x) => x.strides.batch % 4 === 0 && x.strides.head % 4 === 0 && x.strides.pos % 4 === 0);
+  const decodeOk = L === 1 && S > 0 && E <= 128 && vec4Views(k, v);
   if (variant === 'decode' && !decodeOk) {
     throw new KernelInputError(`attention: the decode kernel takes one query (L = 1), S >= 1 keys, E <= 128 a multiple of 4 and K/V strides that are multiples of 4; got ${dims}`);
   }
@@ -312,25 +322,20 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
-    const directOk = E % 4 === 0 && [q.strides.batch, q.strides.head, q.strides.pos, v.strides.batch, v.strides.head, v.strides.pos].every((x) => x % 4 === 0);
     const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
-    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && directOk);
+    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && vec4Views(q, v));
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
       const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
-      const directCode = tiles.direct
-        ? '@group(0) @binding(6) var<storage, read> Q4: array<vec4<f32>>;\n@group(0) @binding(7) var<storage, read> V4: array<vec4<f32>>;\n' +
-          'fn q_direct(at: u32) -> vec4<f32> { return Q4[at]; }\nfn v_direct(at: u32) -> vec4<f32> { return V4[at]; }\n'
-        : 'fn q_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\nfn v_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n';
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${directCode}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           flashSource,
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
