@@ -2,16 +2,22 @@
 // One workgroup per (query tile of BQ rows, head h, batch b); grid (ceil(L / BQ), H, B). Query tiles are
 // taken in reverse order (the longest causal rows first) to balance the causal work.
 //
-// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM = 4
-// query rows (ty·4 .. ty·4 + 3) in both matmuls:
-//   scores  S = Q·Kᵀ: a 4 × KN register tile (keys tx·KN .. tx·KN + KN - 1 of the BK-key tile),
-//   output  O += P·V: a 4 × 4 register tile (head dims 4·tx .. 4·tx + 3).
+// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM (4 or 8)
+// query rows (ty·TM .. ty·TM + TM - 1) in both matmuls:
+//   scores  S = Q·Kᵀ: a TM × KN register tile (keys tx·KN .. tx·KN + KN - 1 of the BK-key tile), each
+//           score a chain of fmas over the head dim (a dot product then an add would cost one more op),
+//   output  O += P·V: a TM × 4 register tile (head dims 4·tx .. 4·tx + 3).
+// Lanes map to (ty, tx) in blocks of MR row groups × MC column groups (host constants): MR = 1, MC = CT puts
+// a row group's CT invocations side by side; MR = 8, MC = 4 gives a 32-lane subgroup 8 row groups × 4 column
+// groups, so that every workgroup-memory read of a subgroup touches at most 8 distinct vec4 (one pass of the
+// banks) instead of 16 (two).
 // The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
 // key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
-// tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
-// of a row read distinct banks. After the scores the same memory holds the probabilities P (BQ × BK), and
-// the V tile's memory first carries the per-invocation row maxima (online softmax needs one max per row
-// across the CT invocations that share it). The L×S score matrix is never written to GPU memory.
+// tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, the Q tile and P with
+// theirs XOR-swizzled by the row group (ty mod QSW, PSW), so that invocations reading different rows read
+// distinct banks. After the scores the K tile's memory holds the probabilities P (BQ × BK), and the V
+// tile's memory first carries the per-invocation row maxima (online softmax needs one max per row across
+// the CT invocations that share it). The L×S score matrix is never written to GPU memory.
 //
 // Dimensions: B batch, H query heads, Hkv key/value heads (H a multiple of Hkv: grouped-query), L queries,
 // S keys, E head dim (E <= DPAD). Element (b, h, pos, e) of each operand sits at b·sB + h·sH + pos·sL + e,
@@ -21,18 +27,19 @@
 // infinity) and their probabilities are exactly zero. A row that sees no key at all outputs zeros.
 // Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
-// DIRECT (host constant): Q and V are not staged in workgroup memory; each invocation reads its Q rows
-// and the V rows of a key tile as vec4 straight from their buffers (through the cache: bindings 6 and 7,
-// the Q and V buffers again as vec4 arrays, read by q_direct / v_direct), and the scores are scaled after
-// the dot products. The workgroup memory left (K then P, and the row partials) is 20 KiB instead of 48 for
-// 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4; the host takes it
-// for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
+// Q_DIRECT, V_DIRECT (host constants): Q (V) is not staged in workgroup memory; each invocation reads its Q
+// rows (the V rows of a key tile) as vec4 straight from the buffer (through the cache: bindings 6 and 7, the
+// Q and V buffers again as vec4 arrays, read by q_direct / v_direct); with Q_DIRECT the scores are scaled
+// after the dot products. Both direct leave 20 KiB of workgroup memory (K then P, and the row partials)
+// instead of 48 for 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4;
+// the host takes both for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
 //
-// Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= 4·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
-// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, q_direct / v_direct, and
-// residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
-// otherwise).
+// Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
+// WG (= RT·CT), MR, MC (RT % MR = CT % MC = 0), QSW (min(8, D4)), PSW (min(8, BK / 4)), QS_LEN (BQ·D4; 1 when
+// Q_DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4 when V_DIRECT; >= BQ·CT / 4), LD
+// (ceil(BK·D4 / WG)), PREFETCH, Q_DIRECT, V_DIRECT, q_direct / v_direct, and residency_enter /
+// residency_leave (benchmarks: resident workgroups in a counter at binding 8 when any operand is direct, else
+// 6; empty otherwise).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -108,25 +115,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.y;
   let b = wid.z;
   let hk = h / (P.H / P.Hkv);
-  let ty = t / CT;
-  let tx = t % CT;
+  // Lanes to (row group ty, column group tx): blocks of MR row groups × MC column groups, consecutive in t
+  // (MR = 1, MC = CT: the CT invocations of a row group side by side).
+  let blk = t / (MR * MC);
+  let inBlk = t % (MR * MC);
+  let ty = MR * (blk % (RT / MR)) + inBlk / MC;
+  let tx = MC * (blk / (RT / MR)) + inBlk % MC;
+  let qSw = ty % QSW;
+  let pSw = ty % PSW;
   let row0 = qTile * BQ;
-  let r0 = ty * 4u;
+  let r0 = ty * TM;
 
   let qScale = P.scale * LOG2E;
   let qBase = b * P.qSB + h * P.qSH;
-  if (!DIRECT) {
+  if (!Q_DIRECT) {
     for (var idx = t; idx < BQ * D4; idx += WG) {
       let i = row0 + idx / D4;
       var x = vec4<f32>(0.0);
       if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
-      qS[idx] = x;
+      qS[(idx / D4) * D4 + ((idx % D4) ^ ((idx / D4 / TM) % QSW))] = x;
     }
   }
-  // DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
+  // Q_DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
   let E4 = P.E / 4u;
-  var qRow = array<u32, 4>();
-  for (var r = 0u; r < 4u; r++) { qRow[r] = (qBase + min(row0 + r0 + r, P.L - 1u) * P.qSL) / 4u; }
+  var qRow: array<u32, TM>;
+  for (var r = 0u; r < TM; r++) { qRow[r] = (qBase + min(row0 + r0 + r, P.L - 1u) * P.qSL) / 4u; }
 
   // Keys needed by this tile: all S, or (causal) up to the last row's diagonal.
   let shift = i32(P.S) - i32(P.L);
@@ -141,10 +154,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kBase = b * P.kSB + hk * P.kSH;
   let vBase = b * P.vSB + hk * P.vSH;
 
-  var m = array<f32, 4>(MASKED, MASKED, MASKED, MASKED);
-  var l = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  var acc: array<vec4<f32>, 4>;
-  for (var r = 0u; r < 4u; r++) { acc[r] = vec4<f32>(0.0); }
+  var m: array<f32, TM>;
+  var l: array<f32, TM>;
+  var acc: array<vec4<f32>, TM>;
+  for (var r = 0u; r < TM; r++) { m[r] = MASKED; l[r] = 0.0; acc[r] = vec4<f32>(0.0); }
 
   // The key tile's K and V pass through registers: with PREFETCH, the first tile's are loaded here and
   // each next tile's during the current one (register double buffering); without, K is loaded at the
@@ -152,7 +165,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var kr: array<vec4<f32>, LD>;
   var vr: array<vec4<f32>, LD>;
   if (PREFETCH && nTiles > 0u) {
-    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !DIRECT);
+    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !V_DIRECT);
   }
   if (t == 0u) { residency_enter(); }
 
@@ -169,46 +182,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
 
-    // Scores of 4 rows × KN keys.
-    var s: array<array<f32, KN>, 4>;
-    for (var r = 0u; r < 4u; r++) {
+    // Scores of TM rows × KN keys.
+    var s: array<array<f32, KN>, TM>;
+    for (var r = 0u; r < TM; r++) {
       for (var n = 0u; n < KN; n++) { s[r][n] = 0.0; }
     }
     for (var c = 0u; c < D4; c++) {
-      var q0 = vec4<f32>(0.0);
-      var q1 = vec4<f32>(0.0);
-      var q2 = vec4<f32>(0.0);
-      var q3 = vec4<f32>(0.0);
-      if (DIRECT) {
-        if (c < E4) {
-          q0 = q_direct(qRow[0] + c);
-          q1 = q_direct(qRow[1] + c);
-          q2 = q_direct(qRow[2] + c);
-          q3 = q_direct(qRow[3] + c);
+      var qv: array<vec4<f32>, TM>;
+      for (var r = 0u; r < TM; r++) {
+        qv[r] = vec4<f32>(0.0);
+        if (Q_DIRECT) {
+          if (c < E4) { qv[r] = q_direct(qRow[r] + c); }
+        } else {
+          qv[r] = qS[(r0 + r) * D4 + (c ^ qSw)];
         }
-      } else {
-        q0 = qS[(r0 + 0u) * D4 + c];
-        q1 = qS[(r0 + 1u) * D4 + c];
-        q2 = qS[(r0 + 2u) * D4 + c];
-        q3 = qS[(r0 + 3u) * D4 + c];
       }
       let cs = c ^ tx;
       for (var n = 0u; n < KN; n++) {
         let kk = kpS[(tx * KN + n) * D4 + cs];
-        s[0][n] += dot(q0, kk);
-        s[1][n] += dot(q1, kk);
-        s[2][n] += dot(q2, kk);
-        s[3][n] += dot(q3, kk);
+        for (var r = 0u; r < TM; r++) {
+          s[r][n] = fma(qv[r].w, kk.w, fma(qv[r].z, kk.z, fma(qv[r].y, kk.y, fma(qv[r].x, kk.x, s[r][n]))));
+        }
       }
     }
-    if (DIRECT) {
-      for (var r = 0u; r < 4u; r++) {
+    if (Q_DIRECT) {
+      for (var r = 0u; r < TM; r++) {
         for (var n = 0u; n < KN; n++) { s[r][n] *= qScale; }
       }
     }
     let needMask = j0 + BK > P.S || (causal && i32(j0 + BK) - 1 > seenByAll);
     if (needMask) {
-      for (var r = 0u; r < 4u; r++) {
+      for (var r = 0u; r < TM; r++) {
         let limit = i32(row0 + r0 + r) + shift;
         for (var n = 0u; n < KN; n++) {
           let j = j0 + tx * KN + n;
@@ -217,7 +221,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       }
     }
     // Row-max partials (row, tx) into vS (the previous tile's V is no longer read).
-    for (var r = 0u; r < 4u; r++) {
+    for (var r = 0u; r < TM; r++) {
       var mx = s[r][0];
       for (var n = 1u; n < KN; n++) { mx = max(mx, s[r][n]); }
       let at = (r0 + r) * CT + tx;
@@ -225,7 +229,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
 
-    for (var r = 0u; r < 4u; r++) {
+    for (var r = 0u; r < TM; r++) {
       var mNew = m[r];
       for (var w = 0u; w < CT4; w++) { mNew = max(mNew, max4(vS[(r0 + r) * CT4 + w])); }
       let corr = exp2(m[r] - mNew);
@@ -243,37 +247,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
 
     // P into kpS (row-major, BK4 vec4 per row), V into vS; prefetch the next key tile.
-    for (var r = 0u; r < 4u; r++) {
+    for (var r = 0u; r < TM; r++) {
       let rowAt = (r0 + r) * BK4;
       if (KN % 4u == 0u) {
         for (var w = 0u; w < KN / 4u; w++) {
-          kpS[rowAt + tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
+          kpS[rowAt + ((tx * (KN / 4u) + w) ^ pSw)] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
         }
       } else {
         for (var n = 0u; n < KN; n++) {
           let j = tx * KN + n;
-          kpS[rowAt + j / 4u][j % 4u] = s[r][n];
+          kpS[rowAt + ((j / 4u) ^ pSw)][j % 4u] = s[r][n];
         }
       }
     }
-    if (!DIRECT) {
+    if (!V_DIRECT) {
       if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
       for (var u = 0u; u < LD; u++) {
         let idx = t + u * WG;
         if (idx < BK * D4) { vS[idx] = vr[u]; }
       }
     }
-    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !DIRECT); }
+    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !V_DIRECT); }
     workgroupBarrier();
 
-    // O += P·V for 4 rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
+    // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (V_DIRECT: keys past S read key S - 1, whose
     // probability there is 0; head dims past E read as 0).
     for (var j4 = 0u; j4 < BK4; j4++) {
       var v0 = vec4<f32>(0.0);
       var v1 = vec4<f32>(0.0);
       var v2 = vec4<f32>(0.0);
       var v3 = vec4<f32>(0.0);
-      if (DIRECT) {
+      if (V_DIRECT) {
         if (tx < E4) {
           let vAt = vBase / 4u + tx;
           let jb = j0 + 4u * j4;
@@ -288,8 +292,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         v2 = vS[(4u * j4 + 2u) * D4 + tx];
         v3 = vS[(4u * j4 + 3u) * D4 + tx];
       }
-      for (var r = 0u; r < 4u; r++) {
-        let p = kpS[(r0 + r) * BK4 + j4];
+      for (var r = 0u; r < TM; r++) {
+        let p = kpS[(r0 + r) * BK4 + (j4 ^ pSw)];
         acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);
         acc[r] = fma(vec4<f32>(p.y), v1, acc[r]);
         acc[r] = fma(vec4<f32>(p.z), v2, acc[r]);
@@ -300,13 +304,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
 
   // Row sums: each invocation holds the sum over its own keys; add the CT partials of a row.
-  for (var r = 0u; r < 4u; r++) {
+  for (var r = 0u; r < TM; r++) {
     let at = (r0 + r) * CT + tx;
     vS[at / 4u][at % 4u] = l[r];
   }
   workgroupBarrier();
   let e0 = 4u * tx;
-  for (var r = 0u; r < 4u; r++) {
+  for (var r = 0u; r < TM; r++) {
     let i = row0 + r0 + r;
     if (i >= P.L) { continue; }
     var total = 0.0;

@@ -11,18 +11,20 @@
 // tiled flash kernel at L = 1. Flash TFLOP/s are set beside the fma rate WGSL reaches on this device (rate
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, with and without the key tiles
-// loaded one tile ahead, each with its resident workgroups (an atomic counter in the kernel). At every L
+// loaded one tile ahead, with 8 query rows per invocation (TM), each with Q and V staged, both direct and V
+// direct only, and with the lanes in rows or 8×4 blocks, each with its resident workgroups (an atomic counter
+// in the kernel); --tile-shapes times them at every L. At every L
 // the flash kernel with Q and V staged in workgroup memory and read straight from their buffers
 // (flashOperands 'staged' and 'direct'; the default picks by length), with their resident workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
 // --skip-decode skips decode attention.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -67,29 +69,31 @@ async function main() {
     const [residentStaged] = await residentWorkgroups(engine, runForm('staged'));
     const [residentDirect] = await residentWorkgroups(engine, runForm('direct'));
     outDirect.release();
-    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation), with and without the key
-    // tiles prefetched into registers, at the middle length, each with its resident workgroups.
+    // Other tile shapes (RT row groups of TM queries, KN keys per invocation), with Q and V staged and
+    // direct, and the default shape with the key tiles prefetched into registers, each with its resident
+    // workgroups: at the middle length, or at every length with --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
-    if (L === lengths[1]) {
-      const variants: { pref: [number, number] | null; prefetch: boolean }[] = [
-        { pref: null, prefetch: true },
-        { pref: null, prefetch: false },
-        ...([[16, 2], [16, 1], [8, 4], [8, 2]] as [number, number][]).flatMap((pref) => [true, false].map((prefetch) => ({ pref, prefetch }))),
+    if (L === lengths[1] || flags.has('tile-shapes')) {
+      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; map: 'rows' | 'blocks' }[] = [
+        { pref: null, prefetch: true, form: 'direct', map: 'rows' },
+        ...([null, [16, 2], [8, 4, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
+          (['staged', 'direct', 'direct-v'] as const).flatMap((form) => (['rows', 'blocks'] as const).map((map) => ({ pref, prefetch: false, form, map }))),
+        ),
       ];
-      for (const { pref, prefetch } of variants) {
+      for (const { pref, prefetch, form, map } of variants) {
         setFlashTilePreference(pref ? [pref] : null);
-        const cfg = flashTileConfig(E, limits);
+        const cfg = flashTileConfig(E, limits, form);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, residency });
+        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, flashOperands: form, flashLaneMap: map, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', prefetch: prefetch ? 'yes' : 'no', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, lanes: map, prefetch: prefetch ? 'yes' : 'no', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);
-      const d = flashTileConfig(E, limits);
-      console.log(`flash tile shapes at L=${L} (default BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
+      const d = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
+      console.log(`flash tile shapes at L=${L} (default TM=${d?.TM} BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
       printTable(tileShapes);
     }
     // Sampled rows against the float64 twin: row i of a causal L = S problem is one query over keys 0..i.
@@ -140,7 +144,7 @@ async function main() {
       'resident wg (staged/direct)': `${residentStaged}/${residentDirect}`,
       'direct vs flash': directErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, true), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }
