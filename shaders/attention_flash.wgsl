@@ -2,22 +2,20 @@
 // One workgroup per (query tile of BQ rows, head h, batch b); grid (ceil(L / BQ), H, B). Query tiles are
 // taken in reverse order (the longest causal rows first) to balance the causal work.
 //
-// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM (4 or 8)
+// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM = 4
 // query rows (ty·TM .. ty·TM + TM - 1) in both matmuls:
 //   scores  S = Q·Kᵀ: a TM × KN register tile (keys tx·KN .. tx·KN + KN - 1 of the BK-key tile), each
 //           score a chain of fmas over the head dim (a dot product then an add would cost one more op),
 //   output  O += P·V: a TM × 4 register tile (head dims 4·tx .. 4·tx + 3).
-// Lanes map to (ty, tx) in blocks of MR row groups × MC column groups (host constants): MR = 1, MC = CT puts
-// a row group's CT invocations side by side; MR = 8, MC = 4 gives a 32-lane subgroup 8 row groups × 4 column
-// groups, so that every workgroup-memory read of a subgroup touches at most 8 distinct vec4 (one pass of the
-// banks) instead of 16 (two).
 // The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
 // key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
-// tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, the Q tile and P with
-// theirs XOR-swizzled by the row group (ty mod QSW, PSW), so that invocations reading different rows read
-// distinct banks. After the scores the K tile's memory holds the probabilities P (BQ × BK), and the V
-// tile's memory first carries the per-invocation row maxima (online softmax needs one max per row across
-// the CT invocations that share it). The L×S score matrix is never written to GPU memory.
+// tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
+// of a row read distinct banks. After the scores the same memory holds the probabilities P (BQ × BK), and
+// the V tile's memory first carries the per-invocation row maxima (online softmax needs one max per row
+// across the CT invocations that share it). The L×S score matrix is never written to GPU memory.
+// (Measured on an H200 and not kept, docs/measurements/h200/run-2026-12-02g/flash-shapes: 8 query rows per
+// invocation, 2.5x slower at equal residency; 32-lane blocks of 8 row groups × 4 column groups with the Q
+// and P tiles swizzled by row group, no faster; Q staged with V read directly, 1.5x slower.)
 //
 // Dimensions: B batch, H query heads, Hkv key/value heads (H a multiple of Hkv: grouped-query), L queries,
 // S keys, E head dim (E <= DPAD). Element (b, h, pos, e) of each operand sits at b·sB + h·sH + pos·sL + e,
@@ -27,19 +25,18 @@
 // infinity) and their probabilities are exactly zero. A row that sees no key at all outputs zeros.
 // Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0); out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
-// Q_DIRECT, V_DIRECT (host constants): Q (V) is not staged in workgroup memory; each invocation reads its Q
-// rows (the V rows of a key tile) as vec4 straight from the buffer (through the cache: bindings 6 and 7, the
-// Q and V buffers again as vec4 arrays, read by q_direct / v_direct); with Q_DIRECT the scores are scaled
-// after the dot products. Both direct leave 20 KiB of workgroup memory (K then P, and the row partials)
-// instead of 48 for 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4;
-// the host takes both for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
+// DIRECT (host constant): Q and V are not staged in workgroup memory; each invocation reads its Q rows
+// and the V rows of a key tile as vec4 straight from their buffers (through the cache: bindings 6 and 7,
+// the Q and V buffers again as vec4 arrays, read by q_direct / v_direct), and the scores are scaled after
+// the dot products. The workgroup memory left (K then P, and the row partials) is 20 KiB instead of 48 for
+// 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4; the host takes it
+// for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
 //
-// Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), MR, MC (RT % MR = CT % MC = 0), QSW (min(8, D4)), PSW (min(8, BK / 4)), QS_LEN (BQ·D4; 1 when
-// Q_DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4 when V_DIRECT; >= BQ·CT / 4), LD
-// (ceil(BK·D4 / WG)), PREFETCH, Q_DIRECT, V_DIRECT, q_direct / v_direct, and residency_enter /
-// residency_leave (benchmarks: resident workgroups in a counter at binding 8 when any operand is direct, else
-// 6; empty otherwise).
+// Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= TM·RT), BK, KN (= BK / CT),
+// WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, q_direct / v_direct, and
+// residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
+// otherwise).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -52,6 +49,7 @@ const MASKED: f32 = -1.0e30;
 const LOG2E: f32 = 1.4426950408889634;
 const BK4: u32 = BK / 4u;
 const CT4: u32 = CT / 4u;
+const TM: u32 = 4u;   // query rows per invocation
 
 var<workgroup> qS: array<vec4<f32>, QS_LEN>;
 // The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
@@ -115,28 +113,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let h = wid.y;
   let b = wid.z;
   let hk = h / (P.H / P.Hkv);
-  // Lanes to (row group ty, column group tx): blocks of MR row groups × MC column groups, consecutive in t
-  // (MR = 1, MC = CT: the CT invocations of a row group side by side).
-  let blk = t / (MR * MC);
-  let inBlk = t % (MR * MC);
-  let ty = MR * (blk % (RT / MR)) + inBlk / MC;
-  let tx = MC * (blk / (RT / MR)) + inBlk % MC;
-  let qSw = ty % QSW;
-  let pSw = ty % PSW;
+  let ty = t / CT;
+  let tx = t % CT;
   let row0 = qTile * BQ;
   let r0 = ty * TM;
 
   let qScale = P.scale * LOG2E;
   let qBase = b * P.qSB + h * P.qSH;
-  if (!Q_DIRECT) {
+  if (!DIRECT) {
     for (var idx = t; idx < BQ * D4; idx += WG) {
       let i = row0 + idx / D4;
       var x = vec4<f32>(0.0);
       if (i < P.L) { x = loadQ(qBase + i * P.qSL, 4u * (idx % D4)) * qScale; }
-      qS[(idx / D4) * D4 + ((idx % D4) ^ ((idx / D4 / TM) % QSW))] = x;
+      qS[idx] = x;
     }
   }
-  // Q_DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
+  // DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
   let E4 = P.E / 4u;
   var qRow: array<u32, TM>;
   for (var r = 0u; r < TM; r++) { qRow[r] = (qBase + min(row0 + r0 + r, P.L - 1u) * P.qSL) / 4u; }
@@ -165,7 +157,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var kr: array<vec4<f32>, LD>;
   var vr: array<vec4<f32>, LD>;
   if (PREFETCH && nTiles > 0u) {
-    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !V_DIRECT);
+    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !DIRECT);
   }
   if (t == 0u) { residency_enter(); }
 
@@ -191,10 +183,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var qv: array<vec4<f32>, TM>;
       for (var r = 0u; r < TM; r++) {
         qv[r] = vec4<f32>(0.0);
-        if (Q_DIRECT) {
+        if (DIRECT) {
           if (c < E4) { qv[r] = q_direct(qRow[r] + c); }
         } else {
-          qv[r] = qS[(r0 + r) * D4 + (c ^ qSw)];
+          qv[r] = qS[(r0 + r) * D4 + c];
         }
       }
       let cs = c ^ tx;
@@ -205,7 +197,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
       }
     }
-    if (Q_DIRECT) {
+    if (DIRECT) {
       for (var r = 0u; r < TM; r++) {
         for (var n = 0u; n < KN; n++) { s[r][n] *= qScale; }
       }
@@ -251,33 +243,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let rowAt = (r0 + r) * BK4;
       if (KN % 4u == 0u) {
         for (var w = 0u; w < KN / 4u; w++) {
-          kpS[rowAt + ((tx * (KN / 4u) + w) ^ pSw)] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
+          kpS[rowAt + tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
         }
       } else {
         for (var n = 0u; n < KN; n++) {
           let j = tx * KN + n;
-          kpS[rowAt + ((j / 4u) ^ pSw)][j % 4u] = s[r][n];
+          kpS[rowAt + j / 4u][j % 4u] = s[r][n];
         }
       }
     }
-    if (!V_DIRECT) {
+    if (!DIRECT) {
       if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
       for (var u = 0u; u < LD; u++) {
         let idx = t + u * WG;
         if (idx < BK * D4) { vS[idx] = vr[u]; }
       }
     }
-    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !V_DIRECT); }
+    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !DIRECT); }
     workgroupBarrier();
 
-    // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (V_DIRECT: keys past S read key S - 1, whose
+    // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
     // probability there is 0; head dims past E read as 0).
     for (var j4 = 0u; j4 < BK4; j4++) {
       var v0 = vec4<f32>(0.0);
       var v1 = vec4<f32>(0.0);
       var v2 = vec4<f32>(0.0);
       var v3 = vec4<f32>(0.0);
-      if (V_DIRECT) {
+      if (DIRECT) {
         if (tx < E4) {
           let vAt = vBase / 4u + tx;
           let jb = j0 + 4u * j4;
@@ -293,7 +285,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         v3 = vS[(4u * j4 + 3u) * D4 + tx];
       }
       for (var r = 0u; r < TM; r++) {
-        let p = kpS[(r0 + r) * BK4 + (j4 ^ pSw)];
+        let p = kpS[(r0 + r) * BK4 + j4];
         acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);
         acc[r] = fma(vec4<f32>(p.y), v1, acc[r]);
         acc[r] = fma(vec4<f32>(p.z), v2, acc[r]);

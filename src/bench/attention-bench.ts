@@ -10,10 +10,9 @@
 // against the vec4 copy kernel's bandwidth measured in the same run, the split-K decode kernel against the
 // tiled flash kernel at L = 1. Flash TFLOP/s are set beside the fma rate WGSL reaches on this device (rate
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
-// earlier in the same command. At L = 4096 the other flash tile shapes, with and without the key tiles
-// loaded one tile ahead, with 8 query rows per invocation (TM), each with Q and V staged, both direct and V
-// direct only, and with the lanes in rows or 8×4 blocks, each with its resident workgroups (an atomic counter
-// in the kernel); --tile-shapes times them at every L. At every L
+// earlier in the same command. At L = 4096 the other flash tile shapes, each with Q and V staged and direct,
+// and the default with the key tiles loaded one tile ahead, each with its resident workgroups (an atomic
+// counter in the kernel); --tile-shapes times them at every L. At every L
 // the flash kernel with Q and V staged in workgroup memory and read straight from their buffers
 // (flashOperands 'staged' and 'direct'; the default picks by length), with their resident workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
@@ -24,7 +23,7 @@
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -69,31 +68,31 @@ async function main() {
     const [residentStaged] = await residentWorkgroups(engine, runForm('staged'));
     const [residentDirect] = await residentWorkgroups(engine, runForm('direct'));
     outDirect.release();
-    // Other tile shapes (RT row groups of TM queries, KN keys per invocation), with Q and V staged and
+    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation), with Q and V staged and
     // direct, and the default shape with the key tiles prefetched into registers, each with its resident
     // workgroups: at the middle length, or at every length with --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1] || flags.has('tile-shapes')) {
-      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; map: 'rows' | 'blocks' }[] = [
-        { pref: null, prefetch: true, form: 'direct', map: 'rows' },
-        ...([null, [16, 2], [8, 4, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
-          (['staged', 'direct', 'direct-v'] as const).flatMap((form) => (['rows', 'blocks'] as const).map((map) => ({ pref, prefetch: false, form, map }))),
+      const variants: { pref: [number, number] | null; prefetch: boolean; form: FlashOperands }[] = [
+        { pref: null, prefetch: true, form: 'direct' },
+        ...([null, [16, 2], [16, 1], [8, 4], [8, 2]] as ([number, number] | null)[]).flatMap((pref) =>
+          (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
-      for (const { pref, prefetch, form, map } of variants) {
+      for (const { pref, prefetch, form } of variants) {
         setFlashTilePreference(pref ? [pref] : null);
         const cfg = flashTileConfig(E, limits, form);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, flashOperands: form, flashLaneMap: map, residency });
+        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, flashOperands: form, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, lanes: map, prefetch: prefetch ? 'yes' : 'no', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);
       const d = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
-      console.log(`flash tile shapes at L=${L} (default TM=${d?.TM} BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
+      console.log(`flash tile shapes at L=${L} (default BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
       printTable(tileShapes);
     }
     // Sampled rows against the float64 twin: row i of a causal L = S problem is one query over keys 0..i.

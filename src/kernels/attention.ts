@@ -129,17 +129,11 @@ export interface AttentionOptions {
    */
   flashPrefetch?: boolean;
   /**
-   * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged'), read both straight from their
-   * buffers through the cache ('direct': less workgroup memory, more workgroups per SM), or stage Q and read
-   * V directly ('direct-v'). The direct forms need E and the Q/V strides multiples of 4, else staged.
-   * Default: direct from FLASH_DIRECT_MIN_KEYS keys.
+   * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged') or read them straight from their
+   * buffers through the cache ('direct': less workgroup memory, more workgroups per SM; needs E and the Q/V
+   * strides multiples of 4, else staged). Default: direct from FLASH_DIRECT_MIN_KEYS keys.
    */
   flashOperands?: FlashOperands;
-  /**
-   * Flash kernel (E <= 64): how lanes map to (row group, column group): 'rows' (a row group's invocations
-   * side by side; the default) or 'blocks' (8 row groups × 4 column groups per 32 lanes). Benchmarks.
-   */
-  flashLaneMap?: 'rows' | 'blocks';
   /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
@@ -168,45 +162,40 @@ export const FLASH_DIRECT_MIN_KEYS = 4096;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
- * column of the head dim each), RT row groups of TM rows (BQ = TM·RT queries; TM 4 or 8 rows per
- * invocation), BK keys per tile (KN per invocation). Null for wider heads (the wide-head kernel) or when
- * nothing fits.
+ * column of the head dim each), RT row groups of 4 rows (BQ = 4·RT queries), BK keys per tile (KN per
+ * invocation). Null for wider heads (the wide-head kernel) or when nothing fits.
  */
-let tilePreference: FlashTileShape[] | null = null;
+let tilePreference: [number, number][] | null = null;
 
-/** A flash tile shape: [RT, KN] (4 rows per invocation) or [RT, KN, TM]. */
-export type FlashTileShape = [number, number] | [number, number, number];
-
-/** Benchmarks: try these tile shapes first (null restores the default order). */
-export function setFlashTilePreference(prefs: FlashTileShape[] | null): void {
+/** Benchmarks: try these (RT, KN) tile shapes first (null restores the default order). */
+export function setFlashTilePreference(prefs: [number, number][] | null): void {
   tilePreference = prefs;
 }
 
 /** Where the flash kernel reads Q and V from (AttentionOptions.flashOperands). */
-export type FlashOperands = 'staged' | 'direct' | 'direct-v';
+export type FlashOperands = 'staged' | 'direct';
 
 export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }, operands: FlashOperands = 'staged') {
-  const qDirect = operands === 'direct';
-  const vDirect = operands !== 'staged';
+  const direct = operands === 'direct';
   if (E > 64) return null;
   const DPAD = E <= 32 ? 32 : 64;
   const D4 = DPAD / 4;
   const CT = D4;
   // Preference: 64 queries × 64 keys (4 × 4 register tiles), then smaller tiles for smaller devices.
-  const prefs: FlashTileShape[] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
-  for (const [RT, KN, TM = 4] of prefs) {
+  const prefs: [number, number][] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
+  for (const [RT, KN] of prefs) {
     const WG = RT * CT;
-    const BQt = TM * RT;
+    const BQt = 4 * RT;
     const BK = KN * CT;
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
     const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
     // DIRECT: no Q tile, and vS holds only the row partials (BQ·CT floats).
-    const QS_LEN = qDirect ? 1 : BQt * D4;
-    const V_LEN = vDirect ? Math.ceil((BQt * CT) / 4) : BK * D4;
+    const QS_LEN = direct ? 1 : BQt * D4;
+    const V_LEN = direct ? Math.ceil((BQt * CT) / 4) : BK * D4;
     if (V_LEN * 4 < BQt * CT) continue;
     const storageBytes = 16 * (QS_LEN + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, operands, qDirect, vDirect };
+    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
   }
   return null;
 }
@@ -337,29 +326,24 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
-    const wanted = opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
-    const tiles = flashTileConfig(E, engine.report.limits, wanted !== 'staged' && vec4Views(q, v) ? wanted : 'staged');
+    const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
+    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && vec4Views(q, v) ? 'direct' : 'staged');
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
-      // Lane blocks: MR row groups × MC column groups (see the kernel).
-      const [MR, MC] = opts.flashLaneMap === 'blocks' && tiles.RT % 8 === 0 && tiles.CT % 4 === 0 ? [8, 4] : [1, tiles.CT];
-      const anyDirect = tiles.operands !== 'staged';
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:map=${MR}x${MC}:prefetch=${prefetch}:operands=${tiles.operands}:residency=${residency ? 1 : 0}`;
+      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
-          `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
+          `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const MR: u32 = ${MR}u;\nconst MC: u32 = ${MC}u;\nconst QSW: u32 = ${Math.min(8, tiles.D4)}u;\nconst PSW: u32 = ${Math.min(8, tiles.BK / 4)}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst Q_DIRECT: bool = ${tiles.qDirect};\nconst V_DIRECT: bool = ${tiles.vDirect};\n` +
-          `${flashDirectCode(anyDirect)}${residencyCode(residency ? { binding: anyDirect ? 8 : 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           flashSource,
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
-      if (anyDirect) bindings.push(q.tensor, v.tensor);
+      if (tiles.direct) bindings.push(q.tensor, v.tensor);
       if (residency) bindings.push(residency);
       engine.dispatch(() => `attention_flash(${dims})`, pipeline, bindings, [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
