@@ -154,11 +154,14 @@ const BQ = 64;
 export const FLASH_PREFETCH = false;
 /**
  * Keys from which the flash kernel reads Q and V straight from their buffers by default
- * (AttentionOptions.flashOperands). On an H200 (docs/measurements/h200/run-2026-12-02f/flash-direct; B=1
- * H=16 E=64, causal, one command) direct against staged: 0.93x at L = S = 1024, 1.02x at 4096, 1.15x at
- * 16384 (18.9 against 16.4 TFLOP/s), with 256-264 workgroups resident instead of 132.
+ * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), direct against staged in the
+ * kernel benchmark: 0.88-0.93x at L = S = 1024, 0.96-1.02x at 4096 (below 1 in three of four runs),
+ * 0.98-1.15x at 16384, with 256-264 workgroups resident instead of 132 (docs/measurements/h200/
+ * run-2026-12-02f/flash-direct, run-2026-12-02g/flash-shapes). In whole models (run-2026-12-02g/model-ab,
+ * prefill of the four attention presets, builds alternated twice) staged was 2-7% faster at 4096 and 8192
+ * and direct about 1% faster at 16384.
  */
-export const FLASH_DIRECT_MIN_KEYS = 4096;
+export const FLASH_DIRECT_MIN_KEYS = 16384;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
