@@ -49,7 +49,6 @@ const MASKED: f32 = -1.0e30;
 const LOG2E: f32 = 1.4426950408889634;
 const BK4: u32 = BK / 4u;
 const CT4: u32 = CT / 4u;
-const TM: u32 = 4u;   // query rows per invocation
 
 var<workgroup> qS: array<vec4<f32>, QS_LEN>;
 // The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
@@ -106,6 +105,29 @@ fn max4(x: vec4<f32>) -> f32 {
   return max(max(x.x, x.y), max(x.z, x.w));
 }
 
+// Row i (local) of the tile: its row-sum partials in vS give the normalizer; the gated output goes to O.
+fn store_row(b: u32, h: u32, rowLocal: u32, row: u32, tx: u32, acc: vec4<f32>) {
+  if (row >= P.L) { return; }
+  var total = 0.0;
+  for (var w = 0u; w < CT4; w++) { let x = vS[rowLocal * CT4 + w]; total += (x.x + x.y) + (x.z + x.w); }
+  var inv = 0.0;
+  if (total > 0.0) { inv = 1.0 / total; }
+  let o4 = acc * inv;
+  let oBase = b * P.oSB + h * P.oSH + row * P.oSL;
+  let gBase = b * P.gSB + h * P.gSH + row * P.gSL;
+  var headGate = 1.0;
+  if (P.gateKind == 2u) { headGate = sigmoid(G[gBase]); }
+  let e0 = 4u * tx;
+  for (var u = 0u; u < 4u; u++) {
+    let e = e0 + u;
+    if (e < P.E) {
+      var g = headGate;
+      if (P.gateKind == 1u) { g = sigmoid(G[gBase + e]); }
+      O[oBase + e] = o4[u] * g;
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let nQT = (P.L + BQ - 1u) / BQ;
@@ -130,8 +152,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   // DIRECT: vec4 index of this invocation's Q rows (rows past L read row L - 1: finite, never stored).
   let E4 = P.E / 4u;
-  var qRow: array<u32, TM>;
-  for (var r = 0u; r < TM; r++) { qRow[r] = (qBase + min(row0 + r0 + r, P.L - 1u) * P.qSL) / 4u; }
+  let qRow# = (qBase + min(row0 + r0 + #, P.L - 1u) * P.qSL) / 4u;  //@unroll-r
 
   // Keys needed by this tile: all S, or (causal) up to the last row's diagonal.
   let shift = i32(P.S) - i32(P.L);
@@ -146,10 +167,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kBase = b * P.kSB + hk * P.kSH;
   let vBase = b * P.vSB + hk * P.vSH;
 
-  var m: array<f32, TM>;
-  var l: array<f32, TM>;
-  var acc: array<vec4<f32>, TM>;
-  for (var r = 0u; r < TM; r++) { m[r] = MASKED; l[r] = 0.0; acc[r] = vec4<f32>(0.0); }
+  // Per row r (written out by the host for r < TM): running max m, sum l, output accumulator acc.
+  var m# = MASKED;  //@unroll-r
+  var l# = 0.0;  //@unroll-r
+  var acc# = vec4<f32>(0.0);  //@unroll-r
 
   // The key tile's K and V pass through registers: with PREFETCH, the first tile's are loaded here and
   // each next tile's during the current one (register double buffering); without, K is loaded at the
@@ -174,83 +195,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     workgroupBarrier();
 
-    // Scores of TM rows × KN keys.
-    var s: array<array<f32, KN>, TM>;
-    for (var r = 0u; r < TM; r++) {
-      for (var n = 0u; n < KN; n++) { s[r][n] = 0.0; }
-    }
+    // Scores of TM rows (s#) × KN keys (s#[@]).
+    var s# = array<f32, KN>();  //@unroll-r
     for (var c = 0u; c < D4; c++) {
-      var qv: array<vec4<f32>, TM>;
-      for (var r = 0u; r < TM; r++) {
-        qv[r] = vec4<f32>(0.0);
-        if (DIRECT) {
-          if (c < E4) { qv[r] = q_direct(qRow[r] + c); }
-        } else {
-          qv[r] = qS[(r0 + r) * D4 + c];
+      var q# = vec4<f32>(0.0);  //@unroll-r
+      if (DIRECT) {
+        if (c < E4) {
+          q# = q_direct(qRow# + c);  //@unroll-r
         }
+      } else {
+        q# = qS[(r0 + #) * D4 + c];  //@unroll-r
       }
       let cs = c ^ tx;
-      for (var n = 0u; n < KN; n++) {
-        let kk = kpS[(tx * KN + n) * D4 + cs];
-        for (var r = 0u; r < TM; r++) {
-          s[r][n] = fma(qv[r].w, kk.w, fma(qv[r].z, kk.z, fma(qv[r].y, kk.y, fma(qv[r].x, kk.x, s[r][n]))));
-        }
-      }
+      let k@ = kpS[(tx * KN + @) * D4 + cs];  //@unroll-n
+      s#[@] = fma(q#.w, k@.w, fma(q#.z, k@.z, fma(q#.y, k@.y, fma(q#.x, k@.x, s#[@]))));  //@unroll-n //@unroll-r
     }
     if (DIRECT) {
-      for (var r = 0u; r < TM; r++) {
-        for (var n = 0u; n < KN; n++) { s[r][n] *= qScale; }
-      }
+      s#[@] *= qScale;  //@unroll-r //@unroll-n
     }
     let needMask = j0 + BK > P.S || (causal && i32(j0 + BK) - 1 > seenByAll);
     if (needMask) {
-      for (var r = 0u; r < TM; r++) {
-        let limit = i32(row0 + r0 + r) + shift;
-        for (var n = 0u; n < KN; n++) {
-          let j = j0 + tx * KN + n;
-          if (j >= P.S || (causal && i32(j) > limit)) { s[r][n] = MASKED; }
-        }
-      }
+      let limit# = i32(row0 + r0 + #) + shift;  //@unroll-r
+      let key@ = j0 + tx * KN + @;  //@unroll-n
+      if (key@ >= P.S || (causal && i32(key@) > limit#)) { s#[@] = MASKED; }  //@unroll-r //@unroll-n
     }
     // Row-max partials (row, tx) into vS (the previous tile's V is no longer read).
-    for (var r = 0u; r < TM; r++) {
-      var mx = s[r][0];
-      for (var n = 1u; n < KN; n++) { mx = max(mx, s[r][n]); }
-      let at = (r0 + r) * CT + tx;
-      vS[at / 4u][at % 4u] = mx;
-    }
+    var mx# = s#[0];  //@unroll-r
+    mx# = max(mx#, s#[@]);  //@unroll-r //@unroll-n 1
+    let at# = (r0 + #) * CT + tx;  //@unroll-r
+    vS[at# / 4u][at# % 4u] = mx#;  //@unroll-r
     workgroupBarrier();
 
-    for (var r = 0u; r < TM; r++) {
-      var mNew = m[r];
-      for (var w = 0u; w < CT4; w++) { mNew = max(mNew, max4(vS[(r0 + r) * CT4 + w])); }
-      let corr = exp2(m[r] - mNew);
-      m[r] = mNew;
-      acc[r] = acc[r] * corr;
-      var sum = l[r] * corr;
-      for (var n = 0u; n < KN; n++) {
-        var p = exp2(s[r][n] - mNew);
-        if (s[r][n] == MASKED) { p = 0.0; }
-        s[r][n] = p;
-        sum += p;
-      }
-      l[r] = sum;
+    var mNew# = m#;  //@unroll-r
+    for (var w = 0u; w < CT4; w++) {
+      mNew# = max(mNew#, max4(vS[(r0 + #) * CT4 + w]));  //@unroll-r
     }
+    let corr# = exp2(m# - mNew#);  //@unroll-r
+    m# = mNew#;  //@unroll-r
+    acc# = acc# * corr#;  //@unroll-r
+    s#[@] = select(exp2(s#[@] - mNew#), 0.0, s#[@] == MASKED);  //@unroll-r //@unroll-n
+    l# = l# * corr#;  //@unroll-r
+    l# += s#[@];  //@unroll-r //@unroll-n
     workgroupBarrier();
 
-    // P into kpS (row-major, BK4 vec4 per row), V into vS; prefetch the next key tile.
-    for (var r = 0u; r < TM; r++) {
-      let rowAt = (r0 + r) * BK4;
-      if (KN % 4u == 0u) {
-        for (var w = 0u; w < KN / 4u; w++) {
-          kpS[rowAt + tx * (KN / 4u) + w] = vec4<f32>(s[r][4u * w], s[r][4u * w + 1u], s[r][4u * w + 2u], s[r][4u * w + 3u]);
-        }
-      } else {
-        for (var n = 0u; n < KN; n++) {
-          let j = tx * KN + n;
-          kpS[rowAt + j / 4u][j % 4u] = s[r][n];
-        }
-      }
+    // P into kpS (row-major, BK4 vec4 per row: vec4 $ of this invocation's keys when KN is a multiple of 4,
+    // else one key at a time), V into vS; prefetch the next key tile.
+    if (KN % 4u == 0u) {
+      kpS[(r0 + #) * BK4 + tx * (KN / 4u) + $] = vec4<f32>(s#[4 * $], s#[4 * $ + 1], s#[4 * $ + 2], s#[4 * $ + 3]);  //@unroll-r //@unroll-w
+    } else {
+      kpS[(r0 + #) * BK4 + (tx * KN + @) / 4u][(tx * KN + @) % 4u] = s#[@];  //@unroll-r //@unroll-n
     }
     if (!DIRECT) {
       if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
@@ -284,44 +277,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         v2 = vS[(4u * j4 + 2u) * D4 + tx];
         v3 = vS[(4u * j4 + 3u) * D4 + tx];
       }
-      for (var r = 0u; r < TM; r++) {
-        let p = kpS[(r0 + r) * BK4 + j4];
-        acc[r] = fma(vec4<f32>(p.x), v0, acc[r]);
-        acc[r] = fma(vec4<f32>(p.y), v1, acc[r]);
-        acc[r] = fma(vec4<f32>(p.z), v2, acc[r]);
-        acc[r] = fma(vec4<f32>(p.w), v3, acc[r]);
-      }
+      let p# = kpS[(r0 + #) * BK4 + j4];  //@unroll-r
+      acc# = fma(vec4<f32>(p#.x), v0, acc#);  //@unroll-r
+      acc# = fma(vec4<f32>(p#.y), v1, acc#);  //@unroll-r
+      acc# = fma(vec4<f32>(p#.z), v2, acc#);  //@unroll-r
+      acc# = fma(vec4<f32>(p#.w), v3, acc#);  //@unroll-r
     }
     workgroupBarrier();
   }
 
   // Row sums: each invocation holds the sum over its own keys; add the CT partials of a row.
-  for (var r = 0u; r < TM; r++) {
-    let at = (r0 + r) * CT + tx;
-    vS[at / 4u][at % 4u] = l[r];
-  }
+  let lAt# = (r0 + #) * CT + tx;  //@unroll-r
+  vS[lAt# / 4u][lAt# % 4u] = l#;  //@unroll-r
   workgroupBarrier();
-  let e0 = 4u * tx;
-  for (var r = 0u; r < TM; r++) {
-    let i = row0 + r0 + r;
-    if (i >= P.L) { continue; }
-    var total = 0.0;
-    for (var w = 0u; w < CT4; w++) { let x = vS[(r0 + r) * CT4 + w]; total += (x.x + x.y) + (x.z + x.w); }
-    var inv = 0.0;
-    if (total > 0.0) { inv = 1.0 / total; }
-    let o4 = acc[r] * inv;
-    let oBase = b * P.oSB + h * P.oSH + i * P.oSL;
-    let gBase = b * P.gSB + h * P.gSH + i * P.gSL;
-    var headGate = 1.0;
-    if (P.gateKind == 2u) { headGate = sigmoid(G[gBase]); }
-    for (var u = 0u; u < 4u; u++) {
-      let e = e0 + u;
-      if (e < P.E) {
-        var g = headGate;
-        if (P.gateKind == 1u) { g = sigmoid(G[gBase + e]); }
-        O[oBase + e] = o4[u] * g;
-      }
-    }
-  }
+  store_row(b, h, r0 + #, row0 + r0 + #, tx, acc#);  //@unroll-r
   if (t == 0u) { residency_leave(); }
 }

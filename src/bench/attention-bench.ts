@@ -23,7 +23,7 @@
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -68,14 +68,14 @@ async function main() {
     const [residentStaged] = await residentWorkgroups(engine, runForm('staged'));
     const [residentDirect] = await residentWorkgroups(engine, runForm('direct'));
     outDirect.release();
-    // Other tile shapes (RT row groups of 4 queries, KN keys per invocation), with Q and V staged and
+    // Other tile shapes (RT row groups of TM queries, KN keys per invocation), with Q and V staged and
     // direct, and the default shape with the key tiles prefetched into registers, each with its resident
     // workgroups: at the middle length, or at every length with --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1] || flags.has('tile-shapes')) {
-      const variants: { pref: [number, number] | null; prefetch: boolean; form: FlashOperands }[] = [
+      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands }[] = [
         { pref: null, prefetch: true, form: 'direct' },
-        ...([null, [16, 2], [16, 1], [8, 4], [8, 2]] as ([number, number] | null)[]).flatMap((pref) =>
+        ...([null, [16, 2], [8, 4], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
           (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
@@ -87,7 +87,7 @@ async function main() {
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);

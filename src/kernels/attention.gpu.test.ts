@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
-import { attention, headsFirst, prefixView, tokensFirst, type AttentionVariant } from './attention';
+import { attention, headsFirst, prefixView, setFlashTilePreference, tokensFirst, type AttentionVariant, type FlashTileShape } from './attention';
 import { KernelInputError } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
 import type { Engine } from '../engine/engine';
@@ -125,6 +125,33 @@ describe('attention against the float64 twin', () => {
     expect(now).toBe(0);
     expect(most).toBeGreaterThanOrEqual(1);
     residency.release();
+  });
+
+  it('flash with 8 query rows per invocation (not the default), both operand forms: head dims 20-64, GQA, masks, gates, L != S', async () => {
+    const e = await testEngine();
+    const tm8Cases: Case[] = [
+      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
+      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
+      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
+      { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
+      { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true },
+    ];
+    const keys = pipelineKeys(e);
+    // Shapes that fit SwiftShader's 32 KiB of workgroup memory; KN = 2 and 4 (4: P stored as whole vec4).
+    const runs: [FlashTileShape, 'staged' | 'direct'][] = [[[8, 2, 8], 'staged'], [[8, 2, 8], 'direct'], [[4, 4, 8], 'direct']];
+    try {
+      for (const [shape, form] of runs) {
+        setFlashTilePreference([shape]);
+        for (const [n, c] of tm8Cases.entries()) {
+          const label = `shape ${shape.join('x')} ${form} case ${n}`;
+          const { got, ref } = await runCase(c, 'flash-tiled', 700 + n, { flashOperands: form });
+          expect(relativeError(got, ref), label).toBeLessThan(TOL);
+          expect(keys.at(-1), label).toMatch(new RegExp(`^attention_flash:D\\d+:TM8:RT${shape[0]}:KN${shape[1]}:.*direct=${form === 'direct'}`));
+        }
+      }
+    } finally {
+      setFlashTilePreference(null);
+    }
   });
 
   it('flash with direct operands reads tokens-first Q, K, V (strides H·E) and falls back to staging for odd head dims', async () => {

@@ -27,6 +27,7 @@ import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
+import { unrollLines } from './unroll-lines';
 import { residencyCode } from './residency';
 
 export const ATTENTION_PARAMS = defineUniforms([
@@ -165,13 +166,16 @@ export const FLASH_DIRECT_MIN_KEYS = 16384;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
- * column of the head dim each), RT row groups of 4 rows (BQ = 4·RT queries), BK keys per tile (KN per
+ * column of the head dim each), RT row groups of TM rows (BQ = TM·RT queries), BK keys per tile (KN per
  * invocation). Null for wider heads (the wide-head kernel) or when nothing fits.
  */
-let tilePreference: [number, number][] | null = null;
+let tilePreference: FlashTileShape[] | null = null;
 
-/** Benchmarks: try these (RT, KN) tile shapes first (null restores the default order). */
-export function setFlashTilePreference(prefs: [number, number][] | null): void {
+/** A flash tile shape: [RT, KN] (TM = 4 query rows per invocation) or [RT, KN, TM]. */
+export type FlashTileShape = [number, number] | [number, number, number];
+
+/** Benchmarks: try these tile shapes first (null restores the default order). */
+export function setFlashTilePreference(prefs: FlashTileShape[] | null): void {
   tilePreference = prefs;
 }
 
@@ -185,10 +189,10 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
   const D4 = DPAD / 4;
   const CT = D4;
   // Preference: 64 queries × 64 keys (4 × 4 register tiles), then smaller tiles for smaller devices.
-  const prefs: [number, number][] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
-  for (const [RT, KN] of prefs) {
+  const prefs: FlashTileShape[] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
+  for (const [RT, KN, TM = 4] of prefs) {
     const WG = RT * CT;
-    const BQt = 4 * RT;
+    const BQt = TM * RT;
     const BK = KN * CT;
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
     const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
@@ -198,7 +202,7 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
     if (V_LEN * 4 < BQt * CT) continue;
     const storageBytes = 16 * (QS_LEN + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
+    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
   }
   return null;
 }
@@ -335,15 +339,15 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
-      const key = `attention_flash:D${tiles.DPAD}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
-          `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
+          `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
           `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
-          flashSource,
+          unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
       if (tiles.direct) bindings.push(q.tensor, v.tensor);

@@ -22,6 +22,12 @@ describe('unrollLines (host-side unrolling of marked WGSL lines)', () => {
     expect(() => unrollLines('x@; //@unroll-zz', markers)).toThrow(/unknown marker \/\/@unroll-zz/);
   });
 
+  it('a line with several markers is repeated over every combination, the first marker outermost, each from its FIRST', () => {
+    expect(unrollLines('s#[@] = 0; //@unroll-bc //@unroll', markers)).toBe(['s0[0] = 0;', 's1[0] = 0;', 's2[0] = 0;', 's0[1] = 0;', 's1[1] = 0;', 's2[1] = 0;'].join('\n'));
+    expect(unrollLines('m# = max(m#, s#[@]); //@unroll //@unroll-bc 1', markers)).toBe(['m0 = max(m0, s0[1]);', 'm1 = max(m1, s1[1]);', 'm2 = max(m2, s2[1]);'].join('\n'));
+    expect(() => unrollLines('x; //@unroll //@unroll-zz', markers)).toThrow(/unknown marker \/\/@unroll-zz/);
+  });
+
   it('a zero count removes the marked lines', () => {
     expect(unrollLines('a\nvar p@ = 1; //@unroll-bc\nb', { ...markers, '-bc': { mark: '@', count: 0 } })).toBe('a\n\nb');
   });

@@ -11,18 +11,26 @@ export interface UnrollMarker {
 /**
  * Repeats each line ending in `//@unroll` (optionally `//@unroll FIRST`) or `//@unroll-NAME` for index =
  * FIRST .. count - 1 of that marker (markers[''] for the plain one, markers['-NAME'] otherwise), with the
- * marker's placeholder replaced by the index; the marker comment is dropped. Other lines pass unchanged.
+ * marker's placeholder replaced by the index; the marker comment is dropped. A line ending in several
+ * markers (`//@unroll-a //@unroll-b 1`) is repeated over every combination, the first marker outermost.
+ * Other lines pass unchanged.
  */
 export function unrollLines(source: string, markers: Record<string, UnrollMarker>): string {
   return source
     .split('\n')
     .map((line) => {
-      const m = /^(.*?)\s*\/\/@unroll(-[a-z]+)?(?:\s+(\d+))?\s*$/.exec(line);
+      const m = /^(.*?)((?:\s*\/\/@unroll(?:-[a-z]+)?(?:\s+\d+)?)+)\s*$/.exec(line);
       if (!m) return line;
-      const marker = markers[m[2] ?? ''];
-      if (!marker) throw new Error(`unrollLines: unknown marker //@unroll${m[2] ?? ''}`);
-      const out: string[] = [];
-      for (let i = Number(m[3] ?? 0); i < marker.count; i++) out.push(m[1].split(marker.mark).join(String(i)));
+      let out = [m[1]];
+      for (const [, name, first] of m[2].matchAll(/\/\/@unroll(-[a-z]+)?(?:\s+(\d+))?/g)) {
+        const marker = markers[name ?? ''];
+        if (!marker) throw new Error(`unrollLines: unknown marker //@unroll${name ?? ''}`);
+        out = out.flatMap((text) => {
+          const copies: string[] = [];
+          for (let i = Number(first ?? 0); i < marker.count; i++) copies.push(text.split(marker.mark).join(String(i)));
+          return copies;
+        });
+      }
       return out.join('\n');
     })
     .join('\n');
