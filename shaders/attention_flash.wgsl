@@ -2,20 +2,24 @@
 // One workgroup per (query tile of BQ rows, head h, batch b); grid (ceil(L / BQ), H, B). Query tiles are
 // taken in reverse order (the longest causal rows first) to balance the causal work.
 //
-// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM = 4
-// query rows (ty·TM .. ty·TM + TM - 1) in both matmuls:
+// Invocation (ty, tx), ty < RT, tx < CT (= D4, the number of vec4 columns of the head dim), owns TM (4 by
+// default, or 8) query rows (ty·TM .. ty·TM + TM - 1) in both matmuls:
 //   scores  S = Q·Kᵀ: a TM × KN register tile (keys tx·KN .. tx·KN + KN - 1 of the BK-key tile), each
 //           score a chain of fmas over the head dim (a dot product then an add would cost one more op),
 //   output  O += P·V: a TM × 4 register tile (head dims 4·tx .. 4·tx + 3).
+// Each row's registers are written out by the host (lines ending in //@unroll-r repeat for rows # = 0 ..
+// TM - 1, //@unroll-n for keys @ = 0 .. KN - 1, //@unroll-w for the vec4 $ of KN when KN % 4 = 0; see
+// unroll-lines.ts), so keeping them in registers does not depend on a compiler unrolling loops: with arrays
+// indexed in loops, 8 rows per invocation ran 2.5x slower on an H200 at the same residency.
 // The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
 // key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
 // tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
 // of a row read distinct banks. After the scores the same memory holds the probabilities P (BQ × BK), and
 // the V tile's memory first carries the per-invocation row maxima (online softmax needs one max per row
 // across the CT invocations that share it). The L×S score matrix is never written to GPU memory.
-// (Measured on an H200 and not kept, docs/measurements/h200/run-2026-12-02g/flash-shapes: 8 query rows per
-// invocation, 2.5x slower at equal residency; 32-lane blocks of 8 row groups × 4 column groups with the Q
-// and P tiles swizzled by row group, no faster; Q staged with V read directly, 1.5x slower.)
+// (Measured on an H200 and not kept, docs/measurements/h200/run-2026-12-02g: 32-lane blocks of 8 row groups
+// × 4 column groups with the Q and P tiles swizzled by row group, no faster; Q staged with V read directly,
+// 1.5x slower; without the third barrier per key tile in the direct form, no faster.)
 //
 // Dimensions: B batch, H query heads, Hkv key/value heads (H a multiple of Hkv: grouped-query), L queries,
 // S keys, E head dim (E <= DPAD). Element (b, h, pos, e) of each operand sits at b·sB + h·sH + pos·sL + e,
@@ -32,7 +36,7 @@
 // 64×64 tiles, so more workgroups fit per SM. Needs E and the Q/V strides multiples of 4; the host takes it
 // for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
 //
-// Prepended by the host (besides the Params struct): const D4, CT (= D4), RT, BQ (= TM·RT), BK, KN (= BK / CT),
+// Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
 // when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, q_direct / v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
