@@ -38,7 +38,8 @@
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
-// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, q_direct / v_direct, and
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, DIAG (0; benchmarks only, wrong
+// results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct / v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
 // otherwise).
 
@@ -103,6 +104,12 @@ fn sigmoid(x: f32) -> f32 {
   if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
   let z = exp(x);
   return z / (1.0 + z);
+}
+
+// exp2, or (diagnostic 3, wrong results) an affine stand-in off the special-function unit.
+fn ex2(x: f32) -> f32 {
+  if (DIAG == 3u) { return 1.0 + x * 0.0001; }
+  return exp2(x);
 }
 
 fn max4(x: vec4<f32>) -> f32 {
@@ -201,7 +208,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // Scores of TM rows (s#) × KN keys (s#[@]).
     var s# = array<f32, KN>();  //@unroll-r
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < select(D4, 0u, DIAG == 1u || DIAG == 4u); c++) {
       var q# = vec4<f32>(0.0);  //@unroll-r
       if (DIRECT) {
         if (c < E4) {
@@ -234,10 +241,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var w = 0u; w < CT4; w++) {
       mNew# = max(mNew#, max4(vS[(r0 + #) * CT4 + w]));  //@unroll-r
     }
-    let corr# = exp2(m# - mNew#);  //@unroll-r
+    let corr# = ex2(m# - mNew#);  //@unroll-r
     m# = mNew#;  //@unroll-r
     acc# = acc# * corr#;  //@unroll-r
-    s#[@] = select(exp2(s#[@] - mNew#), 0.0, s#[@] == MASKED);  //@unroll-r //@unroll-n
+    s#[@] = select(ex2(s#[@] - mNew#), 0.0, s#[@] == MASKED);  //@unroll-r //@unroll-n
     l# = l# * corr#;  //@unroll-r
     l# += s#[@];  //@unroll-r //@unroll-n
     workgroupBarrier();
@@ -261,7 +268,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
     // probability there is 0; head dims past E read as 0).
-    for (var j4 = 0u; j4 < BK4; j4++) {
+    for (var j4 = 0u; j4 < select(BK4, 0u, DIAG == 2u || DIAG == 4u); j4++) {
       var v0 = vec4<f32>(0.0);
       var v1 = vec4<f32>(0.0);
       var v2 = vec4<f32>(0.0);

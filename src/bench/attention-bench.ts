@@ -12,18 +12,19 @@
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, each with Q and V staged and direct,
 // and the default with the key tiles loaded one tile ahead, each with its resident workgroups (an atomic
-// counter in the kernel); --tile-shapes times them at every L. At every L
+// counter in the kernel); --tile-shapes times them at every L; --diagnostics times the kernel with one part
+// left out at a time (flashDiagnostic; wrong results). At every L
 // the flash kernel with Q and V staged in workgroup memory and read straight from their buffers
 // (flashOperands 'staged' and 'direct'; the default picks by length), with their resident workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
 // --skip-decode skips decode attention.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--diagnostics] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -95,6 +96,23 @@ async function main() {
       console.log(`flash tile shapes at L=${L} (default BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
       printTable(tileShapes);
     }
+    // Diagnostics (--diagnostics): the flash kernel in both operand forms with one part left out at a time
+    // (wrong results), to see where its time goes.
+    const diagnostics: Record<string, number | string>[] = [];
+    if (flags.has('diagnostics')) {
+      const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.diag');
+      for (const form of ['staged', 'direct'] as const) {
+        let full = 0;
+        for (const part of [undefined, 'no-scores', 'no-pv', 'no-exp', 'no-matmuls'] as (FlashDiagnostic | undefined)[]) {
+          const tm = await timeIterations(engine, () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashOperands: form, flashDiagnostic: part }), { repeats: 3, warmup: 1 });
+          if (!part) full = tm.msMedian;
+          diagnostics.push({ L, operands: form, 'left out': part ?? '(nothing)', ms: tm.msMedian, 'of full': tm.msMedian / full });
+        }
+      }
+      outAlt.release();
+      console.log(`flash at L=${L} with one part left out (diagnostic rows: wrong results)`);
+      printTable(diagnostics);
+    }
     // Sampled rows against the float64 twin: row i of a causal L = S problem is one query over keys 0..i.
     let refErr = 0;
     for (const h of [0, H - 1]) {
@@ -143,7 +161,7 @@ async function main() {
       'resident wg (staged/direct)': `${residentStaged}/${residentDirect}`,
       'direct vs flash': directErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, diagnostics, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }

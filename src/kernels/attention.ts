@@ -136,6 +136,11 @@ export interface AttentionOptions {
    */
   flashOperands?: FlashOperands;
   /**
+   * Benchmarks only, flash kernel (E <= 64): leave out one part to time the rest (wrong results): the
+   * score fmas, the P·V fmas, the exp2 of the softmax, or both matmuls.
+   */
+  flashDiagnostic?: FlashDiagnostic;
+  /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
    */
@@ -178,6 +183,10 @@ export type FlashTileShape = [number, number] | [number, number, number];
 export function setFlashTilePreference(prefs: FlashTileShape[] | null): void {
   tilePreference = prefs;
 }
+
+/** Parts the flash kernel can leave out for timing (AttentionOptions.flashDiagnostic; wrong results). */
+export type FlashDiagnostic = 'no-scores' | 'no-pv' | 'no-exp' | 'no-matmuls';
+const FLASH_DIAG_CODE: Record<FlashDiagnostic, number> = { 'no-scores': 1, 'no-pv': 2, 'no-exp': 3, 'no-matmuls': 4 };
 
 /** Where the flash kernel reads Q and V from (AttentionOptions.flashOperands). */
 export type FlashOperands = 'staged' | 'direct';
@@ -339,14 +348,15 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}`;
+      const diag = opts.flashDiagnostic ? FLASH_DIAG_CODE[opts.flashDiagnostic] : 0;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
