@@ -153,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   let qScale = P.scale * LOG2E;
   let qBase = b * P.qSB + h * P.qSH;
-  if (!Q_DIRECT) {
+  if (!DIRECT) {
     for (var idx = t; idx < BQ * D4; idx += WG) {
       let i = row0 + idx / D4;
       var x = vec4<f32>(0.0);
@@ -189,7 +189,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var kr: array<vec4<f32>, LD>;
   var vr: array<vec4<f32>, LD>;
   if (PREFETCH && nTiles > 0u) {
-    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !V_DIRECT);
+    load_kv(&kr, &vr, t, 0u, kBase, vBase, true, !DIRECT);
   }
   if (t == 0u) { residency_enter(); }
 
@@ -210,7 +210,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var s# = array<f32, KN>();  //@unroll-r
     for (var c = 0u; c < select(D4, 0u, DIAG == 1u || DIAG == 4u); c++) {
       var q# = vec4<f32>(0.0);  //@unroll-r
-      if (Q_DIRECT) {
+      if (DIRECT) {
         if (c < E4) {
           q# = q_direct(qRow# + c);  //@unroll-r
         }
@@ -221,7 +221,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let k@ = kpS[(tx * KN + @) * D4 + cs];  //@unroll-n
       s#[@] = fma(q#.w, k@.w, fma(q#.z, k@.z, fma(q#.y, k@.y, fma(q#.x, k@.x, s#[@]))));  //@unroll-n //@unroll-r
     }
-    if (Q_DIRECT) {
+    if (DIRECT) {
       s#[@] *= qScale;  //@unroll-r //@unroll-n
     }
     let needMask = j0 + BK > P.S || (causal && i32(j0 + BK) - 1 > seenByAll);
@@ -256,14 +256,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     } else {
       kpS[(r0 + #) * BK4 + (tx * KN + @) / 4u][(tx * KN + @) % 4u] = s#[@];  //@unroll-r //@unroll-n
     }
-    if (!V_DIRECT) {
+    if (!DIRECT) {
       if (!PREFETCH) { load_kv(&kr, &vr, t, j0, kBase, vBase, false, true); }
       for (var u = 0u; u < LD; u++) {
         let idx = t + u * WG;
         if (idx < BK * D4) { vS[idx] = vr[u]; }
       }
     }
-    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !V_DIRECT); }
+    if (PREFETCH && tile + 1u < nTiles) { load_kv(&kr, &vr, t, j0 + BK, kBase, vBase, true, !DIRECT); }
     workgroupBarrier();
 
     // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
@@ -273,7 +273,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var v1 = vec4<f32>(0.0);
       var v2 = vec4<f32>(0.0);
       var v3 = vec4<f32>(0.0);
-      if (V_DIRECT) {
+      if (DIRECT) {
         if (tx < E4) {
           let vAt = vBase / 4u + tx;
           let jb = j0 + 4u * j4;

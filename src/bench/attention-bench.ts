@@ -76,8 +76,8 @@ async function main() {
     if (L === lengths[1] || flags.has('tile-shapes')) {
       const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands }[] = [
         { pref: null, prefetch: true, form: 'direct' },
-        ...([null, [16, 2], [8, 4, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
-          (['staged', 'direct', 'direct-q'] as const).map((form) => ({ pref, prefetch: false, form })),
+        ...([null, [16, 2], [8, 4], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
+          (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
       for (const { pref, prefetch, form } of variants) {
@@ -101,7 +101,7 @@ async function main() {
     const diagnostics: Record<string, number | string>[] = [];
     if (flags.has('diagnostics')) {
       const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.diag');
-      for (const form of ['staged', 'direct', 'direct-q'] as const) {
+      for (const form of ['staged', 'direct'] as const) {
         let full = 0;
         for (const part of [undefined, 'no-scores', 'no-pv', 'no-exp', 'no-matmuls'] as (FlashDiagnostic | undefined)[]) {
           const tm = await timeIterations(engine, () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashOperands: form, flashDiagnostic: part }), { repeats: 3, warmup: 1 });

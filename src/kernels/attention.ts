@@ -130,10 +130,9 @@ export interface AttentionOptions {
    */
   flashPrefetch?: boolean;
   /**
-   * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged'), read both straight from their
-   * buffers through the cache ('direct': less workgroup memory, more workgroups per SM), or read Q directly
-   * and stage V ('direct-q'). The direct forms need E and the Q/V strides multiples of 4, else staged.
-   * Default: direct from FLASH_DIRECT_MIN_KEYS keys.
+   * Flash kernel (E <= 64): stage Q and V in workgroup memory ('staged') or read them straight from their
+   * buffers through the cache ('direct': less workgroup memory, more workgroups per SM; needs E and the Q/V
+   * strides multiples of 4, else staged). Default: direct from FLASH_DIRECT_MIN_KEYS keys.
    */
   flashOperands?: FlashOperands;
   /**
@@ -190,11 +189,10 @@ export type FlashDiagnostic = 'no-scores' | 'no-pv' | 'no-exp' | 'no-matmuls';
 const FLASH_DIAG_CODE: Record<FlashDiagnostic, number> = { 'no-scores': 1, 'no-pv': 2, 'no-exp': 3, 'no-matmuls': 4 };
 
 /** Where the flash kernel reads Q and V from (AttentionOptions.flashOperands). */
-export type FlashOperands = 'staged' | 'direct' | 'direct-q';
+export type FlashOperands = 'staged' | 'direct';
 
 export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }, operands: FlashOperands = 'staged') {
-  const qDirect = operands !== 'staged';
-  const vDirect = operands === 'direct';
+  const direct = operands === 'direct';
   if (E > 64) return null;
   const DPAD = E <= 32 ? 32 : 64;
   const D4 = DPAD / 4;
@@ -208,12 +206,12 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
     const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
     // DIRECT: no Q tile, and vS holds only the row partials (BQ·CT floats).
-    const QS_LEN = qDirect ? 1 : BQt * D4;
-    const V_LEN = vDirect ? Math.ceil((BQt * CT) / 4) : BK * D4;
+    const QS_LEN = direct ? 1 : BQt * D4;
+    const V_LEN = direct ? Math.ceil((BQt * CT) / 4) : BK * D4;
     if (V_LEN * 4 < BQt * CT) continue;
     const storageBytes = 16 * (QS_LEN + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, operands, qDirect, vDirect };
+    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
   }
   return null;
 }
@@ -344,27 +342,25 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
-    const wanted = opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
-    const tiles = flashTileConfig(E, engine.report.limits, wanted !== 'staged' && vec4Views(q, v) ? wanted : 'staged');
+    const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
+    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && vec4Views(q, v) ? 'direct' : 'staged');
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
-      const anyDirect = tiles.operands !== 'staged';
       const diag = opts.flashDiagnostic ? FLASH_DIAG_CODE[opts.flashDiagnostic] : 0;
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:operands=${tiles.operands}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}`;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst Q_DIRECT: bool = ${tiles.qDirect};\nconst V_DIRECT: bool = ${tiles.vDirect};\nconst DIAG: u32 = ${diag}u;\n` +
-          `${flashDirectCode(anyDirect)}${residencyCode(residency ? { binding: anyDirect ? 8 : 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
-      if (anyDirect) bindings.push(q.tensor, v.tensor);
+      if (tiles.direct) bindings.push(q.tensor, v.tensor);
       if (residency) bindings.push(residency);
       engine.dispatch(() => `attention_flash(${dims})`, pipeline, bindings, [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
