@@ -38,7 +38,7 @@
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
-// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PREFETCH, DIRECT, DIAG (0; benchmarks only, wrong
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG (0; benchmarks only, wrong
 // results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct / v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
 // otherwise).
@@ -268,31 +268,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
     // O += P·V for TM rows × head dims 4·tx .. 4·tx + 3 (DIRECT: keys past S read key S - 1, whose
     // probability there is 0; head dims past E read as 0).
-    for (var j4 = 0u; j4 < select(BK4, 0u, DIAG == 2u || DIAG == 4u); j4++) {
-      var v0 = vec4<f32>(0.0);
-      var v1 = vec4<f32>(0.0);
-      var v2 = vec4<f32>(0.0);
-      var v3 = vec4<f32>(0.0);
+    // PVU vec4 of P per step (~ = 0 .. PVU - 1, written out by the host): every load of a step is issued
+    // before its fmas.
+    for (var j4 = 0u; j4 < select(BK4, 0u, DIAG == 2u || DIAG == 4u); j4 += PVU) {
+      var va~ = vec4<f32>(0.0);  //@unroll-u
+      var vb~ = vec4<f32>(0.0);  //@unroll-u
+      var vc~ = vec4<f32>(0.0);  //@unroll-u
+      var vd~ = vec4<f32>(0.0);  //@unroll-u
       if (DIRECT) {
         if (tx < E4) {
           let vAt = vBase / 4u + tx;
-          let jb = j0 + 4u * j4;
-          v0 = v_direct(vAt + min(jb + 0u, P.S - 1u) * (P.vSL / 4u));
-          v1 = v_direct(vAt + min(jb + 1u, P.S - 1u) * (P.vSL / 4u));
-          v2 = v_direct(vAt + min(jb + 2u, P.S - 1u) * (P.vSL / 4u));
-          v3 = v_direct(vAt + min(jb + 3u, P.S - 1u) * (P.vSL / 4u));
+          let jb~ = j0 + 4u * (j4 + ~);  //@unroll-u
+          va~ = v_direct(vAt + min(jb~ + 0u, P.S - 1u) * (P.vSL / 4u));  //@unroll-u
+          vb~ = v_direct(vAt + min(jb~ + 1u, P.S - 1u) * (P.vSL / 4u));  //@unroll-u
+          vc~ = v_direct(vAt + min(jb~ + 2u, P.S - 1u) * (P.vSL / 4u));  //@unroll-u
+          vd~ = v_direct(vAt + min(jb~ + 3u, P.S - 1u) * (P.vSL / 4u));  //@unroll-u
         }
       } else {
-        v0 = vS[(4u * j4 + 0u) * D4 + tx];
-        v1 = vS[(4u * j4 + 1u) * D4 + tx];
-        v2 = vS[(4u * j4 + 2u) * D4 + tx];
-        v3 = vS[(4u * j4 + 3u) * D4 + tx];
+        va~ = vS[(4u * (j4 + ~) + 0u) * D4 + tx];  //@unroll-u
+        vb~ = vS[(4u * (j4 + ~) + 1u) * D4 + tx];  //@unroll-u
+        vc~ = vS[(4u * (j4 + ~) + 2u) * D4 + tx];  //@unroll-u
+        vd~ = vS[(4u * (j4 + ~) + 3u) * D4 + tx];  //@unroll-u
       }
-      let p# = kpS[(r0 + #) * BK4 + j4];  //@unroll-r
-      acc# = fma(vec4<f32>(p#.x), v0, acc#);  //@unroll-r
-      acc# = fma(vec4<f32>(p#.y), v1, acc#);  //@unroll-r
-      acc# = fma(vec4<f32>(p#.z), v2, acc#);  //@unroll-r
-      acc# = fma(vec4<f32>(p#.w), v3, acc#);  //@unroll-r
+      let p#_~ = kpS[(r0 + #) * BK4 + j4 + ~];  //@unroll-u //@unroll-r
+      acc# = fma(vec4<f32>(p#_~.x), va~, acc#);  //@unroll-u //@unroll-r
+      acc# = fma(vec4<f32>(p#_~.y), vb~, acc#);  //@unroll-u //@unroll-r
+      acc# = fma(vec4<f32>(p#_~.z), vc~, acc#);  //@unroll-u //@unroll-r
+      acc# = fma(vec4<f32>(p#_~.w), vd~, acc#);  //@unroll-u //@unroll-r
     }
     workgroupBarrier();
   }

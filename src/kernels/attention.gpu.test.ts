@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
-import { attention, headsFirst, prefixView, setFlashTilePreference, tokensFirst, type AttentionVariant, type FlashTileShape } from './attention';
+import { attention, headsFirst, prefixView, setFlashTilePreference, tokensFirst, type AttentionOptions, type AttentionVariant, type FlashTileShape } from './attention';
 import { KernelInputError } from '../engine/errors';
-import type { Tensor } from '../engine/tensor';
 import type { Engine } from '../engine/engine';
 import { ropeRef } from '../reference/attention';
 import { ropeInPlace } from './rope';
@@ -27,7 +26,7 @@ interface Case {
   scale?: number;
 }
 
-async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: { flashPrefetch?: boolean; flashOperands?: 'staged' | 'direct'; residency?: Tensor } = {}) {
+async function runCase(c: Case, variant: AttentionVariant, seed: number, extra: Pick<AttentionOptions, 'flashPrefetch' | 'flashOperands' | 'flashPvUnroll' | 'residency'> = {}) {
   const e = await testEngine();
   const { B, H, Hkv, L, S, E } = c;
   const q = normalArray(B * H * L * E, seed);
@@ -152,6 +151,27 @@ describe('attention against the float64 twin', () => {
     } finally {
       setFlashTilePreference(null);
     }
+  });
+
+  it('flash with the P·V loop taking 2 or 4 vec4 of P per step (not the default), both operand forms; refuses other steps', async () => {
+    const e = await testEngine();
+    const pvCases: Case[] = [
+      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
+      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
+      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
+    ];
+    const keys = pipelineKeys(e);
+    for (const pvu of [2, 4]) {
+      for (const form of ['staged', 'direct'] as const) {
+        for (const [n, c] of pvCases.entries()) {
+          const label = `pvu ${pvu} ${form} case ${n}`;
+          const { got, ref } = await runCase(c, 'flash-tiled', 900 + n, { flashOperands: form, flashPvUnroll: pvu });
+          expect(relativeError(got, ref), label).toBeLessThan(TOL);
+          expect(keys.at(-1), label).toMatch(new RegExp(`:pvu=${pvu}$`));
+        }
+      }
+    }
+    await expect(runCase(pvCases[0], 'flash-tiled', 950, { flashPvUnroll: 3 })).rejects.toThrow(/flashPvUnroll takes 1, 2 or 4, got 3/);
   });
 
   it('flash with direct operands reads tokens-first Q, K, V (strides H·E) and falls back to staging for odd head dims', async () => {

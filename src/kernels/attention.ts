@@ -140,6 +140,8 @@ export interface AttentionOptions {
    * score fmas, the P·V fmas, the exp2 of the softmax, or both matmuls.
    */
   flashDiagnostic?: FlashDiagnostic;
+  /** Flash kernel (E <= 64): vec4 of P per step of the P·V loop, loads issued first (1, 2 or 4; default FLASH_PV_UNROLL). Benchmarks. */
+  flashPvUnroll?: number;
   /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
@@ -158,6 +160,13 @@ const BQ = 64;
  * bought less than they cost.
  */
 export const FLASH_PREFETCH = false;
+/**
+ * Vec4 of P per step of the flash kernel's P·V loop (AttentionOptions.flashPvUnroll), every load of a step
+ * issued before its fmas. 1 until measured: the P·V loop of the direct form, which reads V through the
+ * cache, costs 14 ms of 29.4 at L=16384 on an H200 (README, "Attention"), and 2 or 4 steps are built and
+ * twin-tested but not yet timed there (`attention-bench --tile-shapes`).
+ */
+export const FLASH_PV_UNROLL = 1;
 /**
  * Keys from which the flash kernel reads Q and V straight from their buffers by default
  * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), direct against staged in the
@@ -349,15 +358,18 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
       const diag = opts.flashDiagnostic ? FLASH_DIAG_CODE[opts.flashDiagnostic] : 0;
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}`;
+      const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL;
+      if (![1, 2, 4].includes(wantPvu)) throw new KernelInputError(`attention: flashPvUnroll takes 1, 2 or 4, got ${wantPvu}`);
+      const pvu = (tiles.BK / 4) % wantPvu === 0 ? wantPvu : 1;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}${pvu > 1 ? `:pvu=${pvu}` : ''}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
-          unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 } }),
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\nconst PVU: u32 = ${pvu}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
+          unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 }, '-u': { mark: '~', count: pvu } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
       if (tiles.direct) bindings.push(q.tensor, v.tensor);
