@@ -50,7 +50,9 @@ export default defineConfig({
   base: './',
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   preview: { host: '127.0.0.1', port: 4173, strictPort: true },
-  build: { target: 'es2022', chunkSizeWarningLimit: 900 },
+  // The page's first script is about 570 kB (React, the engine, the kernels' WGSL); the charting library
+  // (about 420 kB) loads in its own chunk on first use (src/ui/measure/LinePlot.tsx). Warn past 600 kB.
+  build: { target: 'es2022', chunkSizeWarningLimit: 600 },
   test: {
     projects: [
       {

@@ -1,11 +1,15 @@
-// One chart: a titled card with a recharts line chart (one colour per model, consistent everywhere),
-// log or linear axes, tooltips with exact figures, legend entries that toggle series, PNG/SVG export.
-import { useRef, useState } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+// One chart: a titled card with a line chart (one colour per model, consistent everywhere), log or linear
+// axes, tooltips with exact figures, legend entries that toggle series, PNG/SVG export. The plot itself
+// (LinePlot, with the charting library) is loaded on first use, in its own chunk, so the page's first
+// script stays small.
+import { lazy, Suspense, useRef, useState } from 'react';
 import type { ChartRow } from '../../measure/chart-data';
 import { seriesKey } from '../../measure/chart-data';
 import { modelColor } from '../palette';
 import { chartPngBlob, chartSvgText, downloadBlob, downloadText } from './download';
+import type { PlotLine } from './LinePlot';
+
+const LinePlot = lazy(() => import('./LinePlot'));
 
 export interface ChartSeries {
   modelIndex: number;
@@ -54,7 +58,7 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
     }
   };
   const lines = series.flatMap((s) => {
-    const out = [];
+    const out: PlotLine[] = [];
     const label = s.name;
     if (s.measured) out.push({ key: seriesKey(s.modelIndex), modelIndex: s.modelIndex, name: s.analytic ? `${label} (measured)` : label, color: modelColor(s.modelIndex), dashed: false, group: label });
     if (s.analytic) out.push({ key: seriesKey(s.modelIndex, 'a'), modelIndex: s.modelIndex, name: s.measured ? `${label} (analytic)` : `${label} (analytic)`, color: modelColor(s.modelIndex), dashed: true, group: label });
@@ -88,27 +92,9 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
       {error ? <p role="alert" className="error">{error}</p> : null}
       <div ref={box} className="chart-box">
         {hasData ? (
-          <ResponsiveContainer width="100%" height={260}>
-            <LineChart data={rows} margin={{ top: 4, right: 16, bottom: 20, left: 0 }}>
-              <CartesianGrid strokeDasharray="2 4" stroke="var(--border)" />
-              <XAxis
-                dataKey="seqLen"
-                type="number"
-                scale={logX ? 'log' : 'linear'}
-                domain={['dataMin', 'dataMax']}
-                ticks={rows.map((r) => r.seqLen)}
-                tickFormatter={(v: number) => (v >= 1024 ? `${v / 1024}K` : String(v))}
-                stroke="var(--muted)"
-                label={{ value: 'sequence length (tokens)', position: 'insideBottom', offset: -12, fill: 'var(--muted)' }}
-              />
-              <YAxis scale={logY ? 'log' : 'linear'} domain={logY ? ['auto', 'auto'] : [0, 'auto']} allowDataOverflow={false} tickFormatter={formatY} stroke="var(--muted)" width={84} tick={{ fontSize: 11 }} />
-              <Tooltip formatter={(v, _name, item) => tooltipValue(v, item.dataKey, (item.payload as ChartRow | undefined)?.seqLen)} labelFormatter={(l) => `L = ${l}`} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)' }} />
-              <Legend verticalAlign="top" onClick={(e) => toggle(String((e as { value?: unknown }).value))} wrapperStyle={{ cursor: 'pointer', paddingBottom: 6 }} />
-              {lines.map((l) => (
-                <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.color} strokeDasharray={l.dashed ? '6 4' : undefined} strokeWidth={2} dot={{ r: l.dashed ? 0 : 3 }} connectNulls hide={hidden.has(l.name)} isAnimationActive={false} />
-              ))}
-            </LineChart>
-          </ResponsiveContainer>
+          <Suspense fallback={<p className="chart-loading muted">Loading the chart…</p>}>
+            <LinePlot rows={rows} lines={lines} hidden={hidden} onToggle={toggle} formatY={formatY} tooltipValue={tooltipValue} logX={logX} logY={logY} />
+          </Suspense>
         ) : (
           <p className="chart-empty muted">{empty ?? 'No points yet: run a sweep.'}</p>
         )}

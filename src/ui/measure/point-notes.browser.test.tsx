@@ -44,7 +44,7 @@ describe('how decode points were timed', () => {
     const chart = screen.getByTestId('chart-latency');
     // The plot's own surface (the legend icons are recharts surfaces too).
     const plot = () => chart.element().querySelector('.chart-box .recharts-wrapper > svg.recharts-surface');
-    await expect.poll(plot).toBeTruthy();
+    await expect.poll(plot, { timeout: 15_000 }).toBeTruthy();  // the plot module loads on first use
     await userEvent.hover(plot()!);
     await expect.element(chart.getByText(/0\.75 ms, replayed step/)).toBeInTheDocument();
   });
@@ -57,7 +57,7 @@ describe('the spread of a point', () => {
     const screen = await render(<Charts />);
     const chart = screen.getByTestId('chart-throughput');
     const plot = () => chart.element().querySelector('.chart-box .recharts-wrapper > svg.recharts-surface');
-    await expect.poll(plot).toBeTruthy();
+    await expect.poll(plot, { timeout: 15_000 }).toBeTruthy();  // the plot module loads on first use
     await userEvent.hover(plot()!);
     await expect.element(chart.getByText(/12\.7k, median of 7 samples, 17\.3 ms to 83\.1 ms/)).toBeInTheDocument();
   });
