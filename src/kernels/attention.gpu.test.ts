@@ -56,6 +56,15 @@ function pipelineKeys(e: Engine): string[] {
   return keys;
 }
 
+/** Cases for the flash kernel's non-default forms: head dims 32, 64 and partial buckets, GQA, masks, both gates, L != S. */
+const FORM_CASES: Case[] = [
+  { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
+  { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
+  { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
+  { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
+  { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true },
+];
+
 describe('attention against the float64 twin', () => {
   const cases: Case[] = [
     { B: 1, H: 1, Hkv: 1, L: 1, S: 1, E: 32, causal: true },
@@ -101,14 +110,7 @@ describe('attention against the float64 twin', () => {
 
   it('flash with Q and V read straight from their buffers (not the default): head dims 32, 64 and partial buckets, GQA, masks, gates, L != S', async () => {
     const e = await testEngine();
-    const directCases: Case[] = [
-      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
-      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
-      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
-      { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
-      { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true },
-      { B: 1, H: 2, Hkv: 2, L: 1, S: 77, E: 64, causal: true },
-    ];
+    const directCases: Case[] = [...FORM_CASES, { B: 1, H: 2, Hkv: 2, L: 1, S: 77, E: 64, causal: true }];
     const keys = pipelineKeys(e);
     for (const [n, c] of directCases.entries()) {
       const { got, ref } = await runCase(c, 'flash-tiled', 600 + n, { flashOperands: 'direct' });
@@ -128,20 +130,13 @@ describe('attention against the float64 twin', () => {
 
   it('flash with 8 query rows per invocation (not the default), both operand forms: head dims 20-64, GQA, masks, gates, L != S', async () => {
     const e = await testEngine();
-    const tm8Cases: Case[] = [
-      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
-      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
-      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
-      { B: 2, H: 2, Hkv: 1, L: 40, S: 40, E: 20, causal: true, scale: 0.3 },
-      { B: 1, H: 1, Hkv: 1, L: 10, S: 4, E: 32, causal: true },
-    ];
     const keys = pipelineKeys(e);
     // Shapes that fit SwiftShader's 32 KiB of workgroup memory; KN = 2 and 4 (4: P stored as whole vec4).
     const runs: [FlashTileShape, 'staged' | 'direct'][] = [[[8, 2, 8], 'staged'], [[8, 2, 8], 'direct'], [[4, 4, 8], 'direct']];
     try {
       for (const [shape, form] of runs) {
         setFlashTilePreference([shape]);
-        for (const [n, c] of tm8Cases.entries()) {
+        for (const [n, c] of FORM_CASES.entries()) {
           const label = `shape ${shape.join('x')} ${form} case ${n}`;
           const { got, ref } = await runCase(c, 'flash-tiled', 700 + n, { flashOperands: form });
           expect(relativeError(got, ref), label).toBeLessThan(TOL);
@@ -155,11 +150,7 @@ describe('attention against the float64 twin', () => {
 
   it('flash with the P·V loop taking 2 or 4 vec4 of P per step (not the default), both operand forms; refuses other steps', async () => {
     const e = await testEngine();
-    const pvCases: Case[] = [
-      { B: 2, H: 4, Hkv: 2, L: 150, S: 150, E: 32, causal: true, gate: 'elementwise' },
-      { B: 1, H: 2, Hkv: 1, L: 70, S: 200, E: 64, causal: false, gate: 'headwise' },
-      { B: 1, H: 3, Hkv: 3, L: 65, S: 130, E: 48, causal: true },
-    ];
+    const pvCases = FORM_CASES.slice(0, 3);
     const keys = pipelineKeys(e);
     for (const pvu of [2, 4]) {
       for (const form of ['staged', 'direct'] as const) {
