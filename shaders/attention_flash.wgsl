@@ -8,9 +8,10 @@
 //           score a chain of fmas over the head dim (a dot product then an add would cost one more op),
 //   output  O += P·V: a TM × 4 register tile (head dims 4·tx .. 4·tx + 3).
 // Each row's registers are written out by the host (lines ending in //@unroll-r repeat for rows # = 0 ..
-// TM - 1, //@unroll-n for keys @ = 0 .. KN - 1, //@unroll-w for the vec4 $ of KN when KN % 4 = 0; see
-// unroll-lines.ts), so keeping them in registers does not depend on a compiler unrolling loops: with arrays
-// indexed in loops, 8 rows per invocation ran 2.5x slower on an H200 at the same residency.
+// TM - 1, //@unroll-n for keys @ = 0 .. KN - 1, //@unroll-w for the vec4 $ of KN when KN % 4 = 0,
+// //@unroll-u for the P·V loop's vec4 ~ = 0 .. PVU - 1 of a step; see unroll-lines.ts), so keeping them in
+// registers does not depend on a compiler unrolling loops: with arrays indexed in loops, 8 rows per
+// invocation ran 2.5x slower on an H200 at the same residency.
 // The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
 // key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
 // tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
@@ -38,8 +39,9 @@
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
-// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG (0; benchmarks only, wrong
-// results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct / v_direct, and
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG
+// (0; benchmarks only, wrong results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct /
+// v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
 // otherwise).
 

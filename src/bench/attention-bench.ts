@@ -71,8 +71,9 @@ async function main() {
     const [residentDirect] = await residentWorkgroups(engine, runForm('direct'));
     outDirect.release();
     // Other tile shapes (RT row groups of TM queries, KN keys per invocation), with Q and V staged and
-    // direct, and the default shape with the key tiles prefetched into registers, each with its resident
-    // workgroups: at the middle length, or at every length with --tile-shapes.
+    // direct, and the default shape with the key tiles prefetched into registers and with 2 or 4 vec4 of P
+    // per P·V step, each with its resident workgroups: at the middle length, or at every length with
+    // --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1] || flags.has('tile-shapes')) {
       const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number }[] = [
