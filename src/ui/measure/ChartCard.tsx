@@ -8,6 +8,7 @@ import { seriesKey } from '../../measure/chart-data';
 import { modelColor } from '../palette';
 import { chartPngBlob, chartSvgText, downloadBlob, downloadText } from './download';
 import type { PlotLine } from './LinePlot';
+import { PlotBoundary } from './PlotBoundary';
 
 const LinePlot = lazy(() => import('./LinePlot'));
 
@@ -92,9 +93,11 @@ export function ChartCard({ id, title, subtitle, rows, series, yLabel, formatY, 
       {error ? <p role="alert" className="error">{error}</p> : null}
       <div ref={box} className="chart-box">
         {hasData ? (
-          <Suspense fallback={<p className="chart-loading muted">Loading the chart…</p>}>
-            <LinePlot rows={rows} lines={lines} hidden={hidden} onToggle={toggle} formatY={formatY} tooltipValue={tooltipValue} logX={logX} logY={logY} />
-          </Suspense>
+          <PlotBoundary>
+            <Suspense fallback={<p className="chart-loading muted">Loading the chart…</p>}>
+              <LinePlot rows={rows} lines={lines} hidden={hidden} onToggle={toggle} formatY={formatY} tooltipValue={tooltipValue} logX={logX} logY={logY} />
+            </Suspense>
+          </PlotBoundary>
         ) : (
           <p className="chart-empty muted">{empty ?? 'No points yet: run a sweep.'}</p>
         )}
