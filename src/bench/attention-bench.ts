@@ -25,7 +25,7 @@
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -57,13 +57,15 @@ async function main() {
     const v = engine.upload(vHost, [B, H, L, E], 'activations', 'v');
     const outFlash = engine.tensor([B, H, L, E], 'activations', 'out.flash');
     const flops = (2 * 2 * B * H * L * L * E) / 2;
-    const runFlash = () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outFlash) });
+    // Causal attention of q, k, v into `out`, with the given options (the default kernel without any).
+    const causalInto = (out: Tensor, opts: AttentionOptions = {}) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(out), ...opts });
+    const runFlash = () => causalInto(outFlash);
     const flash = await timeIterations(engine, runFlash, { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const flashOut = await engine.read(outFlash);
     // The kernel with Q and V staged in workgroup memory and read straight from their buffers
     // (flashOperands; the default takes one by length), same run, with their resident workgroups.
     const outDirect = engine.tensor([B, H, L, E], 'activations', 'out.direct');
-    const runForm = (form: 'staged' | 'direct') => (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outDirect), flashOperands: form, residency });
+    const runForm = (form: FlashOperands) => (residency?: Tensor) => causalInto(outDirect, { flashOperands: form, residency });
     const staged = await timeIterations(engine, () => runForm('staged')(), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const direct = await timeIterations(engine, () => runForm('direct')(), { repeats: small ? 3 : 5, warmup: small ? 1 : 2 });
     const directErr = relativeError(await engine.read(outDirect), flashOut);
@@ -87,7 +89,7 @@ async function main() {
         setFlashTilePreference(pref ? [pref] : null);
         const cfg = flashTileConfig(E, limits, form);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const run = (residency?: Tensor) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, residency });
+        const run = (residency?: Tensor) => causalInto(outAlt, { flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
@@ -107,7 +109,7 @@ async function main() {
       for (const form of ['staged', 'direct'] as const) {
         let full = 0;
         for (const part of [undefined, 'no-scores', 'no-pv', 'no-exp', 'no-matmuls'] as (FlashDiagnostic | undefined)[]) {
-          const tm = await timeIterations(engine, () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(outAlt), flashOperands: form, flashDiagnostic: part }), { repeats: 3, warmup: 1 });
+          const tm = await timeIterations(engine, () => causalInto(outAlt, { flashOperands: form, flashDiagnostic: part }), { repeats: 3, warmup: 1 });
           if (!part) full = tm.msMedian;
           diagnostics.push({ L, operands: form, 'left out': part ?? '(nothing)', ms: tm.msMedian, 'of full': tm.msMedian / full });
         }
@@ -137,7 +139,7 @@ async function main() {
       const outNaive = engine.tensor([B, H, L, E], 'activations', 'out.naive');
       naive = await timeIterations(
         engine,
-        () => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, variant: 'naive', scratch, out: headsFirst(outNaive) }),
+        () => causalInto(outNaive, { variant: 'naive', scratch }),
         { repeats: 3, warmup: 1 },
       );
       flashVsNaive = relativeError(flashOut, await engine.read(outNaive));
