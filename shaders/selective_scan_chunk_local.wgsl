@@ -151,14 +151,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var k = 0u; k < KU; k++) {
         let r = r0 + k;
         if (r < rows) {
-          let dt = scan_step(cd[k], bias);
+          let dt = scan_step(scan_diag_token(cd[k], tb + r), bias);
           if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
-          let du = dt * cu[k];
+          let du = dt * scan_diag_token(cu[k], tb + r);
           deltaSum += dt;
           let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
-            if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
+            if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
             h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
           }
         }

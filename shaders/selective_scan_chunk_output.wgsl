@@ -168,16 +168,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let r = r0 + k;
         if (r < rows) {
           let row = b * P.seqLen + tb + r;
+          let t = tb + r;
           var dt: f32;
-          if (DT_READY) { dt = cd[k]; } else { dt = scan_step(cd[k], bias); }
-          let du = dt * cu[k];
+          if (DT_READY) { dt = scan_diag_token(cd[k], t); } else { dt = scan_step(scan_diag_token(cd[k], t), bias); }
+          let uk = scan_diag_token(cu[k], t);
+          let du = dt * uk;
           let bBase = row * P.bcRowStride + P.bOffset + g * N;
           let cBase = row * P.bcRowStride + P.cOffset + g * N;
           var y4 = vec4<f32>(0.0);
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
             var cq: vec4<f32>;
-            if (STAGE_BC) {
+            if ((SCAN_DIAG & 32u) != 0u) {
+              bq = a[q];
+              cq = a[q];
+            } else if (STAGE_BC) {
               bq = sBC[sRow + r][q0 + q];
               cq = sBC[sRow + r][STATE_VEC4 + q0 + q];
             } else {
@@ -187,9 +192,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
             y4 = fma(h[q], cq, y4);
           }
-          var y = fma(dSkip, cu[k], ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
-          if (hasZ) { y = y * scan_gate(cz[k]); }
-          if (valid && part == 0u) { Y[row * P.dInner + d] = y; }
+          var y = fma(dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
+          if (hasZ) { y = y * scan_gate(scan_diag_token(cz[k], t)); }
+          if (valid && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + d] = y; }
         }
       }
     }

@@ -5,13 +5,26 @@
 //     decays between the two pipes balances their load.
 //   SCAN_DIAG: benchmark-only diagnostics that give wrong results, to measure what the special-function
 //     ops cost: bit 1: decays max(1 + dt·a, 0) (no exp); bit 2: step dt = |delta + bias| (no softplus);
-//     bit 4: gate y·z (no silu). 0 in every real use.
+//     bit 4: gate y·z (no silu). The chunked passes' bound finders: bit 32: B and C from registers (no
+//     staged-row reads in the token loop); bit 64: delta, u, z made from the token index (scan_diag_token:
+//     no loads); bit 128: the output pass stores no y (scan_diag_store). 0 in every real use.
 //   GATE_FORM: how silu(z) is computed (ScanTuning.gate): 0 ('div'): z / (1 + exp(-z)), an exp2 and a
 //     division (two special-function ops); 1 ('tanh'): h + h·tanh(h) with h = z/2 (one tanh, whose
 //     accuracy is the platform's); 2 ('fma'): one exp2 of -|z|, the reciprocal of 1 + e in (1, 2] on the
 //     FMA pipe.
 //   SOFTPLUS_FORM: how softplus is computed (ScanTuning.softplus): 0 ('branch'): scan_softplus;
 //     1 ('select'): the same values without branches (both small-e and log results computed, one kept).
+
+// SCAN_DIAG 64: a token input made from its token index instead of the loaded value v.
+fn scan_diag_token(v: f32, t: u32) -> f32 {
+  if ((SCAN_DIAG & 64u) != 0u) { return f32(t & 15u) * 0.0625 - 0.5; }
+  return v;
+}
+
+// SCAN_DIAG 128: whether the output pass stores y (always, outside that diagnostic).
+fn scan_diag_store(y: f32) -> bool {
+  return (SCAN_DIAG & 128u) == 0u || y == 1.2345e-30;
+}
 
 // Decay of state slot n: 2^x for x = dt·a.
 fn scan_decay1(x: f32, n: u32) -> f32 {

@@ -25,7 +25,7 @@
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -80,7 +80,7 @@ async function main() {
     if (L === lengths[1] || flags.has('tile-shapes')) {
       const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number }[] = [
         { pref: null, prefetch: true, form: 'direct' },
-        ...[2, 4].flatMap((pvu) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, pvu }))),
+        ...[1, 2, 4].flatMap((pvu) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, pvu }))),
         ...([null, [16, 2], [8, 4], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
           (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
@@ -93,7 +93,7 @@ async function main() {
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'P·V step': pvu ?? 1, 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'P·V step': pvu ?? FLASH_PV_UNROLL[form], 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);

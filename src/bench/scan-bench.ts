@@ -30,6 +30,7 @@
 //        main sizes, default rows, each pass alone and without special-function ops;
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
+//        --bound: B=1 L=8192 D=3072 (with --small: B=1 L=1024 D=192), each chunked pass with parts of its work taken out (BOUND_ROWS);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -83,6 +84,25 @@ const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 },
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
+
+/**
+ * --bound: B=1 L=8192 D=3072 only, each chunked pass alone with parts of its work taken out (wrong results),
+ * to find what binds it: the special-function ops, the staged B/C reads, the token loads (delta, u, z), the
+ * y stores, and all of them (the arithmetic alone), beside the whole scan.
+ */
+const BOUND_ROWS: SweepRow[] = [
+  {},
+  ...(['output', 'local'] as const).flatMap((onlyPass): SweepRow[] => [
+    { onlyPass },
+    { onlyPass, diagnostic: 'no-sfu' },
+    { onlyPass, diagnostic: 'no-bc-reads' },
+    { onlyPass, diagnostic: 'no-token-loads' },
+    ...(onlyPass === 'output' ? [{ onlyPass, diagnostic: 'no-y-stores' as const }] : []),
+    { onlyPass, diagnostic: ['no-bc-reads', 'no-token-loads', 'no-y-stores'] },
+    { onlyPass, diagnostic: ['no-sfu', 'no-bc-reads', 'no-token-loads', 'no-y-stores'] },
+  ]),
+  {},
+];
 
 /** --chunked at a size whose default is one chunk (the output pass alone). */
 const CHUNKED_SINGLE_ROWS: SweepRow[] = [1, 2].map((k) => ({ polyFraction: k / 16 }));
@@ -257,6 +277,28 @@ async function gpuTime(engine: Engine, record: () => void, iters: number): Promi
   return { ms: samples[1], source };
 }
 
+/**
+ * --bound: whether this device's exp2 and multiplies give subnormal results or flush them to zero (WGSL
+ * leaves it to the implementation). Where exp2 keeps subnormals, its special-function op needs range
+ * fix-up instructions around it (the op itself flushes): the decays' cost is more than the op.
+ */
+async function subnormalProbe(engine: Engine): Promise<{ x: number; exp2: number; half: number }[]> {
+  const xs = new Float32Array([-125, -126.5, -130, -140, -149, 1.5e-38, 2e-38, 1e-37]);
+  const x = engine.upload(xs, [xs.length], 'scratch', 'subnormal.x');
+  const out = engine.tensor([2 * xs.length], 'scratch', 'subnormal.out');
+  const code = `@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read_write> Out: array<f32>;
+@compute @workgroup_size(${xs.length})
+fn main(@builtin(local_invocation_index) i: u32) {
+  Out[i] = exp2(X[i]);
+  Out[${xs.length}u + i] = X[i] * 0.25;
+}`;
+  engine.dispatch('subnormal_probe', engine.pipeline('subnormal_probe', () => ({ code })), [x, out], [1, 1, 1]);
+  const got = await engine.read(out);
+  [x, out].forEach((t) => t.release());
+  return Array.from(xs, (v, i) => ({ x: v, exp2: got[i], half: got[xs.length + i] }));
+}
+
 /** Polynomial decays as state slots of all, e.g. `poly=8/16`. */
 function polyName(fraction: number, dState: number): string {
   const v4 = stateVec4Count(dState);
@@ -273,7 +315,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.block ? `tb=${t.block}` : '',
     t.stage === false ? 'no-stage' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) + (t.polyPass ? ` (${t.polyPass} pass)` : '') : '',
-    t.diagnostic ? `diagnostic: ${t.diagnostic.replace('-', ' ')}` : '',
+    t.diagnostic ? `diagnostic: ${(Array.isArray(t.diagnostic) ? t.diagnostic : [t.diagnostic]).map((d) => d.replaceAll('-', ' ')).join(' + ')}` : '',
     t.gate ? `gate=${t.gate}` : '',
     t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
@@ -297,6 +339,8 @@ async function main() {
   const chunkedRows = flags.has('chunked');
   // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
   const mainRows = flags.has('main');
+  // --bound: B=1 L=8192 D=3072 only, with BOUND_ROWS.
+  const bound = flags.has('bound');
   // --chunks 56,64,75: the main sizes that run in several chunks, at these chunk lengths, beside the
   // default (first and last, to show the drift within the run). With decayClamp rows (removed since) in
   // docs/measurements/h200/run-2026-12-02e/chunks.json.
@@ -306,6 +350,8 @@ async function main() {
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
+    .filter((s) => !bound || (small ? s === SMALL_SIZES[0] : s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
+    .map((s) => (bound ? { ...s, chunkSweep: undefined, tuningSweep: BOUND_ROWS } : s))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
     .filter((s) => !(chunkedRows || mainRows) || s.main)
     .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
@@ -314,6 +360,11 @@ async function main() {
     .map((s) => (chunkRows ? { ...s, chunkSweep: undefined, tuningSweep: chunkRows } : s))
     .filter((s) => !lengthsOnly || (s.batch === 1 && s.dInner === 2048))
     .map((s) => (lengthsOnly ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s));
+  const subnormals = bound ? await subnormalProbe(engine) : null;
+  if (subnormals) {
+    console.error('subnormals (x, exp2(x), x/4; a 0 where the exact value is nonzero is a flush):');
+    for (const r of subnormals) console.error(`  ${r.x.toExponential(4)}  ${r.exp2.toExponential(4)}  ${r.half.toExponential(4)}`);
+  }
   const copy = await copyBandwidth(engine, small ? 1 << 22 : 1 << 27);
   console.error(`copy_vec4 best (${copy.config}) ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved: ${copy.gbPerS.toFixed(1)} GB/s`);
 
@@ -429,7 +480,8 @@ async function main() {
       const wrong = diagnostic !== null || onlyPass !== null;
       // Rows without their own share say the default one (the sequential kernel's is 0).
       // Decays without exp ('no-exp', 'no-sfu') have no share.
-      const expFree = diagnostic === 'no-exp' || diagnostic === 'no-sfu';
+      const diagnostics = diagnostic === null ? [] : Array.isArray(diagnostic) ? diagnostic : [diagnostic];
+      const expFree = diagnostics.includes('no-exp') || diagnostics.includes('no-sfu');
       const polyFraction = expFree ? null : (tuning?.polyFraction ?? (used === 'chunked' ? DEFAULT_POLY_FRACTION : 0));
       const tuned = [tuning ? tuningName(tuning, dState) : '', inPlace ? 'in-place' : ''].filter(Boolean).join(',');
       const defaultPoly = polyFraction !== null && tuning?.polyFraction === undefined ? polyName(polyFraction, dState) : '';
@@ -498,7 +550,7 @@ async function main() {
   console.log(`copy_vec4 best (${copy.config}): ${copy.gbPerS.toFixed(1)} GB/s (read + write, ${(copy.bytes / 2 ** 20).toFixed(0)} MiB moved); on GPU time (${copy.gpu.source}) ${copy.gbPerSGpu.toFixed(1)} GB/s`);
   printTable(rows);
   for (const line of copyLines) console.log(line);
-  writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, points });
+  writeJson(values.get('out'), { bench: 'selective_scan', adapter: engine.report, copy, subnormals, points });
   engine.destroy();
 }
 

@@ -140,7 +140,7 @@ export interface AttentionOptions {
    * score fmas, the P·V fmas, the exp2 of the softmax, or both matmuls.
    */
   flashDiagnostic?: FlashDiagnostic;
-  /** Flash kernel (E <= 64): vec4 of P per step of the P·V loop, loads issued first (1, 2 or 4; default FLASH_PV_UNROLL). Benchmarks. */
+  /** Flash kernel (E <= 64): vec4 of P per step of the P·V loop, loads issued first (1, 2 or 4; default FLASH_PV_UNROLL of the form). Benchmarks. */
   flashPvUnroll?: number;
   /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
@@ -161,12 +161,14 @@ const BQ = 64;
  */
 export const FLASH_PREFETCH = false;
 /**
- * Vec4 of P per step of the flash kernel's P·V loop (AttentionOptions.flashPvUnroll), every load of a step
- * issued before its fmas. 1 until measured: the P·V loop of the direct form, which reads V through the
- * cache, costs 14 ms of 29.4 at L=16384 on an H200 (README, "Attention"), and 2 or 4 steps are built and
- * twin-tested but not yet timed there (`attention-bench --tile-shapes`).
+ * Vec4 of P per step of the flash kernel's P·V loop (AttentionOptions.flashPvUnroll) by operand form, every
+ * load of a step issued before its fmas. On an H200 (docs/measurements/h200/run-2026-12-02h/
+ * attention-shapes.*, B=1 H=16 E=64 causal, L=16384, one run): direct 21.2 TFLOP/s with 2 against 18.7
+ * with 1 and 15.3 with 4 (132 workgroups resident instead of 264); staged 17.6 with 2, 18.3 with 4, 17.9
+ * with 1. The direct form reads V through the cache in that loop, and two vec4 of P per step keep more of
+ * those loads in flight.
  */
-export const FLASH_PV_UNROLL = 1;
+export const FLASH_PV_UNROLL: Readonly<Record<'direct' | 'staged', number>> = { direct: 2, staged: 1 };
 /**
  * Keys from which the flash kernel reads Q and V straight from their buffers by default
  * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), direct against staged in the
@@ -358,7 +360,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const residency = opts.residency;
       if (residency && residency.numel < 2) throw new KernelInputError(`attention: the residency counter needs 2 values, got ${residency.numel}`);
       const diag = opts.flashDiagnostic ? FLASH_DIAG_CODE[opts.flashDiagnostic] : 0;
-      const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL;
+      const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL[tiles.direct ? 'direct' : 'staged'];
       if (![1, 2, 4].includes(wantPvu)) throw new KernelInputError(`attention: flashPvUnroll takes 1, 2 or 4, got ${wantPvu}`);
       const pvu = (tiles.BK / 4) % wantPvu === 0 ? wantPvu : 1;
       const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}${pvu > 1 ? `:pvu=${pvu}` : ''}`;

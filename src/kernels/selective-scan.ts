@@ -327,9 +327,12 @@ export interface ScanTuning {
    * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
    * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
    * multiplies by z instead of silu(z). The subgroup variant's own: 'no-states' (no state recurrence: its
-   * loads, barriers and stores alone), 'no-lane-scan' (no scan across lanes).
+   * loads, barriers and stores alone), 'no-lane-scan' (no scan across lanes). The chunked passes' own, to
+   * find what binds them: 'no-bc-reads' (B and C taken from registers instead of the staged rows),
+   * 'no-token-loads' (delta, u, z made from the token index instead of loaded), 'no-y-stores' (the output
+   * pass stores no y). Several at once as an array.
    */
-  diagnostic?: ScanDiagnostic;
+  diagnostic?: ScanDiagnostic | ScanDiagnostic[];
   /**
    * Issue loads one step ahead of their use in the chunk-local and output passes: the next KU tokens'
    * delta, u, z before the current KU steps, the next block's staged B/C rows (into registers, then a
@@ -355,9 +358,15 @@ export interface ScanTuning {
   subgroup?: SubgroupShape;
 }
 
-export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu' | 'no-states' | 'no-lane-scan';
+export type ScanDiagnostic = 'no-exp' | 'no-softplus' | 'no-sfu' | 'no-states' | 'no-lane-scan' | 'no-bc-reads' | 'no-token-loads' | 'no-y-stores';
 
-const DIAG_BITS: Record<ScanDiagnostic, number> = { 'no-exp': 1, 'no-softplus': 2, 'no-sfu': 7, 'no-states': 8, 'no-lane-scan': 16 };
+const DIAG_BITS: Record<ScanDiagnostic, number> = { 'no-exp': 1, 'no-softplus': 2, 'no-sfu': 7, 'no-states': 8, 'no-lane-scan': 16, 'no-bc-reads': 32, 'no-token-loads': 64, 'no-y-stores': 128 };
+
+/** The SCAN_DIAG bits of a tuning's diagnostics (0 for none). */
+export function scanDiagnosticBits(diagnostic: ScanDiagnostic | ScanDiagnostic[] | undefined): number {
+  if (!diagnostic) return 0;
+  return (Array.isArray(diagnostic) ? diagnostic : [diagnostic]).reduce((bits, d) => bits | DIAG_BITS[d], 0);
+}
 
 /** State slots (of 4·stateVec4) whose decays use the polynomial exp2 for a share `fraction` of them. */
 export function scanPolyElems(fraction: number, stateVec4: number): number {
@@ -582,7 +591,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const state = args.state ?? scratchTensor(engine, 'selective_scan.unused-state', 1);
   const size = `B=${batch}, L=${seqLen}, D=${dInner}, N=${dState}`;
 
-  const diag = args.tuning?.diagnostic ? DIAG_BITS[args.tuning.diagnostic] : 0;
+  const diag = scanDiagnosticBits(args.tuning?.diagnostic);
   const polyElems = scanPolyElems(args.tuning?.polyFraction ?? (variant === 'sequential' ? 0 : DEFAULT_POLY_FRACTION), stateVec4);
   const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
   const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
