@@ -37,6 +37,27 @@ interface ScanCase {
   tol?: number;
   /** Gate z scaled by this (default 2). */
   zScale?: number;
+  /**
+   * u of random sign with magnitudes from 1e-6 to 1e2 (log-uniform), a tenth of them exactly 0 and a run of
+   * tokens where every channel's u is 0: steps whose dt·u spans decades or vanishes (the chunked passes
+   * carry their state scaled by |dt·u|).
+   */
+  uDecades?: boolean;
+}
+
+/** u for ScanCase.uDecades: (batch, seqLen, dInner). */
+function decadesU(batch: number, seqLen: number, dInner: number, seed: number): Float32Array {
+  const sign = uniformArray(batch * seqLen * dInner, seed, -1, 1);
+  const exponent = uniformArray(batch * seqLen * dInner, seed + 1, -6, 2);
+  const zero = uniformArray(batch * seqLen * dInner, seed + 2, 0, 1);
+  const u = new Float32Array(batch * seqLen * dInner);
+  const run0 = Math.floor(seqLen / 3);
+  const run1 = Math.min(seqLen, run0 + 5);
+  for (let i = 0; i < u.length; i++) {
+    const t = Math.floor(i / dInner) % seqLen;
+    u[i] = zero[i] < 0.1 || (t >= run0 && t < run1) ? 0 : Math.sign(sign[i]) * 10 ** exponent[i];
+  }
+  return u;
 }
 
 function makeInputs(c: ScanCase, seed: number) {
@@ -44,7 +65,7 @@ function makeInputs(c: ScanCase, seed: number) {
   const groups = c.groups ?? 1;
   const n = batch * seqLen * dInner;
   const bcN = batch * seqLen * groups * dState;
-  const u = normalArray(n, seed + 1);
+  const u = c.uDecades ? decadesU(batch, seqLen, dInner, seed + 1) : normalArray(n, seed + 1);
   // Without softplus the step must stay positive, as real step sizes are.
   const delta = c.noSoftplus ? uniformArray(n, seed + 2, 0.01, 0.6) : uniformArray(n, seed + 2, -4, 1);
   const A = uniformArray(dInner * dState, seed + 3, -2, -0.05);
@@ -119,6 +140,8 @@ const CASES: ScanCase[] = [
   { name: 'N=200 (beyond 64)', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6 },
   { name: 'more than 64 channels (several workgroups along D)', batch: 2, seqLen: 33, dInner: 131, dState: 16, chunkLen: 10 },
   { name: 'large dt (decays underflow)', batch: 1, seqLen: 40, dInner: 9, dState: 16, biasCenter: 60, chunkLen: 11 },
+  { name: 'u over eight decades, exact zeros, a run of zero tokens, no D', batch: 2, seqLen: 90, dInner: 11, dState: 16, noD: true, initialState: true, uDecades: true, chunkLen: 13 },
+  { name: 'u over eight decades, one chunk', batch: 1, seqLen: 64, dInner: 6, dState: 8, noD: true, initialState: true, uDecades: true, chunkLen: 64 },
 ];
 
 describe('selective scan against selective_scan_ref (float64)', () => {
