@@ -7,11 +7,6 @@
 // NS invocations share a channel, each holding QS = STATE_VEC4 / NS vec4 of its state (slots
 // 4·part·QS ..): a workgroup covers CPW = WG / NS channels of one chunk. Workgroups index
 // (b·numChunks + c)·dBlocks + dBlock with dBlocks = ceil(D / CPW).
-// The state is carried scaled: g = h / v with v = max(|du|, SCAN_V_MIN), du = dt·u, so that the step
-// h = 2^(dt·a)·h + du·B becomes g = 2^(dt·a + log2(v_prev / v))·g + sign(du)·B: an fma for the exponent, the
-// exp2 and an fma per state slot (against a multiply, the exp2, a multiply and an fma), one log2 per token.
-// The end state is v·g. Staged rows hold B then -B (SROW = 2·STATE_VEC4): each invocation reads the row of
-// its token's sign.
 // Latency hiding: the chunk is walked in blocks of TB tokens. When STAGE_BC (the workgroup's channels
 // share one B/C group), the block's B rows are loaded once per workgroup into workgroup memory (SBC_LEN
 // vec4) and read from there by every invocation; delta and u are loaded KU tokens at a time, all loads
@@ -39,17 +34,15 @@ override WG: u32 = 64u;
 @group(0) @binding(5) var<storage, read_write> Carry: array<f32>;
 @group(0) @binding(6) var<storage, read_write> DeltaSum: array<f32>;
 
-// Staged rows, SBUF blocks of TB tokens; row r holds B then -B (STATE_VEC4 vec4 each).
+// Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4). Rows are indexed per token and
+// vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
 var<workgroup> sB: array<array<vec4<f32>, SROW>, SROWS>;
 
-// Element i of the staged block starting at token tb (rows tokens): row i / (2·STATE_VEC4), B for the first
-// STATE_VEC4 vec4 of a row, -B for the rest.
+// Element i of the staged block starting at token tb (rows tokens): B row i / STATE_VEC4, vec4 i % STATE_VEC4.
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
-  let r = i / (2u * STATE_VEC4);
-  let j = i % (2u * STATE_VEC4);
-  if (r >= rows) { return vec4<f32>(0.0); }
-  let bq = load_bc4((b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + gBase, j % STATE_VEC4);
-  return select(bq, -bq, j >= STATE_VEC4);
+  let r = i / STATE_VEC4;
+  if (r < rows) { return load_bc4((b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + gBase, i % STATE_VEC4); }
+  return vec4<f32>(0.0);
 }
 
 @compute @workgroup_size(WG)
@@ -74,13 +67,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let chanRow = dc * (N + 2u);
   let bias = Channel[chanRow + N + 1u];
   let groupSize = P.dInner / P.groups;
-  let gi = dc / groupSize;
+  let g = dc / groupSize;
   let gStage = (d0 / groupSize) * N;        // the tile's group (STAGE_BC: one group per tile)
   let q0 = part * QS;                       // this invocation's first vec4 of the state
 
   // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
   var a: array<vec4<f32>, QS>;
-  var g: array<vec4<f32>, QS>;              // the scaled state h / v
+  var h: array<vec4<f32>, QS>;
   for (var q = 0u; q < QS; q++) {
     var av = vec4<f32>(0.0);
     for (var k = 0u; k < 4u; k++) {
@@ -88,10 +81,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (n < N) { av[k] = Channel[chanRow + n] * LOG2E; }
     }
     a[q] = av;
-    g[q] = vec4<f32>(0.0);
+    h[q] = vec4<f32>(0.0);
   }
-  var lvPrev = 0.0;                         // log2 v of the previous token
-  var vLast = 1.0;
 
   // PIPE: the first block's B rows and the first KU tokens' delta and u, loaded ahead.
   var pre: array<vec4<f32>, SPT>;
@@ -164,26 +155,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
           let du = dt * scan_diag_token(cu[k], tb + r);
           deltaSum += dt;
-          let v = max(abs(du), SCAN_V_MIN);
-          let lv = log2(v);
-          let step = vec4<f32>(dt);
-          let shift = vec4<f32>(lvPrev - lv);
-          lvPrev = lv;
-          vLast = v;
-          let neg = du < 0.0;
-          let bRow = select(0u, STATE_VEC4, neg);   // the staged B or -B
-          let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + gi * N;
+          let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
-            if ((SCAN_DIAG & 32u) != 0u) {
-              bq = a[q];
-            } else if (STAGE_BC) {
-              bq = sB[sRow + r][bRow + q0 + q];
-            } else {
-              let bl = load_bc4(bBase, q0 + q);
-              bq = select(bl, -bl, neg);
-            }
-            g[q] = fma(scan_decay4(fma(step, a[q], shift), q0 + q), g[q], bq);
+            if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
           }
         }
       }
@@ -197,7 +173,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var q = 0u; q < QS; q++) {
     for (var k = 0u; k < 4u; k++) {
       let n = 4u * (q0 + q) + k;
-      if (n < N) { Carry[carryBase + n * P.dInner] = g[q][k] * vLast; }
+      if (n < N) { Carry[carryBase + n * P.dInner] = h[q][k]; }
     }
   }
   if (part == 0u) { DeltaSum[bc * P.dInner + d] = deltaSum; }

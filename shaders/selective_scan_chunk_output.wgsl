@@ -10,10 +10,6 @@
 // QS = STATE_VEC4 / NS vec4 of the state; ns_sum adds their partial <h, C> (subgroup shuffles, prepended
 // by the host with `enable subgroups` when NS > 1) and the first of them stores y. A workgroup covers
 // CPW = WG / NS channels; dBlocks = ceil(D / CPW).
-// The state is carried scaled, as in selective_scan_chunk_local.wgsl: g = h / v with v = max(|dt·u|, SCAN_V_MIN),
-// so that a step is g = 2^(dt·a + log2(v_prev / v))·g + sign(dt·u)·B and y = v·<g, C> (three fmas and an
-// exp2 per state slot, where h = 2^(dt·a)·h + (dt·u)·B and y = <h, C> take four and an exp2). Staged rows
-// hold B, -B and C (SROW = 3·STATE_VEC4): each invocation reads the B row of its own sign.
 // Latency hiding as in selective_scan_chunk_local.wgsl: blocks of TB tokens whose B and C rows are staged
 // in workgroup memory when STAGE_BC; delta, u, z loaded KU tokens at a time ahead of their steps; when
 // PIPE, the next KU tokens' loads and the next block's B/C rows are issued before the current ones are
@@ -36,19 +32,18 @@ override WG: u32 = 64u;
 @group(0) @binding(6) var<storage, read_write> Carry: array<f32>;
 @group(0) @binding(7) var<storage, read_write> Y: array<f32>;
 
-// Staged rows, SBUF blocks of TB tokens; row r holds B, -B, C (STATE_VEC4 vec4 each; B and -B side by side
-// so that the two rows read at once fall in different banks for STATE_VEC4 <= 4).
+// Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4) then C. Rows are indexed per token
+// and vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
 var<workgroup> sBC: array<array<vec4<f32>, SROW>, SROWS>;
 
 // Element i of the staged block starting at token tb (rows tokens).
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
-  let r = i / (3u * STATE_VEC4);
-  let j = i % (3u * STATE_VEC4);
+  let r = i / (2u * STATE_VEC4);
+  let j = i % (2u * STATE_VEC4);
   if (r >= rows) { return vec4<f32>(0.0); }
   let rowBase = (b * P.seqLen + tb + r) * P.bcRowStride + gBase;
   if (j < STATE_VEC4) { return load_bc4(rowBase + P.bOffset, j); }
-  if (j < 2u * STATE_VEC4) { return -load_bc4(rowBase + P.bOffset, j - STATE_VEC4); }
-  return load_bc4(rowBase + P.cOffset, j - 2u * STATE_VEC4);
+  return load_bc4(rowBase + P.cOffset, j - STATE_VEC4);
 }
 
 @compute @workgroup_size(WG)
@@ -74,7 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let dSkip = Channel[chanRow + N];
   let bias = Channel[chanRow + N + 1u];
   let groupSize = P.dInner / P.groups;
-  let gi = dc / groupSize;
+  let g = dc / groupSize;
   let gStage = (d0 / groupSize) * N;        // the tile's group (STAGE_BC: one group per tile)
   let single = P.numChunks == 1u;
   let stateBase = (b * P.dInner + dc) * N;  // single: State (B, D, N)
@@ -82,10 +77,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let q0 = part * QS;                       // this invocation's first vec4 of the state
   let hasZ = P.hasZ == 1u;
 
-  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a). g: the scaled state, h / v of the previous token (the
-  // entering state itself before the first, where v counts as 1).
+  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
   var a: array<vec4<f32>, QS>;
-  var g: array<vec4<f32>, QS>;
+  var h: array<vec4<f32>, QS>;
   for (var q = 0u; q < QS; q++) {
     var av = vec4<f32>(0.0);
     var hv = vec4<f32>(0.0);
@@ -101,10 +95,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
     a[q] = av;
-    g[q] = hv;
+    h[q] = hv;
   }
-  var lvPrev = 0.0;                         // log2 v of the previous token
-  var vLast = 1.0;
 
   // PIPE: the first block's B/C rows and the first KU tokens' delta, u, z, loaded ahead.
   var pre: array<vec4<f32>, SPT>;
@@ -181,16 +173,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           if (DT_READY) { dt = scan_diag_token(cd[k], t); } else { dt = scan_step(scan_diag_token(cd[k], t), bias); }
           let uk = scan_diag_token(cu[k], t);
           let du = dt * uk;
-          let v = max(abs(du), SCAN_V_MIN);
-          let lv = log2(v);
-          let step = vec4<f32>(dt);
-          let shift = vec4<f32>(lvPrev - lv);
-          lvPrev = lv;
-          vLast = v;
-          let neg = du < 0.0;
-          let bRow = select(0u, STATE_VEC4, neg);   // the staged B or -B
-          let bBase = row * P.bcRowStride + P.bOffset + gi * N;
-          let cBase = row * P.bcRowStride + P.cOffset + gi * N;
+          let bBase = row * P.bcRowStride + P.bOffset + g * N;
+          let cBase = row * P.bcRowStride + P.cOffset + g * N;
           var y4 = vec4<f32>(0.0);
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
@@ -199,17 +183,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
               bq = a[q];
               cq = a[q];
             } else if (STAGE_BC) {
-              bq = sBC[sRow + r][bRow + q0 + q];
-              cq = sBC[sRow + r][2u * STATE_VEC4 + q0 + q];
+              bq = sBC[sRow + r][q0 + q];
+              cq = sBC[sRow + r][STATE_VEC4 + q0 + q];
             } else {
-              let bl = load_bc4(bBase, q0 + q);
-              bq = select(bl, -bl, neg);
+              bq = load_bc4(bBase, q0 + q);
               cq = load_bc4(cBase, q0 + q);
             }
-            g[q] = fma(scan_decay4(fma(step, a[q], shift), q0 + q), g[q], bq);
-            y4 = fma(g[q], cq, y4);
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
+            y4 = fma(h[q], cq, y4);
           }
-          var y = fma(dSkip, uk, v * ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
+          var y = fma(dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
           if (hasZ) { y = y * scan_gate(scan_diag_token(cz[k], t)); }
           if (valid && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + d] = y; }
         }
@@ -222,7 +205,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var q = 0u; q < QS; q++) {
       for (var k = 0u; k < 4u; k++) {
         let n = 4u * (q0 + q) + k;
-        if (n < N) { Carry[stateBase + n] = g[q][k] * vLast; }
+        if (n < N) { Carry[stateBase + n] = h[q][k]; }
       }
     }
   }

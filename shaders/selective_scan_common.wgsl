@@ -4,10 +4,6 @@
 
 const LOG2E: f32 = 1.4426950408889634;
 
-// The chunked passes carry the state scaled by the step's |dt·u|, clamped below at 2^-64 (a token whose
-// dt·u is smaller adds 2^-64·B in place of dt·u·B: nothing an f32 state of any use can see).
-const SCAN_V_MIN: f32 = 5.421010862427522e-20;
-
 fn scan_softplus(x: f32) -> f32 {
   if (x <= 20.0) {
     // log1p(exp(x)) without losing precision when exp(x) is tiny.

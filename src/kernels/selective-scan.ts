@@ -71,7 +71,7 @@ const WG_CARRY = 256;
 const TB_DEFAULT = 32;
 /** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
 const KU_DEFAULT = 8;
-/** Largest STATE_VEC4 whose B/C blocks are staged (the output pass: TB·3·16 vec4 = 24 KiB). */
+/** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
 const MAX_STAGED_VEC4 = 16;
 /** Most vec4 of the next staged block an invocation holds in registers when pipelined (SPT). */
 const MAX_PREFETCH_VEC4 = 8;
@@ -563,10 +563,8 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
     if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
     return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
-  // Staged rows: B, -B and C in the output pass, B and -B in the chunk-local pass (each invocation reads
-  // the B row of its token's sign: the passes carry the state scaled by |dt·u|).
-  const outputCfg = passConfig(3 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
-  const localCfg = passConfig(2 * stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
+  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
+  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniformValues = {
     batch,
     seqLen,
