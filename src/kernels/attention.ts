@@ -171,14 +171,16 @@ export const FLASH_PREFETCH = false;
 export const FLASH_PV_UNROLL: Readonly<Record<'direct' | 'staged', number>> = { direct: 2, staged: 1 };
 /**
  * Keys from which the flash kernel reads Q and V straight from their buffers by default
- * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), direct against staged in the
- * kernel benchmark: 0.88-0.93x at L = S = 1024, 0.96-1.02x at 4096 (below 1 in three of four runs),
- * 0.98-1.15x at 16384, with 256-264 workgroups resident instead of 132 (docs/measurements/h200/
- * run-2026-12-02f/flash-direct, run-2026-12-02g/flash-shapes). In whole models (run-2026-12-02g/model-ab,
- * prefill of the four attention presets, builds alternated twice) staged was 2-7% faster at 4096 and 8192
- * and direct about 1% faster at 16384.
+ * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), with the direct form's two vec4 of P
+ * per P·V step (FLASH_PV_UNROLL), direct against staged in the kernel benchmark: 0.94x at L = S = 1024,
+ * 1.07x at 4096, 1.16x at 16384, with 256-264 workgroups resident instead of 132
+ * (docs/measurements/h200/run-2026-12-02h/pv-step). In whole models (run-2026-12-02h/model-ab, prefill of
+ * the four attention presets at 2048-16384, builds alternated twice) reading directly from 4096 keys
+ * against from 16384: the same at 2048 and 4096 within the spread, 1-7% faster at 8192 (Transformer 111.0
+ * / 111.2 ms against 120.0 / 116.5). Before that step the staged form was 2-7% faster at 4096 and 8192
+ * (run-2026-12-02g/model-ab).
  */
-export const FLASH_DIRECT_MIN_KEYS = 16384;
+export const FLASH_DIRECT_MIN_KEYS = 4096;
 
 /**
  * Tiles of the register-tiled flash kernel (E <= 64) on a device: CT = D4 invocations per query row (one vec4
