@@ -9,8 +9,7 @@
 //   output  O += P·V: a TM × 4 register tile (head dims 4·tx .. 4·tx + 3).
 // Each row's registers are written out by the host (lines ending in //@unroll-r repeat for rows # = 0 ..
 // TM - 1, //@unroll-n for keys @ = 0 .. KN - 1, //@unroll-w for the vec4 $ of KN when KN % 4 = 0,
-// //@unroll-u for the P·V loop's vec4 ~ = 0 .. PVU - 1 of a step, //@unroll-c for the scores loop's head-dim
-// vec4 § = 0 .. QKU - 1 of a step; see unroll-lines.ts), so keeping them in
+// //@unroll-u for the P·V loop's vec4 ~ = 0 .. PVU - 1 of a step; see unroll-lines.ts), so keeping them in
 // registers does not depend on a compiler unrolling loops: with arrays indexed in loops, 8 rows per
 // invocation ran 2.5x slower on an H200 at the same residency.
 // The Q tile (pre-scaled by scale·log2e, so the softmax uses exp2) stays in workgroup memory for the whole
@@ -40,8 +39,7 @@
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
-// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), QKU (a divisor of D4),
-// PREFETCH, DIRECT, DIAG
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG
 // (0; benchmarks only, wrong results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct /
 // v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
@@ -211,18 +209,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
 
     // Scores of TM rows (s#) × KN keys (s#[@]).
-    // QKU vec4 columns of the head dim per step (§ = 0 .. QKU - 1, written out by the host): every load of a
-    // step is issued before its fmas.
     var s# = array<f32, KN>();  //@unroll-r
-    for (var c = 0u; c < select(D4, 0u, DIAG == 1u || DIAG == 4u); c += QKU) {
-      var q#_§ = vec4<f32>(0.0);  //@unroll-c //@unroll-r
+    for (var c = 0u; c < select(D4, 0u, DIAG == 1u || DIAG == 4u); c++) {
+      var q# = vec4<f32>(0.0);  //@unroll-r
       if (DIRECT) {
-        if (c + § < E4) { q#_§ = q_direct(qRow# + c + §); }  //@unroll-c //@unroll-r
+        if (c < E4) {
+          q# = q_direct(qRow# + c);  //@unroll-r
+        }
       } else {
-        q#_§ = qS[(r0 + #) * D4 + c + §];  //@unroll-c //@unroll-r
+        q# = qS[(r0 + #) * D4 + c];  //@unroll-r
       }
-      let k@_§ = kpS[(tx * KN + @) * D4 + ((c + §) ^ tx)];  //@unroll-c //@unroll-n
-      s#[@] = fma(q#_§.w, k@_§.w, fma(q#_§.z, k@_§.z, fma(q#_§.y, k@_§.y, fma(q#_§.x, k@_§.x, s#[@]))));  //@unroll-c //@unroll-n //@unroll-r
+      let cs = c ^ tx;
+      let k@ = kpS[(tx * KN + @) * D4 + cs];  //@unroll-n
+      s#[@] = fma(q#.w, k@.w, fma(q#.z, k@.z, fma(q#.y, k@.y, fma(q#.x, k@.x, s#[@]))));  //@unroll-n //@unroll-r
     }
     if (DIRECT) {
       s#[@] *= qScale;  //@unroll-r //@unroll-n

@@ -11,8 +11,8 @@
 // tiled flash kernel at L = 1. Flash TFLOP/s are set beside the fma rate WGSL reaches on this device (rate
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, each with Q and V staged and direct,
-// and the default with the key tiles loaded one tile ahead, with its P·V loop taking 1, 2 or 4 vec4 of P
-// per step and its scores loop 2 or 4 head-dim vec4 per step, each with its resident workgroups (an atomic counter in the kernel); --tile-shapes times them
+// and the default with the key tiles loaded one tile ahead and with its P·V loop taking 1, 2 or 4 vec4 of
+// P per step, each with its resident workgroups (an atomic counter in the kernel); --tile-shapes times them
 // at every L; --diagnostics times the kernel with one part left out at a time (flashDiagnostic; wrong
 // results). At every L the flash kernel with Q and V staged in workgroup memory and read straight from
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
@@ -25,7 +25,7 @@
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, FLASH_SCORE_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
@@ -78,23 +78,22 @@ async function main() {
     // --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1] || flags.has('tile-shapes')) {
-      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number; qku?: number }[] = [
+      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number }[] = [
         { pref: null, prefetch: true, form: 'direct' },
         ...[1, 2, 4].flatMap((pvu) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, pvu }))),
-        ...[2, 4].flatMap((qku) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, qku }))),
         ...([null, [16, 2], [8, 4], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
           (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
-      for (const { pref, prefetch, form, pvu, qku } of variants) {
+      for (const { pref, prefetch, form, pvu } of variants) {
         setFlashTilePreference(pref ? [pref] : null);
         const cfg = flashTileConfig(E, limits, form);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const run = (residency?: Tensor) => causalInto(outAlt, { flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, flashScoreUnroll: qku, residency });
+        const run = (residency?: Tensor) => causalInto(outAlt, { flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'score step': qku ?? FLASH_SCORE_UNROLL[form], 'P·V step': pvu ?? FLASH_PV_UNROLL[form], 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'P·V step': pvu ?? FLASH_PV_UNROLL[form], 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);

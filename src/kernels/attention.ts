@@ -142,8 +142,6 @@ export interface AttentionOptions {
   flashDiagnostic?: FlashDiagnostic;
   /** Flash kernel (E <= 64): vec4 of P per step of the P·V loop, loads issued first (1, 2 or 4; default FLASH_PV_UNROLL of the form). Benchmarks. */
   flashPvUnroll?: number;
-  /** Flash kernel (E <= 64): head-dim vec4 per step of the scores loop, loads issued first (1, 2 or 4; default FLASH_SCORE_UNROLL of the form). Benchmarks. */
-  flashScoreUnroll?: number;
   /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
@@ -171,12 +169,6 @@ export const FLASH_PREFETCH = false;
  * those loads in flight.
  */
 export const FLASH_PV_UNROLL: Readonly<Record<'direct' | 'staged', number>> = { direct: 2, staged: 1 };
-/**
- * Head-dim vec4 per step of the flash kernel's scores loop (AttentionOptions.flashScoreUnroll) by operand
- * form, every load of a step (Q rows, K columns) issued before its fmas. 1 until timed on a GPU
- * (`attention-bench --tile-shapes`).
- */
-export const FLASH_SCORE_UNROLL: Readonly<Record<'direct' | 'staged', number>> = { direct: 1, staged: 1 };
 /**
  * Keys from which the flash kernel reads Q and V straight from their buffers by default
  * (AttentionOptions.flashOperands). On an H200 (B=1 H=16 E=64, causal), with the direct form's two vec4 of P
@@ -373,18 +365,15 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL[tiles.direct ? 'direct' : 'staged'];
       if (![1, 2, 4].includes(wantPvu)) throw new KernelInputError(`attention: flashPvUnroll takes 1, 2 or 4, got ${wantPvu}`);
       const pvu = (tiles.BK / 4) % wantPvu === 0 ? wantPvu : 1;
-      const wantQku = opts.flashScoreUnroll ?? FLASH_SCORE_UNROLL[tiles.direct ? 'direct' : 'staged'];
-      if (![1, 2, 4].includes(wantQku)) throw new KernelInputError(`attention: flashScoreUnroll takes 1, 2 or 4, got ${wantQku}`);
-      const qku = tiles.D4 % wantQku === 0 ? wantQku : 1;
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:qku=${qku}:pvu=${pvu}`;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:pvu=${pvu}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\nconst PVU: u32 = ${pvu}u;\nconst QKU: u32 = ${qku}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
-          unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 }, '-u': { mark: '~', count: pvu }, '-c': { mark: '§', count: qku } }),
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\nconst PVU: u32 = ${pvu}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
+          unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 }, '-u': { mark: '~', count: pvu } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
       if (tiles.direct) bindings.push(q.tensor, v.tensor);
