@@ -39,8 +39,8 @@ interface ScanCase {
   zScale?: number;
   /**
    * u of random sign with magnitudes from 1e-6 to 1e2 (log-uniform), a tenth of them exactly 0 and a run of
-   * tokens where every channel's u is 0: steps whose dt·u spans decades or vanishes (the chunked passes
-   * carry their state scaled by |dt·u|).
+   * tokens where every channel's u is 0: steps whose dt·u spans decades or vanishes (the inputs a state
+   * carried scaled by |dt·u| finds hardest; that form was measured and not kept, README "Selective scan").
    */
   uDecades?: boolean;
 }
