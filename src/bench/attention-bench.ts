@@ -81,7 +81,7 @@ async function main() {
       const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number }[] = [
         { pref: null, prefetch: true, form: 'direct' },
         ...[1, 2, 4].flatMap((pvu) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, pvu }))),
-        ...([null, [16, 2], [8, 4], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
+        ...([null, [16, 2], [8, 4], [16, 8], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8], [8, 8, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
           (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
