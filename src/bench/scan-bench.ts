@@ -31,6 +31,7 @@
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
 //        --bound: B=1 L=8192 D=3072 (with --small: B=1 L=1024 D=192), each chunked pass with parts of its work taken out (BOUND_ROWS);
+//        --submits: the same size, the default scan and a copy recorded 1-8 times per submit (wall time, host time, GPU time);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
 //        default settings.
 
@@ -341,6 +342,9 @@ async function main() {
   const mainRows = flags.has('main');
   // --bound: B=1 L=8192 D=3072 only, with BOUND_ROWS.
   const bound = flags.has('bound');
+  // --submits: B=1 L=8192 D=3072 only, the default scan (and a copy of delta) recorded 1, 2, 4 or 8 times
+  // per submit: wall time per call, host time per submit by phase, and GPU time of one call in its own pass.
+  const submits = flags.has('submits');
   // --chunks 56,64,75: the main sizes that run in several chunks, at these chunk lengths, beside the
   // default (first and last, to show the drift within the run). With decayClamp rows (removed since) in
   // docs/measurements/h200/run-2026-12-02e/chunks.json.
@@ -350,7 +354,8 @@ async function main() {
     .filter((s) => !quick || s.main)
     .map((s) => (quick ? { ...s, chunkSweep: undefined, tuningSweep: mufuSweep(defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen) } : s))
     .filter((s) => !probe || (s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
-    .filter((s) => !bound || (small ? s === SMALL_SIZES[0] : s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
+    .filter((s) => !(bound || submits) || (small ? s === SMALL_SIZES[0] : s.batch === 1 && s.seqLen === 8192 && s.dInner === 3072))
+    .map((s) => (submits ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s))
     .map((s) => (bound ? { ...s, chunkSweep: undefined, tuningSweep: BOUND_ROWS } : s))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
     .filter((s) => !(chunkedRows || mainRows) || s.main)
@@ -405,6 +410,26 @@ async function main() {
       return copyDelta;
     };
     let dtChecked = false;
+
+    if (submits) {
+      for (const [what, once] of [['scan', run('auto', yFast)], ['copy of delta', refill]] as const) {
+        for (const perSubmit of what === 'scan' ? [1, 2, 4, 8] : [1, 4]) {
+          const host0 = { ...engine.submitHostMs };
+          const t = await timeIterations(engine, () => { for (let k = 0; k < perSubmit; k++) once(); }, { repeats: 3, targetMs: 150 });
+          const submitted = t.repeats * t.itersPerRepeat;
+          const host = Object.entries(engine.submitHostMs).map(([k, v]) => `${k} ${((v - host0[k as keyof typeof host0]) / submitted * 1000).toFixed(1)}`).join(', ');
+          const line = `${label}: ${what}, ${perSubmit} per submit: ${(t.msMedian / perSubmit).toFixed(4)} ms per call on wall time; host µs per submit (about; includes warm-up): ${host}`;
+          console.error(`  ${line}`);
+          copyLines.push(line);
+        }
+        const single = await engine.timeBatch(() => once());
+        const batched = await gpuTime(engine, once, 20);
+        const line = `${label}: ${what}: GPU time of one call in its own pass ${single.ms.toFixed(4)} ms, of 20 calls in one pass ${batched.ms.toFixed(4)} ms per call (${single.source})`;
+        console.error(`  ${line}`);
+        copyLines.push(line);
+      }
+      continue;
+    }
 
     const bytes = scanBytes(s);
     const gb = (t: Timing) => bytes / t.msMedian / 1e6;
