@@ -57,6 +57,8 @@ async function main() {
     const v = engine.upload(vHost, [B, H, L, E], 'activations', 'v');
     const outFlash = engine.tensor([B, H, L, E], 'activations', 'out.flash');
     const flops = (2 * 2 * B * H * L * L * E) / 2;
+    // The operand form and tiles the default kernel takes at this length (L = S keys).
+    const defaultTiles = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
     // Causal attention of q, k, v into `out`, with the given options (the default kernel without any).
     const causalInto = (out: Tensor, opts: AttentionOptions = {}) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(out), ...opts });
     const runFlash = () => causalInto(outFlash);
@@ -97,8 +99,7 @@ async function main() {
         outAlt.release();
       }
       setFlashTilePreference(null);
-      const d = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
-      console.log(`flash tile shapes at L=${L} (default BQ=${d?.BQ} BK=${d?.BK} WG=${d?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
+      console.log(`flash tile shapes at L=${L} (default BQ=${defaultTiles?.BQ} BK=${defaultTiles?.BK} WG=${defaultTiles?.WG}: ${(flops / flash.msMedian / 1e9).toFixed(2)} TFLOP/s)`);
       printTable(tileShapes);
     }
     // Diagnostics (--diagnostics): the flash kernel in both operand forms with one part left out at a time
@@ -166,7 +167,7 @@ async function main() {
       'resident wg (staged/direct)': `${residentStaged}/${residentDirect}`,
       'direct vs flash': directErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: flashTileConfig(E, limits), tileShapes, diagnostics, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: defaultTiles, tileShapes, diagnostics, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }
