@@ -21,19 +21,14 @@
 // residency_enter / residency_leave (prepended by the host): benchmarks count the workgroups running at
 // once in a counter at binding 7; empty otherwise.
 // DT_WRITE (prepended by the host with store_dt): each step size dt is written back over its delta
-// (Delta is then declared read_write), for the output pass to read instead of recomputing it. Only
+// (the host then declares Delta read_write), for the output pass to read instead of recomputing it. Only
 // with NS == 1: the invocation that writes a token's dt is the only one that reads its delta.
-// STAGE_TOK (host constant; NS == 1, D a multiple of 4, TB a multiple of KU): as in
-// selective_scan_chunk_output.wgsl, each block's delta and u pass through workgroup memory, loaded by the
-// workgroup as vec4 (tok_delta4, tok_u4); with DT_WRITE the block's dt goes back the same way
-// (tok_store_dt4), after a third barrier. The host prepends STAGE_TOK, TCW4 (= CPW / 4), TG (= TB / KU)
-// and TSPT (vec4 per invocation per array per block).
 
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-// U (binding 1) and Delta (binding 2) are declared by the host with tok_u, tok_delta, store_dt (scalar) and
-// tok_u4, tok_delta4, tok_store_dt4 (vec4): arrays of vec4 when STAGE_TOK, of f32 otherwise.
+@group(0) @binding(1) var<storage, read> U: array<f32>;
+@group(0) @binding(2) var<storage, read> Delta: array<f32>;
 @group(0) @binding(3) var<storage, read> Channel: array<f32>;
 @group(0) @binding(4) var<storage, read> BC: array<BcElem>;
 @group(0) @binding(5) var<storage, read_write> Carry: array<f32>;
@@ -42,44 +37,6 @@ override WG: u32 = 64u;
 // Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4). Rows are indexed per token and
 // vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
 var<workgroup> sB: array<array<vec4<f32>, SROW>, SROWS>;
-// STAGE_TOK: the block's delta (then, with DT_WRITE, its dt) and u (a vec4 of 1 per array otherwise).
-var<workgroup> sTd: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-var<workgroup> sTu: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-
-// STAGE_TOK: delta and u of the block of rows tokens from tb, channels d0 .., into sTd and sTu (zeros past
-// the rows and channels).
-fn stage_tokens(lid: u32, b: u32, tb: u32, rows: u32, d0: u32) {
-  let D4 = P.dInner / 4u;
-  for (var s = 0u; s < TSPT; s++) {
-    let i = lid + s * WG;
-    let r = i / TCW4;
-    let c4 = i % TCW4;
-    if (r < TB) {
-      var dv = vec4<f32>(0.0);
-      var uv = vec4<f32>(0.0);
-      if (r < rows && d0 + 4u * c4 < P.dInner) {
-        let at = (b * P.seqLen + tb + r) * D4 + d0 / 4u + c4;
-        dv = tok_delta4(at);
-        uv = tok_u4(at);
-      }
-      sTd[r / KU][r % KU][c4] = dv;
-      sTu[r / KU][r % KU][c4] = uv;
-    }
-  }
-}
-
-// STAGE_TOK with DT_WRITE: the block's dt (in sTd) out over its delta.
-fn store_dt_tokens(lid: u32, b: u32, tb: u32, rows: u32, d0: u32) {
-  let D4 = P.dInner / 4u;
-  for (var s = 0u; s < TSPT; s++) {
-    let i = lid + s * WG;
-    let r = i / TCW4;
-    let c4 = i % TCW4;
-    if (r < rows && d0 + 4u * c4 < P.dInner) {
-      tok_store_dt4((b * P.seqLen + tb + r) * D4 + d0 / 4u + c4, sTd[r / KU][r % KU][c4]);
-    }
-  }
-}
 
 // Element i of the staged block starting at token tb (rows tokens): B row i / STATE_VEC4, vec4 i % STATE_VEC4.
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
@@ -138,26 +95,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let at0 = (b * P.seqLen + t0) * P.dInner + dc;
     for (var k = 0u; k < KU; k++) {
       let at = at0 + min(k, t1 - 1u - t0) * P.dInner;
-      dl[k] = tok_delta(at);
-      uu[k] = tok_u(at);
+      dl[k] = Delta[at];
+      uu[k] = U[at];
     }
   }
 
   var deltaSum = 0.0;
-  // STAGE_TOK: this invocation's channel in the staged arrays.
-  let c4 = lid / 4u;
-  let cc = lid % 4u;
   var buf = 0u;
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
-    if (STAGE_TOK && !PIPE) {
-      workgroupBarrier();
-      if ((SCAN_DIAG & 64u) == 0u) { stage_tokens(lid, b, tb, rows, d0); }
-      if (STAGE_BC) {
-        for (var i = lid; i < SBC_LEN; i += WG) { sB[i / SROW][i % SROW] = stage_fetch(i, b, tb, rows, gStage); }
-      }
-      workgroupBarrier();
-    } else if (STAGE_BC) {
+    if (STAGE_BC) {
       if (PIPE) {
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
@@ -189,35 +136,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           let at0 = (b * P.seqLen + tn) * P.dInner + dc;
           for (var k = 0u; k < KU; k++) {
             let at = at0 + min(k, t1 - 1u - tn) * P.dInner;
-            dl[k] = tok_delta(at);
-            uu[k] = tok_u(at);
+            dl[k] = Delta[at];
+            uu[k] = U[at];
           }
-        }
-      } else if (STAGE_TOK) {
-        let g = r0 / KU;
-        for (var k = 0u; k < KU; k++) {
-          cd[k] = sTd[g][k][c4][cc];
-          cu[k] = sTu[g][k][c4][cc];
         }
       } else {
         let at0 = (b * P.seqLen + tb + r0) * P.dInner + dc;
         for (var k = 0u; k < KU; k++) {
           let at = at0 + min(k, rows - 1u - r0) * P.dInner;
-          cd[k] = tok_delta(at);
-          cu[k] = tok_u(at);
+          cd[k] = Delta[at];
+          cu[k] = U[at];
         }
       }
       for (var k = 0u; k < KU; k++) {
         let r = r0 + k;
         if (r < rows) {
           let dt = scan_step(scan_diag_token(cd[k], tb + r), bias);
-          if (DT_WRITE) {
-            if (STAGE_TOK) {
-              sTd[r0 / KU][k][c4][cc] = dt;
-            } else if (valid) {
-              store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt);
-            }
-          }
+          if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
           let du = dt * scan_diag_token(cu[k], tb + r);
           deltaSum += dt;
           let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
@@ -228,10 +163,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           }
         }
       }
-    }
-    if (STAGE_TOK && !PIPE && DT_WRITE) {
-      workgroupBarrier();
-      store_dt_tokens(lid, b, tb, rows, d0);
     }
     buf = (buf + 1u) % SBUF;
   }

@@ -20,72 +20,21 @@
 // once in a counter at binding 8; empty otherwise.
 // DT_READY (host constant): Delta already holds the step sizes dt (written by the chunk-local pass), read
 // as they are: no bias, no softplus.
-// STAGE_TOK (host constant; NS == 1, D and the z layout multiples of 4, TB a multiple of KU): each block's
-// delta, u and z pass through workgroup memory (the workgroup loads them as vec4 through tok_delta4,
-// tok_u4, tok_z4, and each invocation reads its channel's values back), and the block's y goes out the
-// same way (tok_store_y4, one block late): the token loop then holds no global address arithmetic. Group
-// g of KU tokens of a block is [g][k] of the staged arrays (TG = TB / KU groups, TCW4 = CPW / 4 vec4 of
-// channels per token), so only g is a runtime index. Both staging steps run between the block's two
-// barriers, beside the B/C staging. The host prepends STAGE_TOK, TCW4, TG and TSPT (vec4 per invocation
-// per array per block).
 
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> P: Params;
-// U (binding 1), Delta (2), Z (5) and Y (7) are declared by the host with tok_u, tok_delta, tok_z,
-// tok_store_y (scalar) and tok_u4, tok_delta4, tok_z4, tok_store_y4 (vec4): arrays of vec4 when
-// STAGE_TOK, of f32 otherwise.
+@group(0) @binding(1) var<storage, read> U: array<f32>;
+@group(0) @binding(2) var<storage, read> Delta: array<f32>;
 @group(0) @binding(3) var<storage, read> Channel: array<f32>;
 @group(0) @binding(4) var<storage, read> BC: array<BcElem>;
+@group(0) @binding(5) var<storage, read> Z: array<f32>;
 @group(0) @binding(6) var<storage, read_write> Carry: array<f32>;
+@group(0) @binding(7) var<storage, read_write> Y: array<f32>;
 
 // Staged rows, SBUF blocks of TB tokens; row r holds B (STATE_VEC4 vec4) then C. Rows are indexed per token
 // and vec4 by constants (after unrolling), so the bounds clamps of the workgroup accesses cost one per token.
 var<workgroup> sBC: array<array<vec4<f32>, SROW>, SROWS>;
-// STAGE_TOK: the block's delta, u, z and y (a vec4 of 1 per array otherwise).
-var<workgroup> sTd: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-var<workgroup> sTu: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-var<workgroup> sTz: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-var<workgroup> sTy: array<array<array<vec4<f32>, TCW4>, KU>, TG>;
-
-// STAGE_TOK: delta, u and (hasZ) z of the block of rows tokens from tb, channels d0 .., into sTd, sTu, sTz
-// (zeros past the rows and channels).
-fn stage_tokens(lid: u32, b: u32, tb: u32, rows: u32, d0: u32, hasZ: bool) {
-  let D4 = P.dInner / 4u;
-  for (var s = 0u; s < TSPT; s++) {
-    let i = lid + s * WG;
-    let r = i / TCW4;
-    let c4 = i % TCW4;
-    if (r < TB) {
-      var dv = vec4<f32>(0.0);
-      var uv = vec4<f32>(0.0);
-      var zv = vec4<f32>(0.0);
-      if (r < rows && d0 + 4u * c4 < P.dInner) {
-        let row = b * P.seqLen + tb + r;
-        let at = row * D4 + d0 / 4u + c4;
-        dv = tok_delta4(at);
-        uv = tok_u4(at);
-        if (hasZ) { zv = tok_z4((row * P.zRowStride + P.zOffset + d0) / 4u + c4); }
-      }
-      sTd[r / KU][r % KU][c4] = dv;
-      sTu[r / KU][r % KU][c4] = uv;
-      sTz[r / KU][r % KU][c4] = zv;
-    }
-  }
-}
-
-// STAGE_TOK: the staged y of the block of rows tokens from tb out to Y.
-fn store_tokens(lid: u32, b: u32, tb: u32, rows: u32, d0: u32) {
-  let D4 = P.dInner / 4u;
-  for (var s = 0u; s < TSPT; s++) {
-    let i = lid + s * WG;
-    let r = i / TCW4;
-    let c4 = i % TCW4;
-    if (r < rows && d0 + 4u * c4 < P.dInner) {
-      tok_store_y4((b * P.seqLen + tb + r) * D4 + d0 / 4u + c4, sTy[r / KU][r % KU][c4]);
-    }
-  }
-}
 
 // Element i of the staged block starting at token tb (rows tokens).
 fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
@@ -160,32 +109,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     for (var k = 0u; k < KU; k++) {
       let row = b * P.seqLen + t0 + min(k, t1 - 1u - t0);
-      dl[k] = tok_delta(row * P.dInner + dc);
-      uu[k] = tok_u(row * P.dInner + dc);
-      if (hasZ) { zz[k] = tok_z(row * P.zRowStride + P.zOffset + dc); }
+      dl[k] = Delta[row * P.dInner + dc];
+      uu[k] = U[row * P.dInner + dc];
+      if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
     }
   }
 
-  // STAGE_TOK: this invocation's channel in the staged arrays; the block whose y is still staged.
-  let c4 = lid / 4u;
-  let cc = lid % 4u;
-  let storeY = (SCAN_DIAG & 128u) == 0u;
-  var yTb = t0;
-  var yRows = 0u;
   var buf = 0u;
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
-    if (STAGE_TOK && !PIPE) {
-      workgroupBarrier();
-      if (storeY && yRows > 0u) { store_tokens(lid, b, yTb, yRows, d0); }
-      if ((SCAN_DIAG & 64u) == 0u) { stage_tokens(lid, b, tb, rows, d0, hasZ); }
-      if (STAGE_BC) {
-        for (var i = lid; i < SBC_LEN; i += WG) { sBC[i / SROW][i % SROW] = stage_fetch(i, b, tb, rows, gStage); }
-      }
-      workgroupBarrier();
-      yTb = tb;
-      yRows = rows;
-    } else if (STAGE_BC) {
+    if (STAGE_BC) {
       if (PIPE) {
         // This buffer was last read two blocks ago, before the previous barrier.
         for (var s = 0u; s < SPT; s++) {
@@ -218,24 +151,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (tn < t1) {
           for (var k = 0u; k < KU; k++) {
             let row = b * P.seqLen + tn + min(k, t1 - 1u - tn);
-            dl[k] = tok_delta(row * P.dInner + dc);
-            uu[k] = tok_u(row * P.dInner + dc);
-            if (hasZ) { zz[k] = tok_z(row * P.zRowStride + P.zOffset + dc); }
+            dl[k] = Delta[row * P.dInner + dc];
+            uu[k] = U[row * P.dInner + dc];
+            if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
           }
-        }
-      } else if (STAGE_TOK) {
-        let g = r0 / KU;
-        for (var k = 0u; k < KU; k++) {
-          cd[k] = sTd[g][k][c4][cc];
-          cu[k] = sTu[g][k][c4][cc];
-          cz[k] = sTz[g][k][c4][cc];
         }
       } else {
         for (var k = 0u; k < KU; k++) {
           let row = b * P.seqLen + tb + r0 + min(k, rows - 1u - r0);
-          cd[k] = tok_delta(row * P.dInner + dc);
-          cu[k] = tok_u(row * P.dInner + dc);
-          if (hasZ) { cz[k] = tok_z(row * P.zRowStride + P.zOffset + dc); }
+          cd[k] = Delta[row * P.dInner + dc];
+          cu[k] = U[row * P.dInner + dc];
+          if (hasZ) { cz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
         }
       }
       for (var k = 0u; k < KU; k++) {
@@ -268,19 +194,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           }
           var y = fma(dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
           if (hasZ) { y = y * scan_gate(scan_diag_token(cz[k], t)); }
-          if (STAGE_TOK) {
-            sTy[r0 / KU][k][c4][cc] = y;
-          } else if (valid && part == 0u && scan_diag_store(y)) {
-            tok_store_y(row * P.dInner + d, y);
-          }
+          if (valid && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + d] = y; }
         }
       }
     }
     buf = (buf + 1u) % SBUF;
-  }
-  if (STAGE_TOK && !PIPE) {
-    workgroupBarrier();
-    if (storeY && yRows > 0u) { store_tokens(lid, b, yTb, yRows, d0); }
   }
 
   if (single && P.writeFinalState == 1u && valid) {

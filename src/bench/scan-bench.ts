@@ -74,33 +74,14 @@ const SUBGROUP_ROWS: SweepRow[] = [
 ];
 
 /**
- * --chunked: the token arrays staged in workgroup memory (the default) against the per-invocation loads
- * and stores (stageTokens false), each pass alone both ways, staged blocks of 8 and 32 tokens (32 stages
- * only the chunk-local pass: the output pass's four arrays would take 64 KiB), load groups of 4 and 16,
- * workgroups of 64 channels, chunks of 96 tokens, and dt written in place both ways, each with the
- * resident workgroups of each pass, beside the default. Earlier sets (load-group, block and chunk sizes
- * before token staging: docs/measurements/h200/run-2026-12-02c/scan-chunked.json; polynomial decays per
- * pass, each pass without softplus or exp: run-2026-12-02b/) are in docs/measurements/h200/.
+ * --chunked: load-group and block sizes and chunk lengths around the defaults (more tokens' loads issued
+ * together: 12 and 16 against the default 8; staged blocks of 16 tokens; chunks of 96 tokens, between the
+ * two lengths measured before, and 128 with 16-token load groups), each with the resident workgroups of
+ * each pass, beside the default. On an H200 none was faster (docs/measurements/h200/run-2026-12-02c/
+ * scan-chunked.json). Earlier sets (polynomial decays per pass, each pass without softplus or exp) are in
+ * docs/measurements/h200/run-2026-12-02b/.
  */
-const CHUNKED_ROWS: SweepRow[] = [
-  { stageTokens: false },
-  {},
-  { onlyPass: 'local', stageTokens: false },
-  { onlyPass: 'local' },
-  { onlyPass: 'output', stageTokens: false },
-  { onlyPass: 'output' },
-  { block: 8 },
-  { block: 32 },
-  { unroll: 4 },
-  { unroll: 16 },
-  { workgroupSize: 64 },
-  { chunkLen: 96 },
-  { chunkLen: 96, stageTokens: false },
-  { inPlace: true, stageTokens: false },
-  { inPlace: true },
-  { stageTokens: false },
-  {},
-];
+const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
@@ -124,11 +105,8 @@ const BOUND_ROWS: SweepRow[] = [
   {},
 ];
 
-/**
- * --chunked at a size whose default is one chunk (the output pass alone): staged tokens (the default)
- * against the pipelined per-invocation loads (the default before) and against unpipelined ones.
- */
-const CHUNKED_SINGLE_ROWS: SweepRow[] = [{ stageTokens: false }, {}, { stageTokens: false, pipeline: false }, { block: 8 }, { stageTokens: false }, {}];
+/** --chunked at a size whose default is one chunk (the output pass alone). */
+const CHUNKED_SINGLE_ROWS: SweepRow[] = [1, 2].map((k) => ({ polyFraction: k / 16 }));
 
 /**
  * Special-function ops per (token, channel), for --quick at the main sizes: the previous forms (gate div,
@@ -337,7 +315,6 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.unroll ? `ku=${t.unroll}` : '',
     t.block ? `tb=${t.block}` : '',
     t.stage === false ? 'no-stage' : '',
-    t.stageTokens === false ? 'no-token-staging' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) + (t.polyPass ? ` (${t.polyPass} pass)` : '') : '',
     t.diagnostic ? `diagnostic: ${(Array.isArray(t.diagnostic) ? t.diagnostic : [t.diagnostic]).map((d) => d.replaceAll('-', ' ')).join(' + ')}` : '',
     t.gate ? `gate=${t.gate}` : '',

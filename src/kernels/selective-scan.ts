@@ -71,11 +71,6 @@ const WG_CARRY = 256;
 const TB_DEFAULT = 32;
 /** Tokens whose delta, u, z loads are issued together ahead of their recurrence steps. */
 const KU_DEFAULT = 8;
-/**
- * Tokens per block when the chunked passes stage delta, u, z and y in workgroup memory (ScanTuning.
- * stageTokens): 16 keeps the output pass's four arrays of 128 channels at 32 KiB.
- */
-const TB_TOKENS_DEFAULT = 16;
 /** Largest STATE_VEC4 whose B/C blocks are staged (TB·2·16 vec4 = 16 KiB). */
 const MAX_STAGED_VEC4 = 16;
 /** Most vec4 of the next staged block an invocation holds in registers when pipelined (SPT). */
@@ -106,13 +101,6 @@ export const DEFAULT_SPLIT_OUTPUT = 1;
  * special-function op at all 0.330 ms.
  */
 export const DEFAULT_POLY_FRACTION = 0;
-/**
- * Whether the chunked passes stage their token arrays in workgroup memory by default (ScanTuning.
- * stageTokens). false: on an H200 (docs/measurements/h200/run-2026-12-02i/token-staging/) it was 2.7x
- * slower (B=1 L=8192 D=3072: 0.909 ms GPU against 0.341), with 1-2 resident workgroups per SM instead of
- * 5-7: that stack gives a streaming multiprocessor about 48 KiB of workgroup memory in all.
- */
-export const DEFAULT_STAGE_TOKENS = false;
 
 /** How the gate silu(z) is computed (selective_scan_steps.wgsl, GATE_FORM). */
 export type GateForm = 'div' | 'tanh' | 'fma';
@@ -328,14 +316,6 @@ export interface ScanTuning {
   /** Stage B/C rows in workgroup memory when the layout allows (default true). */
   stage?: boolean;
   /**
-   * Stage each block's delta, u, z (and y, and dt when written in place) in workgroup memory, moved as vec4
-   * by the whole workgroup, so that the token loop holds no global address arithmetic (STAGE_TOK). Taken
-   * when the layout allows (one invocation per channel, D and the z layout multiples of 4, no pipelining,
-   * the arrays fit); blocks of TB_TOKENS_DEFAULT tokens unless `block` says otherwise. Default
-   * DEFAULT_STAGE_TOKENS.
-   */
-  stageTokens?: boolean;
-  /**
    * Share (0..1) of the state slots whose decays exp(dt·A) use the polynomial exp2 instead of the
    * special-function unit, rounded to whole slots of 4·STATE_VEC4 (scanPolyElems). Default
    * DEFAULT_POLY_FRACTION in the chunked passes, 0 in the sequential kernel.
@@ -423,8 +403,6 @@ interface PassConfig {
   pipe: boolean;
   /** Invocations per channel (NS). */
   ns: number;
-  /** delta, u, z, y (dt) staged in workgroup memory as vec4 (STAGE_TOK; NS 1, TB a multiple of KU). */
-  stageTok: boolean;
 }
 
 /** Channels per workgroup of a chunked pass. */
@@ -433,7 +411,7 @@ function passChannels(c: PassConfig): number {
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}:tok=${c.stageTok ? 1 : 0}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
@@ -451,10 +429,6 @@ function passConsts(c: PassConfig, stateVec4: number): string {
     `const SPT: u32 = ${spt}u;`,
     `const NS: u32 = ${c.ns}u;`,
     `const QS: u32 = ${stateVec4 / c.ns}u;`,
-    `const STAGE_TOK: bool = ${c.stageTok};`,
-    `const TCW4: u32 = ${c.stageTok ? c.wg / 4 : 1}u;`,
-    `const TG: u32 = ${c.stageTok ? c.tb / c.ku : 1}u;`,
-    `const TSPT: u32 = ${c.stageTok ? Math.ceil(c.tb / 4) : 1}u;`,
   ];
   // The output pass adds the partial sums of the NS invocations of a channel (consecutive, in one subgroup).
   lines.push(
@@ -465,52 +439,18 @@ function passConsts(c: PassConfig, stateVec4: number): string {
   return lines.join('\n') + '\n';
 }
 
-/**
- * Workgroup bytes of a chunked pass (passConsts' arrays): the B/C rows (SROWS × SROW vec4, one vec4 when
- * unstaged) and `tokArrays` token arrays (TG × KU × TCW4 vec4 each).
- */
-function passStagedBytes(c: PassConfig, tokArrays: number): number {
-  const bcVec4 = c.stage ? (c.pipe ? 2 : 1) * c.tb * c.rowsVec4 : 1;
-  const tokVec4 = c.stageTok ? (c.tb / c.ku) * c.ku * (c.wg / 4) : c.ku;
-  return 16 * (bcVec4 + tokArrays * tokVec4);
-}
-
-/**
- * The chunked passes' token buffers and their accessors: U (binding 1), Delta (2) and, in the output pass,
- * Z (5) and Y (7). With STAGE_TOK they are arrays of vec4 (read and written whole by the staging, one
- * element at a time by the scalar accessors, which that path does not call); otherwise arrays of f32 (the
- * vec4 accessors unused). The chunk-local pass's Delta is read_write when it writes dt over it (DT_WRITE).
- * One declaration per buffer: WebGPU refuses a writable buffer bound twice in one dispatch.
- */
-function tokenBufferCode(kind: 'local' | 'output', staged: boolean, dt: DtMode): string {
-  const deltaAccess = kind === 'local' && dt === 'write' ? 'read_write' : 'read';
-  const buffers: [name: string, binding: number, access: string][] = [
-    ['U', 1, 'read'],
-    ['Delta', 2, deltaAccess],
-    ...(kind === 'output' ? ([['Z', 5, 'read'], ['Y', 7, 'read_write']] as [string, number, string][]) : []),
-  ];
-  const lines = buffers.map(([name, binding, access]) => `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${staged ? 'vec4<f32>' : 'f32'}>;`);
-  const load = (fn: string, name: string) =>
-    staged
-      ? `fn ${fn}(i: u32) -> f32 { return ${name}[i >> 2u][i & 3u]; }\nfn ${fn}4(i: u32) -> vec4<f32> { return ${name}[i]; }`
-      : `fn ${fn}(i: u32) -> f32 { return ${name}[i]; }\nfn ${fn}4(i: u32) -> vec4<f32> { return vec4<f32>(${name}[4u * i], ${name}[4u * i + 1u], ${name}[4u * i + 2u], ${name}[4u * i + 3u]); }`;
-  const store = (fn: string, name: string | null) =>
-    name === null
-      ? `fn ${fn}(i: u32, v: f32) {}\nfn ${fn}4(i: u32, v: vec4<f32>) {}`
-      : staged
-        ? `fn ${fn}(i: u32, v: f32) { ${name}[i >> 2u][i & 3u] = v; }\nfn ${fn}4(i: u32, v: vec4<f32>) { ${name}[i] = v; }`
-        : `fn ${fn}(i: u32, v: f32) { ${name}[i] = v; }\nfn ${fn}4(i: u32, v: vec4<f32>) { for (var c = 0u; c < 4u; c++) { ${name}[4u * i + c] = v[c]; } }`;
-  lines.push(load('tok_u', 'U'), load('tok_delta', 'Delta'));
-  if (kind === 'output') lines.push(load('tok_z', 'Z'), store('tok_store_y', 'Y'));
-  else lines.push(store('store_dt', dt === 'write' ? 'Delta' : null).replace('fn store_dt4', 'fn tok_store_dt4'));
-  return lines.join('\n') + '\n';
-}
-
-function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig, dt: DtMode = 'none', residency: { binding: number; at: number } | null = null, tokens?: 'local' | 'output'): string {
+function shaderCode(source: string, stateVec4: number, bcLoader: 'vec4' | 'scalar' | null, steps: StepOptions | null, pass?: PassConfig, dt: DtMode = 'none', residency: { binding: number; at: number } | null = null): string {
   const loader = bcLoader === null ? '' : bcLoader === 'vec4' ? bcVec4Source : bcScalarSource;
   let consts = pass ? passConsts(pass, stateVec4) + residencyCode(residency) + '\n' : '';
-  if (pass) consts += `const DT_WRITE: bool = ${dt === 'write'};\nconst DT_READY: bool = ${dt === 'ready'};\n`;
-  if (pass && tokens) consts += tokenBufferCode(tokens, pass.stageTok, dt);
+  if (pass) {
+    consts += `const DT_WRITE: bool = ${dt === 'write'};\nconst DT_READY: bool = ${dt === 'ready'};\n`;
+    consts += dt === 'write' ? 'fn store_dt(i: u32, v: f32) { Delta[i] = v; }\n' : 'fn store_dt(i: u32, v: f32) {}\n';
+  }
+  if (dt === 'write') {
+    const decl = 'var<storage, read> Delta: array<f32>;';
+    if (!source.includes(decl)) throw new Error('selective_scan: chunk-local shader lacks the Delta declaration');
+    source = source.replace(decl, 'var<storage, read_write> Delta: array<f32>;');
+  }
   const enable = pass && pass.ns > 1 ? 'enable subgroups;\n' : '';
   const stepConsts = steps ? stepConstants(steps) : '';
   return enable + SCAN_PARAMS.wgsl() + `const STATE_VEC4: u32 = ${stateVec4}u;\n` + consts + stepConsts + commonSource + (steps ? stepsSource : '') + loader + source;
@@ -609,31 +549,22 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // pipelined staging needs two blocks of workgroup memory and the next block's share in registers.
   const ku = Math.max(1, Math.floor(args.tuning?.unroll ?? KU_DEFAULT));
   const tb = Math.max(1, Math.floor(args.tuning?.block ?? TB_DEFAULT));
-  const zVec4 = !args.z || (zLayout.rowStride % 4 === 0 && zLayout.offset % 4 === 0);
-  const passConfig = (rowsVec4: number, split: number, maxSplit: number, tokArrays: number): PassConfig => {
+  const passConfig = (rowsVec4: number, split: number, maxSplit: number): PassConfig => {
     let ns = floorPow2(Math.max(1, Math.min(Math.floor(split), maxSplit, stateVec4)));
     while (wgChunk % ns !== 0) ns /= 2;
     const cpw = wgChunk / ns;
-    const fits = (c: PassConfig) => passStagedBytes(c, tokArrays) <= limits.maxComputeWorkgroupStorageSize;
-    const unstaged: PassConfig = { wg: wgChunk, ku, tb, stage: false, rowsVec4, pipe: false, ns, stageTok: false };
+    const bytes = tb * rowsVec4 * 16;
     const stage =
       (args.tuning?.stage ?? true) &&
       stateVec4 <= MAX_STAGED_VEC4 &&
-      fits({ ...unstaged, stage: true }) &&
+      bytes <= limits.maxComputeWorkgroupStorageSize &&
       (groups === 1 || (dInner / groups) % cpw === 0);
     let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
-    const plain: PassConfig = { ...unstaged, stage, pipe };
-    // Token staging: one invocation per channel, vec4 rows, blocks of whole load groups.
-    if ((args.tuning?.stageTokens ?? DEFAULT_STAGE_TOKENS) && !(args.tuning?.pipeline ?? false) && ns === 1 && dInner % 4 === 0 && wgChunk % 4 === 0 && zVec4) {
-      const tbTok = Math.max(ku, Math.round((args.tuning?.block ?? TB_TOKENS_DEFAULT) / ku) * ku);
-      const staged: PassConfig = { ...plain, tb: tbTok, pipe: false, stageTok: true };
-      if (fits(staged)) return staged;
-    }
-    if (pipe && stage && (!fits({ ...plain, pipe: true }) || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
-    return { ...plain, pipe };
+    if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
-  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1, 4);
-  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE, 2);
+  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
+  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniformValues = {
     batch,
     seqLen,
@@ -701,7 +632,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const counted = (t: Tensor[]) => (residency ? [...t, residency] : t);
   const outputPipeline = (dt: DtMode) =>
     engine.pipeline(`selective_scan_chunk_output:${variantKey}:${passKey(outputCfg)}:${outputSteps.key}:dt=${dt}:residency=${residency ? 1 : 0}`, () => ({
-      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, outputSteps.steps, outputCfg, dt, residency ? { binding: 8, at: 2 } : null, 'output'),
+      code: shaderCode(chunkOutputSource, stateVec4, bcLoader, outputSteps.steps, outputCfg, dt, residency ? { binding: 8, at: 2 } : null),
       constants: { WG: wgD },
     }));
   const passGrid = (c: PassConfig) => grid1d(batch * numChunks * Math.ceil(dInner / passChannels(c)), maxDim);
@@ -719,7 +650,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // in the local pass, so the one that writes a token's dt is the one that read its delta).
   const inPlace = (args.deltaInPlace ?? false) && localCfg.ns === 1;
   const local = engine.pipeline(`selective_scan_chunk_local:${variantKey}:${passKey(localCfg)}:${localSteps.key}:dt=${inPlace ? 'write' : 'none'}:residency=${residency ? 1 : 0}`, () => ({
-    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, localSteps.steps, localCfg, inPlace ? 'write' : 'none', residency ? { binding: 7, at: 0 } : null, 'local'),
+    code: shaderCode(chunkLocalSource, stateVec4, bcLoader, localSteps.steps, localCfg, inPlace ? 'write' : 'none', residency ? { binding: 7, at: 0 } : null),
     constants: { WG: wgD },
   }));
 
