@@ -18,8 +18,9 @@
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
 // workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
-// --skip-decode skips decode attention.
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--diagnostics] [--torch TORCH.json] [--out FILE.json]
+// --skip-decode skips decode attention. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
+// of workgroup memory run at once (the residency probe; what bounds the flash tiles' residency).
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
@@ -29,7 +30,7 @@ import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTi
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
-import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
+import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, measureWorkgroupMemoryResidency, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
@@ -45,6 +46,11 @@ async function main() {
   const torch = loadTorchBaselines(values.get('torch'));
   const ceilings = await measureRateCeilings(engine, small);
   console.log(`rate probes in this run: fma ${(ceilings.fmaTflops * 1e3).toPrecision(4)} GFLOP/s, exp2 ${ceilings.exp2Gops.toPrecision(4)} G/s`);
+  const workgroupMemory = flags.has('smem-residency') ? await measureWorkgroupMemoryResidency(engine, small) : undefined;
+  if (workgroupMemory) {
+    console.log('resident workgroups against the workgroup memory each holds (residency probe)');
+    printTable(workgroupMemory.map((r) => ({ invocations: r.workgroupSize, 'KiB each': r.bytes / 1024, 'resident wg': r.resident, 'KiB in all': (r.bytes * r.resident) / 1024 })));
+  }
   const attnRows: Record<string, string | number>[] = [];
   const attnPoints = [];
   for (const L of lengths) {
@@ -226,7 +232,7 @@ async function main() {
   printTable(decodeRows);
   const decodeVariants = flags.has('decode-variants') ? await decodeVariantRows(engine, small, copyGBs) : undefined;
   if (flags.has('skip-gla') || flags.has('decode-only')) {
-    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants });
+    writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, workgroupMemory, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants });
     engine.destroy();
     return;
   }
@@ -265,7 +271,7 @@ async function main() {
   }
   console.log('\nGLA prefill, B=1 (tokens/s = T / time)');
   printTable(glaRows);
-  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants, gla: glaPoints });
+  writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, workgroupMemory, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants, gla: glaPoints });
   engine.destroy();
 }
 

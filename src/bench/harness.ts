@@ -106,6 +106,36 @@ export function writeJson(path: string | undefined, data: object): void {
   console.error(`wrote ${path}`);
 }
 
+/** One row of measureWorkgroupMemoryResidency: workgroups of `workgroupSize` holding `bytes` each, and how many ran at once. */
+export interface WorkgroupMemoryRow {
+  bytes: number;
+  workgroupSize: number;
+  resident: number;
+}
+
+/**
+ * How many workgroups holding a given amount of workgroup memory run at once on this device (the
+ * residency probe, src/kernels/rate-probes.ts), for workgroups of 128 and 256 invocations and 16 bytes to
+ * the device's limit: the workgroup memory an SM gives is about the largest bytes·resident / SMs before
+ * the count falls. `small` for a CPU device.
+ */
+export async function measureWorkgroupMemoryResidency(engine: Engine, small = false): Promise<WorkgroupMemoryRow[]> {
+  const { workgroupMemoryProbe } = await import('../kernels/rate-probes');
+  const limit = engine.report.limits.maxComputeWorkgroupStorageSize;
+  const sizes = [16, 4096, 8192, 10240, 12288, 16384, 20480, 24576, 32768, 40960, 49152].filter((b) => b <= limit);
+  const rows: WorkgroupMemoryRow[] = [];
+  for (const workgroupSize of [128, 256]) {
+    const groups = small ? 8 : 4096;
+    const out = engine.tensor([groups * workgroupSize], 'scratch', 'smem-probe.out');
+    for (const bytes of sizes) {
+      const [resident] = await residentWorkgroups(engine, (residency) => workgroupMemoryProbe(engine, out, { bytes, workgroupSize, iterations: small ? 10 : 20000, a: 0.999, b: 1e-3, residency }));
+      rows.push({ bytes, workgroupSize, resident });
+    }
+    out.release();
+  }
+  return rows;
+}
+
 /** The device's own ceilings measured in this run: the FP32 fma rate and the exp2 rate WGSL code reaches. */
 export interface RateCeilings {
   /** TFLOP/s of the fma probe (2 FLOPs per fma). */
