@@ -16,13 +16,8 @@
 // key loop; each key tile goes global -> registers (prefetched one tile ahead) -> workgroup memory. The K
 // tile is stored with its vec4 columns XOR-swizzled by the reading invocation's tx, so the CT invocations
 // of a row read distinct banks. After the scores the same memory holds the probabilities P (BQ × BK), and
-// the V tile's memory first carries the row maxima's partials (online softmax needs one max per row
+// the V tile's memory first carries the per-invocation row maxima (online softmax needs one max per row
 // across the CT invocations that share it). The L×S score matrix is never written to GPU memory.
-// Row reductions (the maxima per key tile, the sums at the end): the RG consecutive invocations of a lane
-// group (RG a power of two dividing CT, within one subgroup) combine theirs with subgroup shuffles
-// (lanes_max, lanes_sum; identities when RG = 1); when a row spans PARTS = CT / RG > 1 lane groups, their
-// partials (PARTS4 vec4 per row, PARTS a multiple of 4 or 1) meet in vS after a barrier. With RG = CT
-// (a subgroup of at least CT lanes) that memory and barrier drop out: V_LEN is then 1 when DIRECT.
 // (Measured on an H200 and not kept, docs/measurements/h200/run-2026-12-02g: 32-lane blocks of 8 row groups
 // × 4 column groups with the Q and P tiles swizzled by row group, no faster; Q staged with V read directly,
 // 1.5x slower; without the third barrier per key tile in the direct form, no faster.)
@@ -43,9 +38,8 @@
 // for long key ranges (attention.ts, FLASH_DIRECT_MIN_KEYS).
 //
 // Prepended by the host (besides the Params struct): const D4, CT (= D4), TM, RT, BQ (= TM·RT), BK, KN (= BK / CT),
-// WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4, at least
-// BQ·PARTS4; BQ·PARTS4 or 1 when DIRECT), RG, PARTS, PARTS4, lanes_max, lanes_sum (with `enable subgroups`
-// when RG > 1), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG
+// WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
+// when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG
 // (0; benchmarks only, wrong results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct /
 // v_direct, and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
@@ -61,6 +55,7 @@
 const MASKED: f32 = -1.0e30;
 const LOG2E: f32 = 1.4426950408889634;
 const BK4: u32 = BK / 4u;
+const CT4: u32 = CT / 4u;
 
 var<workgroup> qS: array<vec4<f32>, QS_LEN>;
 // The K tile (swizzled), then the probabilities P (rows of BK4 vec4).
@@ -123,10 +118,11 @@ fn max4(x: vec4<f32>) -> f32 {
   return max(max(x.x, x.y), max(x.z, x.w));
 }
 
-// The row's sum over all of its keys (the CT invocations' partial sums of l added by row_sum).
-// Row `row` (global): the gated output acc / total goes to O.
-fn store_row(b: u32, h: u32, row: u32, tx: u32, acc: vec4<f32>, total: f32) {
+// Row i (local) of the tile: its row-sum partials in vS give the normalizer; the gated output goes to O.
+fn store_row(b: u32, h: u32, rowLocal: u32, row: u32, tx: u32, acc: vec4<f32>) {
   if (row >= P.L) { return; }
+  var total = 0.0;
+  for (var w = 0u; w < CT4; w++) { let x = vS[rowLocal * CT4 + w]; total += (x.x + x.y) + (x.z + x.w); }
   var inv = 0.0;
   if (total > 0.0) { inv = 1.0 / total; }
   let o4 = acc * inv;
@@ -236,21 +232,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let key@ = j0 + tx * KN + @;  //@unroll-n
       if (key@ >= P.S || (causal && i32(key@) > limit#)) { s#[@] = MASKED; }  //@unroll-r //@unroll-n
     }
-    // Row maxima: this invocation's keys, then its lane group's (lanes_max), then (PARTS > 1) the row's
-    // PARTS lane groups' partials through vS (the previous tile's V is no longer read).
+    // Row-max partials (row, tx) into vS (the previous tile's V is no longer read).
     var mx# = s#[0];  //@unroll-r
     mx# = max(mx#, s#[@]);  //@unroll-r //@unroll-n 1
-    mx# = lanes_max(mx#);  //@unroll-r
-    var mNew# = max(m#, mx#);  //@unroll-r
-    if (PARTS > 1u) {
-      if (tx % RG == 0u) {
-        let at# = (r0 + #) * PARTS + tx / RG;  //@unroll-r
-        vS[at# / 4u][at# % 4u] = mx#;  //@unroll-r
-      }
-      workgroupBarrier();
-      for (var w = 0u; w < PARTS4; w++) {
-        mNew# = max(mNew#, max4(vS[(r0 + #) * PARTS4 + w]));  //@unroll-r
-      }
+    let at# = (r0 + #) * CT + tx;  //@unroll-r
+    vS[at# / 4u][at# % 4u] = mx#;  //@unroll-r
+    workgroupBarrier();
+
+    var mNew# = m#;  //@unroll-r
+    for (var w = 0u; w < CT4; w++) {
+      mNew# = max(mNew#, max4(vS[(r0 + #) * CT4 + w]));  //@unroll-r
     }
     let corr# = ex2(m# - mNew#);  //@unroll-r
     m# = mNew#;  //@unroll-r
@@ -310,21 +301,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
 
-  // Row sums: each invocation holds the sum over its own keys; add its lane group's (lanes_sum), then
-  // (PARTS > 1) the row's PARTS lane groups' through vS.
-  var total# = lanes_sum(l#);  //@unroll-r
-  if (PARTS > 1u) {
-    if (tx % RG == 0u) {
-      let lAt# = (r0 + #) * PARTS + tx / RG;  //@unroll-r
-      vS[lAt# / 4u][lAt# % 4u] = total#;  //@unroll-r
-    }
-    workgroupBarrier();
-    total# = 0.0;  //@unroll-r
-    for (var w = 0u; w < PARTS4; w++) {
-      let x# = vS[(r0 + #) * PARTS4 + w];  //@unroll-r
-      total# += (x#.x + x#.y) + (x#.z + x#.w);  //@unroll-r
-    }
-  }
-  store_row(b, h, row0 + r0 + #, tx, acc#, total#);  //@unroll-r
+  // Row sums: each invocation holds the sum over its own keys; add the CT partials of a row.
+  let lAt# = (r0 + #) * CT + tx;  //@unroll-r
+  vS[lAt# / 4u][lAt# % 4u] = l#;  //@unroll-r
+  workgroupBarrier();
+  store_row(b, h, r0 + #, row0 + r0 + #, tx, acc#);  //@unroll-r
   if (t == 0u) { residency_leave(); }
 }

@@ -12,8 +12,7 @@
 // probe, same run) and, with --torch, PyTorch's fp32 causal SDPA from scripts/gpu/torch_reference.py run
 // earlier in the same command. At L = 4096 the other flash tile shapes, each with Q and V staged and direct,
 // and the default with the key tiles loaded one tile ahead and with its P·V loop taking 1, 2 or 4 vec4 of
-// P per step, and with its rows' maxima and sums added with subgroup shuffles and without (flashRowShuffle),
-// each with its resident workgroups (an atomic counter in the kernel); --tile-shapes times them
+// P per step, each with its resident workgroups (an atomic counter in the kernel); --tile-shapes times them
 // at every L; --diagnostics times the kernel with one part left out at a time (flashDiagnostic; wrong
 // results). At every L the flash kernel with Q and V staged in workgroup memory and read straight from
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
@@ -38,8 +37,6 @@ async function main() {
   const small = flags.has('small');
   const engine = await createNodeEngine();
   const limits = engine.report.limits;
-  // The smallest subgroup, for the flash tiles' row reductions (0: none; flashTileConfig, flashRowLanes).
-  const lanes = engine.report.features.subgroups ? engine.report.subgroupMinSize : 0;
   const maxScoreBytes = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   console.log(`attention and GLA (fp32) on ${engine.report.vendor} ${engine.report.architecture} ${engine.report.description}${engine.report.isFallbackAdapter ? ' [fallback adapter]' : ''}`);
 
@@ -67,7 +64,7 @@ async function main() {
     const outFlash = engine.tensor([B, H, L, E], 'activations', 'out.flash');
     const flops = (2 * 2 * B * H * L * L * E) / 2;
     // The operand form and tiles the default kernel takes at this length (L = S keys).
-    const defaultTiles = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged', lanes);
+    const defaultTiles = flashTileConfig(E, limits, L >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged');
     // Causal attention of q, k, v into `out`, with the given options (the default kernel without any).
     const causalInto = (out: Tensor, opts: AttentionOptions = {}) => attention(engine, headsFirst(q), headsFirst(k), headsFirst(v), { causal: true, out: headsFirst(out), ...opts });
     const runFlash = () => causalInto(outFlash);
@@ -89,23 +86,22 @@ async function main() {
     // --tile-shapes.
     const tileShapes: Record<string, number | string>[] = [];
     if (L === lengths[1] || flags.has('tile-shapes')) {
-      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number; shuffle?: boolean }[] = [
-        ...(['direct', 'staged'] as const).flatMap((form) => [false, true].map((shuffle) => ({ pref: null, prefetch: false, form, shuffle }))),
+      const variants: { pref: FlashTileShape | null; prefetch: boolean; form: FlashOperands; pvu?: number }[] = [
         { pref: null, prefetch: true, form: 'direct' },
         ...[1, 2, 4].flatMap((pvu) => (['staged', 'direct'] as const).map((form) => ({ pref: null, prefetch: false, form, pvu }))),
         ...([null, [16, 2], [8, 4], [16, 8], [8, 4, 8], [16, 4, 8], [16, 2, 8], [8, 2, 8], [8, 8, 8]] as (FlashTileShape | null)[]).flatMap((pref) =>
           (['staged', 'direct'] as const).map((form) => ({ pref, prefetch: false, form })),
         ),
       ];
-      for (const { pref, prefetch, form, pvu, shuffle = true } of variants) {
+      for (const { pref, prefetch, form, pvu } of variants) {
         setFlashTilePreference(pref ? [pref] : null);
-        const cfg = flashTileConfig(E, limits, form, shuffle ? lanes : 0);
+        const cfg = flashTileConfig(E, limits, form);
         const outAlt = engine.tensor([B, H, L, E], 'activations', 'out.alt');
-        const run = (residency?: Tensor) => causalInto(outAlt, { flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, flashRowShuffle: shuffle, residency });
+        const run = (residency?: Tensor) => causalInto(outAlt, { flashPrefetch: prefetch, flashOperands: form, flashPvUnroll: pvu, residency });
         const tm = await timeIterations(engine, () => run(), { repeats: 3, warmup: 1 });
         const err = relativeError(await engine.read(outAlt), flashOut);
         const [resident] = await residentWorkgroups(engine, run);
-        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'P·V step': pvu ?? FLASH_PV_UNROLL[form], 'row lanes': cfg?.RG ?? '-', 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
+        tileShapes.push({ L, TM: cfg?.TM ?? '-', BQ: cfg?.BQ ?? '-', BK: cfg?.BK ?? '-', WG: cfg?.WG ?? '-', operands: form, prefetch: prefetch ? 'yes' : 'no', 'P·V step': pvu ?? FLASH_PV_UNROLL[form], 'smem KiB': cfg ? cfg.storageBytes / 1024 : '-', ms: tm.msMedian, 'TFLOP/s': flops / tm.msMedian / 1e9, 'resident wg': resident, 'vs default': err.toExponential(1) });
         outAlt.release();
       }
       setFlashTilePreference(null);
@@ -177,7 +173,7 @@ async function main() {
       'resident wg (staged/direct)': `${residentStaged}/${residentDirect}`,
       'direct vs flash': directErr.toExponential(1),
     });
-    attnPoints.push({ B, H, L, E, causal: true, tiles: defaultTiles, tileShapes, diagnostics, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct', lanes), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
+    attnPoints.push({ B, H, L, E, causal: true, tiles: defaultTiles, tileShapes, diagnostics, flops, flash, operands: { staged, direct, tflopsStaged: flops / staged.msMedian / 1e9, tflopsDirect: flops / direct.msMedian / 1e9, tilesDirect: flashTileConfig(E, limits, 'direct'), residentStaged, residentDirect, relErrDirectVsFlash: directErr }, naive, naiveNote: naiveNote || undefined, tflopsFlash: tfFlash, tflopsNaive: tfNaive, fractionOfFmaProbe: tfFlash / ceilings.fmaTflops, torchTflops, ratioToTorch: torchTflops ? tfFlash / torchTflops : null, relErrFlashVsNaive: flashVsNaive, relErrFlashVsFloat64Rows: refErr });
     if (naiveNote) console.log(`L=${L}: naive ${naiveNote}`);
     [q, k, v, outFlash].forEach((t) => t.release());
   }

@@ -143,14 +143,6 @@ export interface AttentionOptions {
   /** Flash kernel (E <= 64): vec4 of P per step of the P·V loop, loads issued first (1, 2 or 4; default FLASH_PV_UNROLL of the form). Benchmarks. */
   flashPvUnroll?: number;
   /**
-   * Flash kernel (E <= 64): add the row maxima and sums of a row's invocations with subgroup shuffles where
-   * the adapter has subgroups (true), or all through workgroup memory (false, the default: on an H200 the
-   * shuffles were slower, 16.0 against 17.1 TFLOP/s at L=4096 and 20.1 against 21.5 at 16384, and the 4 KiB
-   * they save left the direct tiles at two workgroups per SM, docs/measurements/h200/run-2026-12-02i/
-   * row-shuffle). Benchmarks.
-   */
-  flashRowShuffle?: boolean;
-  /**
    * Benchmarks, flash kernel (E <= 64) only: a tensor of 2 values zeroed by the caller, read as u32
    * afterwards: [workgroups running now (0 after), the most that ran at once].
    */
@@ -212,27 +204,12 @@ const FLASH_DIAG_CODE: Record<FlashDiagnostic, number> = { 'no-scores': 1, 'no-p
 /** Where the flash kernel reads Q and V from (AttentionOptions.flashOperands). */
 export type FlashOperands = 'staged' | 'direct';
 
-/**
- * Lanes of a flash row's lane group (RG: the invocations whose row maxima and sums subgroup shuffles
- * combine) for CT invocations per row on an adapter whose smallest subgroup has `subgroupMinSize` lanes
- * (0: no subgroups): the largest power of two up to both, except that a row of two lane groups takes four
- * (their partials meet as whole vec4).
- */
-export function flashRowLanes(CT: number, subgroupMinSize: number): number {
-  let rg = 1;
-  while (rg * 2 <= Math.min(CT, subgroupMinSize)) rg *= 2;
-  return CT / rg === 2 ? CT / 4 : rg;
-}
-
-export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }, operands: FlashOperands = 'staged', subgroupMinSize = 0) {
+export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageSize: number; maxComputeInvocationsPerWorkgroup: number }, operands: FlashOperands = 'staged') {
   const direct = operands === 'direct';
   if (E > 64) return null;
   const DPAD = E <= 32 ? 32 : 64;
   const D4 = DPAD / 4;
   const CT = D4;
-  const RG = flashRowLanes(CT, subgroupMinSize);
-  const PARTS = CT / RG;
-  const PARTS4 = Math.ceil(PARTS / 4);
   // Preference: 64 queries × 64 keys (4 × 4 register tiles), then smaller tiles for smaller devices.
   const prefs: FlashTileShape[] = [...(tilePreference ?? []), [16, 4], [16, 8], [32, 4], [16, 2], [8, 4], [8, 2], [8, 1], [4, 2], [4, 1]];
   for (const [RT, KN, TM = 4] of prefs) {
@@ -241,24 +218,15 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
     const BK = KN * CT;
     if (WG > limits.maxComputeInvocationsPerWorkgroup || BK % 4 !== 0) continue;
     const KP_LEN = Math.max(BK * D4, (BQt * BK) / 4);
-    // DIRECT: no Q tile, and vS holds only the row partials (BQ rows of PARTS4 vec4; none when PARTS = 1).
+    // DIRECT: no Q tile, and vS holds only the row partials (BQ·CT floats).
     const QS_LEN = direct ? 1 : BQt * D4;
-    const partials = PARTS > 1 ? BQt * PARTS4 : 1;
-    const V_LEN = direct ? partials : Math.max(BK * D4, partials);
+    const V_LEN = direct ? Math.ceil((BQt * CT) / 4) : BK * D4;
+    if (V_LEN * 4 < BQt * CT) continue;
     const storageBytes = 16 * (QS_LEN + KP_LEN + V_LEN);
     if (storageBytes > limits.maxComputeWorkgroupStorageSize) continue;
-    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, RG, PARTS, PARTS4, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
+    return { DPAD, D4, CT, TM, RT, BQ: BQt, BK, KN, WG, QS_LEN, KP_LEN, V_LEN, LD: Math.ceil((BK * D4) / WG), storageBytes, direct };
   }
   return null;
-}
-
-/** WGSL for the flash kernel's row reductions: RG, PARTS, PARTS4 and lanes_max / lanes_sum over RG lanes. */
-function flashRowCode(RG: number, PARTS: number, PARTS4: number): string {
-  const lanes = (name: string, op: (a: string, b: string) => string) =>
-    RG > 1
-      ? `fn ${name}(x: f32) -> f32 {\n  var v = x;\n  for (var o = 1u; o < RG; o = o << 1u) { v = ${op('v', 'subgroupShuffleXor(v, o)')}; }\n  return v;\n}\n`
-      : `fn ${name}(x: f32) -> f32 { return x; }\n`;
-  return `const RG: u32 = ${RG}u;\nconst PARTS: u32 = ${PARTS}u;\nconst PARTS4: u32 = ${PARTS4}u;\n` + lanes('lanes_max', (a, b) => `max(${a}, ${b})`) + lanes('lanes_sum', (a, b) => `${a} + ${b}`);
 }
 
 /** WGSL for q_direct / v_direct of the flash kernel: Q and V bound again as vec4 arrays, or stand-ins. */
@@ -388,8 +356,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
     const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
-    const shuffleLanes = (opts.flashRowShuffle ?? false) && engine.report.features.subgroups ? engine.report.subgroupMinSize : 0;
-    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && vec4Views(q, v) ? 'direct' : 'staged', shuffleLanes);
+    const tiles = flashTileConfig(E, engine.report.limits, wantDirect && vec4Views(q, v) ? 'direct' : 'staged');
     if (tiles) {
       const prefetch = opts.flashPrefetch ?? FLASH_PREFETCH;
       const residency = opts.residency;
@@ -398,12 +365,10 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL[tiles.direct ? 'direct' : 'staged'];
       if (![1, 2, 4].includes(wantPvu)) throw new KernelInputError(`attention: flashPvUnroll takes 1, 2 or 4, got ${wantPvu}`);
       const pvu = (tiles.BK / 4) % wantPvu === 0 ? wantPvu : 1;
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:pvu=${pvu}:rg=${tiles.RG}`;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:pvu=${pvu}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
-          (tiles.RG > 1 ? 'enable subgroups;\n' : '') +
           ATTENTION_PARAMS.wgsl() +
-          flashRowCode(tiles.RG, tiles.PARTS, tiles.PARTS4) +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
