@@ -1,9 +1,9 @@
 // Residency probe: how many workgroups that each hold PAD_VEC4 vec4 of workgroup memory run at once on
 // one device (counted by residency_enter / residency_leave, prepended by the host with the counter at
-// binding 2). Each workgroup fills its memory (element i = i·a), then every invocation walks an fma chain
-// x = fma(x, a, b) for P.iterations steps from the element at its index (mod PAD_VEC4), long enough for
-// the workgroups of one wave to overlap, adds the element at the mirrored index and writes the sum of
-// its vec4. What limits the count besides workgroup memory (invocations per SM, a few registers) is the
+// binding 2). Each workgroup fills its memory (vec4 i holds (4i, 4i + 1, 4i + 2, 4i + 3)·a), then every
+// invocation walks an fma chain x = fma(x, a, b) for P.iterations steps from vec4 j = its index mod
+// PAD_VEC4 (long enough for the workgroups of one wave to overlap), adds vec4 PAD_VEC4 - 1 - j and writes
+// the sum of the four lanes. What limits the count besides workgroup memory (invocations per SM, a few registers) is the
 // same for every PAD_VEC4, so counts against PAD_VEC4 show how much workgroup memory an SM gives.
 
 override WG: u32 = 128u;

@@ -57,9 +57,9 @@ export function matmulSmemProbe(engine: Engine, out: Tensor, iterations: number,
  * The residency probe (shaders/probe_workgroup_memory.wgsl): out.numel / workgroupSize workgroups (a whole
  * number of them), each holding `bytes` of workgroup memory (rounded up to whole vec4, at least one), each
  * invocation walking an fma chain of `iterations` steps; with a counter (a u32 pair zeroed by the caller:
- * [running now, most at once]) it counts the workgroups that ran at once. Invocation i of a workgroup
- * writes Σ over its vec4 of (pad[j]·a^it chain) + pad[P - 1 - j], j = i mod P (rateProbe's chain from
- * the element pad[j] = (4j .. 4j + 3)·a).
+ * [running now, most at once]) it counts the workgroups that ran at once. With P vec4 of memory, vec4 j
+ * holding (4j .. 4j + 3)·a, invocation i of a workgroup (j = i mod P) writes the sum over the four lanes
+ * of x + pad[P - 1 - j], where x starts at pad[j] and takes `iterations` steps x = x·a + b.
  */
 export function workgroupMemoryProbe(engine: Engine, out: Tensor, opts: { bytes: number; workgroupSize: number; iterations: number; a: number; b: number; residency?: Tensor }): void {
   const { workgroupSize: wg, iterations } = opts;
