@@ -7,11 +7,12 @@
 // So Out (M, 2·Di) = [u | z]: u the conv output the state update and x_proj read, z the gate. The
 // workgroup that computes x-row c owns channel c's conv state: no other workgroup touches it.
 // Params: M, K, N (= 2·Di), lda, aOffset, eps, dInner, width (conv width W).
+// W (in_proj, binding 3) and its reader load_w(j) -> V (float32 or fp16 storage) are prepended by the host
+// (src/kernels/weight-read.ts).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<V>;
 @group(0) @binding(2) var<storage, read> NormW: array<V>;
-@group(0) @binding(3) var<storage, read> W: array<V>;
 @group(0) @binding(4) var<storage, read> ConvW: array<f32>;
 @group(0) @binding(5) var<storage, read> ConvB: array<f32>;
 @group(0) @binding(6) var<storage, read_write> ConvState: array<f32>;
@@ -22,7 +23,7 @@ fn loadA(m: u32, j: u32) -> V {
 }
 
 fn loadW(n: u32, j: u32) -> V {
-  return W[n * (P.K / VW) + j];
+  return load_w(n * (P.K / VW) + j);
 }
 
 // Channel n < Di of the x half: the conv step over the conv state (shifted in place) and SiLU; the z half

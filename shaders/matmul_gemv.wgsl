@@ -8,16 +8,14 @@
 // with weight NormW first (a block's pre-norm). With accumulate, C += (a residual connection in place).
 // Body and reduction: gemv_common.wgsl and gemv_reduce_*.wgsl. Weights are read once, coalesced: the
 // kernel is bandwidth-bound. Params: M, K, N, lda, aOffset, accumulate, seg1, seg2, seg3, eps.
+// W0..W3 (bindings 3-6) and their readers load_w0..load_w3(j) -> V (float32 or fp16 storage, each its own)
+// are prepended by the host (src/kernels/weight-read.ts).
 
 override SWIGLU: bool = false;
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<V>;
 @group(0) @binding(2) var<storage, read> NormW: array<V>;
-@group(0) @binding(3) var<storage, read> W0: array<V>;
-@group(0) @binding(4) var<storage, read> W1: array<V>;
-@group(0) @binding(5) var<storage, read> W2: array<V>;
-@group(0) @binding(6) var<storage, read> W3: array<V>;
 @group(0) @binding(7) var<storage, read_write> C: array<f32>;
 
 fn loadA(m: u32, j: u32) -> V {
@@ -32,10 +30,10 @@ fn loadA(m: u32, j: u32) -> V {
 
 fn loadW(n: u32, j: u32) -> V {
   let kv = P.K / VW;
-  if (n < P.seg1) { return W0[n * kv + j]; }
-  if (n < P.seg2) { return W1[(n - P.seg1) * kv + j]; }
-  if (n < P.seg3) { return W2[(n - P.seg2) * kv + j]; }
-  return W3[(n - P.seg3) * kv + j];
+  if (n < P.seg1) { return load_w0(n * kv + j); }
+  if (n < P.seg2) { return load_w1((n - P.seg1) * kv + j); }
+  if (n < P.seg3) { return load_w2((n - P.seg2) * kv + j); }
+  return load_w3((n - P.seg3) * kv + j);
 }
 
 fn gemv_store(m: u32, n: u32, v: f32) {

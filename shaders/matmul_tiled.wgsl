@@ -3,10 +3,11 @@
 // registers; A and B tiles of depth TILE_K pass through workgroup memory.
 // Params (prepended by the host): M, K, N, lda (row stride of A: K, or wider when A is a column range
 // of a wider matrix), aOffset (first column), batch strides, transposeB, accumulate.
+// B (binding 2) and its reader load_b(i) -> f32 (element i; float32 or fp16 storage) are prepended by the
+// host (src/kernels/weight-read.ts).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
 const TILE_M = 64u;
@@ -51,7 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let gn = col0 + n;
       var v = 0.0;
       if (gk < P.K && gn < P.N) {
-        if (P.transposeB == 1u) { v = B[baseB + gn * P.K + gk]; } else { v = B[baseB + gk * P.N + gn]; }
+        if (P.transposeB == 1u) { v = load_b(baseB + gn * P.K + gk); } else { v = load_b(baseB + gk * P.N + gn); }
       }
       tileB[k][n] = v;
     }

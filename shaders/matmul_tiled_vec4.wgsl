@@ -22,6 +22,8 @@
 // binding 4; empty otherwise).
 // Params (prepended by the host): M, K, N, lda (row stride of A), aOffset (first column of A), batch
 // strides, transposeB (1 here), accumulate.
+// W (binding 2) and its reader load_w4(i) -> vec4<f32> (elements 4i .. 4i + 3; float32 or fp16 storage)
+// are prepended by the host (src/kernels/weight-read.ts).
 
 const KQ: u32 = TK / 4u;          // vec4 along k per row of a K-tile
 const PAD: u32 = 8u / KQ;         // padding vec4 per tile row
@@ -35,7 +37,6 @@ const W_LOADS: u32 = TC * KQ / 4u;   // vec4 of the W tile each invocation loads
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> W: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
 // tileA[r][m / 4] holds A(m .. m+3, k) and tileW[r][n / 4] holds W(n .. n+3, k) for k = 4·(r % KQ) + r / KQ;
@@ -55,7 +56,7 @@ fn fetch_a(idx: u32, kq0: u32, row0: u32, baseA4: u32, lda4: u32, k4s: u32) -> v
 fn fetch_w(idx: u32, kq0: u32, col0: u32, baseW4: u32, k4s: u32) -> vec4<f32> {
   let n = idx / KQ;
   let kq = kq0 + idx % KQ;
-  if (col0 + n < P.N && kq < k4s) { return W[baseW4 + (col0 + n) * k4s + kq]; }
+  if (col0 + n < P.N && kq < k4s) { return load_w4(baseW4 + (col0 + n) * k4s + kq); }
   return vec4<f32>(0.0);
 }
 

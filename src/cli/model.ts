@@ -8,6 +8,7 @@ import { formatIssues, LIMITS, migrateComparison, validateComparison, validateMo
 import { costModel, type ModelCost } from '../model/cost-model';
 import { patternOf } from '../model/build';
 import { getPreset, matchPreset, PRESETS } from '../model/presets';
+import { WEIGHT_FORMAT_LABELS } from '../model/weight-format';
 import { decodeComparison } from '../url/codec';
 
 const USAGE = `usage: npm run --silent model -- (--preset ID | --config FILE_OR_LINK) [--seq L] [--batch B] [--json]
@@ -122,7 +123,7 @@ function table(r: ReturnType<typeof report>): string {
   const pad = (s: string, n: number) => s.padEnd(n);
   const padL = (s: string, n: number) => s.padStart(n);
   const lines = [
-    `${r.name}${r.id ? ` (${r.id})` : ''}: ${r.pattern}, d_model ${r.config.dModel}, vocabulary ${r.config.vocabSize}${r.config.tiedEmbeddings ? ', tied embeddings' : ''}`,
+    `${r.name}${r.id ? ` (${r.id})` : ''}: ${r.pattern}, d_model ${r.config.dModel}, vocabulary ${r.config.vocabSize}${r.config.tiedEmbeddings ? ', tied embeddings' : ''}${r.config.weightFormat === 'f16' ? `, ${WEIGHT_FORMAT_LABELS.f16}` : ''}`,
     '',
     `parameters      ${padL(group(p.total), 15)}`,
     `  embedding     ${padL(group(p.embedding), 15)}`,

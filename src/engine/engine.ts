@@ -13,7 +13,8 @@
 
 import { BufferAllocator, STORAGE_USAGE, type MemoryCategory, type MemorySnapshot } from './allocator';
 import { GpuDeviceLostError, GpuKernelError, GpuLimitError, KernelInputError, WebGpuUnavailableError } from './errors';
-import { Tensor, numel, shapeToString } from './tensor';
+import { Tensor, dtypeBytes, numel, shapeToString, type TensorDtype } from './tensor';
+import { HalfRangeError, packHalves, unpackHalves } from './half';
 import { CapturedWork, type PositionalFields, type RecordedDispatch } from './capture';
 
 export { CapturedWork } from './capture';
@@ -231,13 +232,13 @@ export class Engine {
   }
 
   /** `idle`: the tensor is written from the host next, so its buffer must not be bound by recorded work. */
-  private newTensor(shape: readonly number[], category: MemoryCategory, label: string, idle: boolean, dtype: 'f32' | 'u32' = 'f32'): Tensor {
+  private newTensor(shape: readonly number[], category: MemoryCategory, label: string, idle: boolean, dtype: TensorDtype = 'f32'): Tensor {
     this.assertAlive();
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new KernelInputError(`${label}: invalid shape ${shapeToString(shape)}`);
     }
     this.openScope();
-    const buffer = this.alloc.create(numel(shape) * 4, category, label, STORAGE_USAGE, idle);
+    const buffer = this.alloc.create(dtypeBytes(dtype, numel(shape)), category, label, STORAGE_USAGE, idle);
     return new Tensor(this, buffer, [...shape], category, label, dtype);
   }
 
@@ -250,6 +251,26 @@ export class Engine {
     const t = this.newTensor(shape, category, label, true);
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     if (f32.length > 0) this.device.queue.writeBuffer(t.buffer, 0, f32.buffer, f32.byteOffset, f32.byteLength);
+    return t;
+  }
+
+  /**
+   * A tensor holding `data` as IEEE halves (dtype 'f16', two per u32; see half.ts): weights stored at half
+   * the bytes. Throws a KernelInputError naming the tensor and the first value that does not fit fp16.
+   */
+  uploadHalf(data: ArrayLike<number>, shape: readonly number[], category: MemoryCategory, label: string): Tensor {
+    if (data.length !== numel(shape)) {
+      throw new KernelInputError(`${label}: ${data.length} values do not fill shape ${shapeToString(shape)} (${numel(shape)} values)`);
+    }
+    let words: Uint32Array;
+    try {
+      words = packHalves(data);
+    } catch (err) {
+      if (err instanceof HalfRangeError) throw new KernelInputError(`${label}: cannot be stored as fp16: ${err.message}`);
+      throw err;
+    }
+    const t = this.newTensor(shape, category, label, true, 'f16');
+    if (words.length > 0) this.device.queue.writeBuffer(t.buffer, 0, words.buffer, 0, words.byteLength);
     return t;
   }
 
@@ -270,6 +291,7 @@ export class Engine {
    * reused within the batch), they are submitted first, so that they see the old contents.
    */
   write(t: Tensor, data: ArrayLike<number>, offsetElements = 0): void {
+    if (t.dtype === 'f16') throw new KernelInputError(`${t}: holds fp16 halves; write() takes float32 data (make it with uploadHalf instead)`);
     if (this.alloc.isBusy(t.buffer)) this.submit();
     const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
     this.device.queue.writeBuffer(t.buffer, offsetElements * 4, f32.buffer, f32.byteOffset, f32.byteLength);
@@ -303,7 +325,7 @@ export class Engine {
     return this.alloc.snapshot();
   }
 
-  /** Reads a tensor back to the host (submits pending work first). */
+  /** Reads a tensor back to the host (submits pending work first); an 'f16' tensor as its values. */
   async read(t: Tensor | GPUBuffer, byteLength?: number): Promise<Float32Array> {
     this.assertAlive();
     const src = t instanceof Tensor ? t.buffer : t;
@@ -315,8 +337,10 @@ export class Engine {
     this.device.queue.submit([enc.finish()]);
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost.then((e) => Promise.reject(e))]);
-      const out = new Float32Array(staging.getMappedRange().slice(0, bytes));
+      const raw = staging.getMappedRange().slice(0, bytes);
       staging.unmap();
+      // Halves are read back as their values; other tensors as their 32-bit words.
+      const out = t instanceof Tensor && t.dtype === 'f16' && byteLength === undefined ? unpackHalves(new Uint32Array(raw), t.numel) : new Float32Array(raw);
       await this.flushErrors();
       return out;
     } finally {

@@ -1,7 +1,17 @@
-// A GPU tensor: a float32 buffer with a shape (row-major, last dimension fastest) and the memory category
-// it is counted under. Tensors are created through the Engine so that the allocator sees every byte.
+// A GPU tensor: a buffer with a shape (row-major, last dimension fastest), an element type and the memory
+// category it is counted under. Element types: 'f32'; 'u32' (token ids); 'f16' (IEEE halves packed two per
+// u32, element 2i in the low half of word i: weights stored as halves, see half.ts). Tensors are created
+// through the Engine so that the allocator sees every byte.
 
 import type { MemoryCategory } from './allocator';
+import { halfStorageBytes } from './half';
+
+export type TensorDtype = 'f32' | 'u32' | 'f16';
+
+/** Bytes of n elements of a dtype on the GPU. */
+export function dtypeBytes(dtype: TensorDtype, n: number): number {
+  return dtype === 'f16' ? halfStorageBytes(n) : 4 * n;
+}
 
 export interface TensorOwner {
   releaseBuffer(buffer: GPUBuffer): void;
@@ -15,7 +25,7 @@ export class Tensor {
     readonly shape: readonly number[],
     readonly category: MemoryCategory,
     readonly label: string,
-    readonly dtype: 'f32' | 'u32' = 'f32',
+    readonly dtype: TensorDtype = 'f32',
   ) {}
 
   get numel(): number {
@@ -23,7 +33,7 @@ export class Tensor {
   }
 
   get bytes(): number {
-    return this.numel * 4;
+    return dtypeBytes(this.dtype, this.numel);
   }
 
   get isReleased(): boolean {

@@ -1,4 +1,4 @@
-// Embedding lookup: ids (...) u32, table (vocab, D) -> out (..., D).
+// Embedding lookup: ids (...) u32, table (vocab, D) float32 or fp16 -> out (..., D) float32.
 
 import source from '../../shaders/embedding.wgsl?raw';
 import type { Engine } from '../engine/engine';
@@ -6,6 +6,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
+import { formatsKey, storageFormatOf, weightReaderWgsl } from './weight-read';
 import type { MemoryCategory } from '../engine/allocator';
 
 const PARAMS = defineUniforms([
@@ -22,7 +23,11 @@ export function embedding(engine: Engine, ids: Tensor, table: Tensor, opts: { ou
   const [vocab, D] = table.shape;
   const tokens = ids.numel;
   const out = opts.out ?? engine.tensor([...ids.shape, D], opts.category ?? 'activations', opts.label ?? 'embedding.out');
-  const pipeline = engine.pipeline('embedding', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
+  const format = storageFormatOf(table, 'embedding');
+  const pipeline = engine.pipeline(`embedding${formatsKey([format])}`, () => ({
+    code: PARAMS.wgsl() + weightReaderWgsl({ binding: 2, name: 'table', fn: 'load_table', format, element: 'f32' }) + source,
+    constants: { WG },
+  }));
   const grid = grid1d(Math.ceil((tokens * D) / WG), engine.report.limits.maxComputeWorkgroupsPerDimension);
   engine.dispatch(() => `embedding(tokens=${tokens}, D=${D})`, pipeline, [ids, table, out], grid, PARAMS.pack({ tokens, D, vocab }));
   return out;

@@ -8,6 +8,7 @@ import { rmsnorm } from './rmsnorm';
 import { unary } from './elementwise';
 import { attention, headsFirst } from './attention';
 import { attentionRef } from '../reference/attention';
+import { roundArrayToHalf } from '../engine/half';
 
 describe('kernels in Chromium', () => {
   it('gets a WebGPU adapter from navigator.gpu', async () => {
@@ -22,6 +23,19 @@ describe('kernels in Chromium', () => {
     const w = normalArray(N * K, 2);
     const out = matmul(e, e.upload(a, [M, K], 'activations', 'a'), e.upload(w, [N, K], 'weights', 'w'), { transposeB: true });
     expect(relativeError(await e.read(out), matmulRef(a, w, 1, M, K, N, true))).toBeLessThan(1e-5);
+  });
+
+  it('fp16 weights (halves read by unpack2x16float): the vec4 matmul and gemv match the twin of the rounded weights', async () => {
+    const e = await testEngine();
+    const [M, K, N] = [130, 68, 75];
+    const a = normalArray(M * K, 1);
+    const w = normalArray(N * K, 2, 0.5);
+    const wT = e.uploadHalf(w, [N, K], 'weights', 'w');
+    const rounded = roundArrayToHalf(w);
+    const out = matmul(e, e.upload(a, [M, K], 'activations', 'a'), wT, { transposeB: true, variant: 'tiled-vec4' });
+    expect(relativeError(await e.read(out), matmulRef(a, rounded, 1, M, K, N, true))).toBeLessThan(1e-5);
+    const row = matmul(e, e.upload(a.subarray(0, K), [1, K], 'activations', 'a1'), wT, { transposeB: true, variant: 'gemv' });
+    expect(relativeError(await e.read(row), matmulRef(a.subarray(0, K), rounded, 1, 1, K, N, true))).toBeLessThan(1e-5);
   });
 
   it('rmsnorm and softplus match their twins', async () => {

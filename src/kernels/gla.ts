@@ -23,6 +23,7 @@ import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
 import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
+import { formatsKey, storageFormatOf } from './weight-read';
 
 export const GLA_PARAMS = defineUniforms([
   ['B', 'u32'],
@@ -191,8 +192,14 @@ export function glaInProjStep(engine: Engine, p: GlaInProjStepArgs): Tensor {
   if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`gla_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
   if (rows === 0) return p.out;
   const config = gemvConfig(engine, rows, d, N, d % 4 === 0);
-  const pipeline = engine.pipeline(gemvKey('gla_in_proj_step', config, p.norm ? ':norm' : ''), () => ({
-    code: gemvShaderCode(config, IN_PROJ_STEP_PARAMS, inProjStepSource),
+  const formats = p.weights.map((w) => storageFormatOf(w, 'gla_in_proj_step'));
+  const pipeline = engine.pipeline(gemvKey('gla_in_proj_step', config, `${p.norm ? ':norm' : ''}${formatsKey(formats)}`), () => ({
+    code: gemvShaderCode(
+      config,
+      IN_PROJ_STEP_PARAMS,
+      inProjStepSource,
+      ['q', 'k', 'v', 'g', 'gk'].map((n, i) => ({ binding: 3 + i, name: `W${n}`, fn: `load_w${n}`, format: formats[i] })),
+    ),
     constants: { NORM: p.norm ? 1 : 0 },
   }));
   const [wq, wk, wv, wg, wgk] = p.weights;

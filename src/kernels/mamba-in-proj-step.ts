@@ -10,6 +10,7 @@ import { KernelInputError } from '../engine/errors';
 import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
+import { formatsKey, storageFormatOf } from './weight-read';
 
 const PARAMS = defineUniforms([
   ['M', 'u32'],
@@ -53,8 +54,9 @@ export function mambaInProjStep(engine: Engine, p: MambaInProjStepArgs): Tensor 
   if (p.out.numel !== batch * N) throw new KernelInputError(`mamba_in_proj_step: out ${shapeToString(p.out.shape)} must hold (B, 2·Di) = (${batch}, ${N})`);
   if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`mamba_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
   const config = gemvConfig(engine, batch, d, N, d % 4 === 0);
-  const pipeline = engine.pipeline(gemvKey('mamba_in_proj_step', config, p.norm ? ':norm' : ''), () => ({
-    code: gemvShaderCode(config, PARAMS, source),
+  const format = storageFormatOf(p.inProj, 'mamba_in_proj_step');
+  const pipeline = engine.pipeline(gemvKey('mamba_in_proj_step', config, `${p.norm ? ':norm' : ''}${formatsKey([format])}`), () => ({
+    code: gemvShaderCode(config, PARAMS, source, [{ binding: 3, name: 'W', fn: 'load_w', format }]),
     constants: { NORM: p.norm ? 1 : 0 },
   }));
   engine.dispatch(

@@ -3,7 +3,8 @@
 // out (..., M, N). Variants: 'tiled' (64×64 tiles through workgroup memory), 'tiled-vec4' (vec4 loads and
 // tiles, 4 or 8 × 4 or 8 outputs per invocation: linear-layer weights with K, the row stride and column
 // offset of a multiples of 4), 'naive' (the baseline) and 'gemv' (few rows against linear-layer weights:
-// decode).
+// decode). The weight operand (w) may be stored as float32 or fp16 (a dtype 'f16' tensor: src/engine/half.ts),
+// read through weight-read.ts in every variant; a and the output are float32.
 // gemv() is the matrix-vector kernel with its decode fusions: several weights of one input in one dispatch,
 // the input's RMSNorm, a SwiGLU input ([gate | up] -> silu(gate)·up) and accumulation into the output.
 
@@ -20,6 +21,7 @@ import { GpuLimitError, KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms, type UniformLayout } from '../engine/uniforms';
 import { residencyCode } from './residency';
+import { formatsKey, storageFormatOf, weightReaderWgsl, type WeightReader } from './weight-read';
 import type { MemoryCategory } from '../engine/allocator';
 
 export const MATMUL_PARAMS = defineUniforms([
@@ -121,8 +123,11 @@ export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4
   return { wg, rows, maxM, vec4, subgroups };
 }
 
-/** WGSL of a gemv kernel: constants, element type, Params, the reduction, gemv_common.wgsl, the kernel. */
-export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>, kernelSource: string): string {
+/**
+ * WGSL of a gemv kernel: constants, element type, Params, the weight bindings and their readers (element
+ * type V: vec4 or f32 as the config reads rows), the reduction, gemv_common.wgsl, the kernel.
+ */
+export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>, kernelSource: string, weights: readonly Omit<WeightReader, 'element'>[]): string {
   const element = config.vec4
     ? 'alias V = vec4<f32>;\nconst VW: u32 = 4u;\nfn vsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }\n'
     : 'alias V = f32;\nconst VW: u32 = 1u;\nfn vsum(v: V) -> f32 { return v; }\n';
@@ -131,6 +136,7 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
     `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\nconst MAX_M: u32 = ${config.maxM}u;\n` +
     element +
     params.wgsl() +
+    weights.map((w) => weightReaderWgsl({ ...w, element: config.vec4 ? 'vec4' : 'f32' })).join('') +
     (config.subgroups ? gemvReduceSubgroupSource : gemvReduceWorkgroupSource) +
     gemvCommonSource +
     kernelSource
@@ -151,7 +157,7 @@ export interface GemvNorm {
 export interface GemvArgs {
   /** Input rows (..., width): few (decode), as the weights are read once per chunk of up to 8 rows. */
   a: Tensor;
-  /** 1 to GEMV_MAX_WEIGHTS linear-layer weights (Nᵢ, K): out's columns are their outputs, in order. */
+  /** 1 to GEMV_MAX_WEIGHTS linear-layer weights (Nᵢ, K), each float32 or fp16: out's columns are their outputs, in order. */
   weights: Tensor[];
   /** The K inputs are a's columns [offset, offset + count) (default: all); with swiglu, count = 2K. */
   aColumns?: { offset: number; count: number };
@@ -198,12 +204,18 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   const vec4 = K % 4 === 0 && width % 4 === 0 && cols.offset % 4 === 0;
   const config = gemvConfig(engine, rows, K, N, vec4);
   const swiglu = args.swiglu ?? false;
-  const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}`), () => ({
-    code: gemvShaderCode(config, GEMV_PARAMS, gemvSource),
+  const w = (i: number) => weights[Math.min(i, weights.length - 1)];
+  const formats = [0, 1, 2, 3].map((i) => storageFormatOf(w(i), 'gemv'));
+  const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}${formatsKey(formats)}`), () => ({
+    code: gemvShaderCode(
+      config,
+      GEMV_PARAMS,
+      gemvSource,
+      formats.map((format, i) => ({ binding: 3 + i, name: `W${i}`, fn: `load_w${i}`, format })),
+    ),
     constants: { NORM: norm ? 1 : 0, SWIGLU: swiglu ? 1 : 0 },
   }));
   const seg = (i: number) => (i < starts.length ? starts[i] : N);
-  const w = (i: number) => weights[Math.min(i, weights.length - 1)];
   const u = GEMV_PARAMS.pack({ M: rows, K, N, lda: width, aOffset: cols.offset, accumulate: args.accumulate ? 1 : 0, seg1: seg(1), seg2: seg(2), seg3: seg(3), eps: norm?.eps ?? 0 });
   const grid = grid1d(Math.ceil(N / config.rows), engine.report.limits.maxComputeWorkgroupsPerDimension);
   const what = () => `${norm ? 'rmsnorm+' : ''}${swiglu ? 'swiglu+' : ''}matmul_gemv(rows=${rows}, K=${K}, N=${weights.length > 1 ? weights.map((x) => x.shape[0]).join('+') : N}${args.accumulate ? ', +=' : ''})`;
@@ -285,6 +297,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     throw new KernelInputError(`matmul: columns [${cols.offset}, ${cols.offset + cols.count}) are outside a ${shapeToString(a.shape)}`);
   }
   const s = matmulShape(cols ? [...a.shape.slice(0, -1), cols.count] : a.shape, w.shape, transposeB);
+  const wFormat = storageFormatOf(w, 'matmul');
   const out = opts.out ?? engine.tensor(s.outShape, opts.category ?? 'activations', opts.label ?? 'matmul.out');
   if (numel(out.shape) !== numel(s.outShape)) {
     throw new KernelInputError(`matmul: out ${shapeToString(out.shape)} does not hold ${shapeToString(s.outShape)}`);
@@ -340,9 +353,10 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     const prefetch = opts.prefetch ?? true;
     const residency = opts.residency;
     if (residency && residency.numel < 2) throw new KernelInputError(`matmul: the residency counter needs 2 values, got ${residency.numel}`);
-    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:tc=${tc}:tk=${tk}:prefetch=${prefetch}:residency=${residency ? 1 : 0}`, () => ({
+    const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:tc=${tc}:tk=${tk}:prefetch=${prefetch}:residency=${residency ? 1 : 0}${formatsKey([wFormat])}`, () => ({
       code:
         MATMUL_PARAMS.wgsl() +
+        weightReaderWgsl({ binding: 2, name: 'W', fn: 'load_w4', format: wFormat, element: 'vec4' }) +
         `const TM: u32 = ${tm}u;\nconst TC: u32 = ${tc}u;\nconst TK: u32 = ${tk}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n` +
         tiledVec4Source,
     }));
@@ -358,7 +372,9 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   }
   const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
   const source = variant === 'tiled' ? tiledSource : naiveSource;
-  const pipeline = engine.pipeline(`matmul_${variant}`, () => ({ code: MATMUL_PARAMS.wgsl() + source }));
+  const pipeline = engine.pipeline(`matmul_${variant}${formatsKey([wFormat])}`, () => ({
+    code: MATMUL_PARAMS.wgsl() + weightReaderWgsl({ binding: 2, name: 'B', fn: 'load_b', format: wFormat, element: 'f32' }) + source,
+  }));
   const tile = variant === 'tiled' ? 64 : 16;
   engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / tile), Math.ceil(s.M / tile), s.batch], uniforms);
   return out;

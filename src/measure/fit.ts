@@ -1,8 +1,10 @@
 // Whether a model at a sequence length fits a GPU's per-buffer limits: the largest single tensor the
 // model runner allocates, found before anything is allocated. Dimensions: B batch, L tokens, d = dModel.
+// Activations are float32; the embedding table is float32 or halves, as the model's weightFormat says.
 
 import type { ModelConfig, SweepMode } from '../model/config';
 import { glaDims } from '../model/cost-model';
+import { weightStorageBytes } from '../model/weight-format';
 
 export interface LargestBuffer {
   bytes: number;
@@ -17,7 +19,7 @@ export function largestBufferBytes(config: ModelConfig, mode: SweepMode, seqLen:
   const consider = (bytes: number, what: string) => {
     if (bytes > best.bytes) best = { bytes, what };
   };
-  consider(config.vocabSize * d * 4, 'the embedding table');
+  consider(weightStorageBytes('backbone.embedding.weight', config.vocabSize * d, config.weightFormat), 'the embedding table');
   consider(batch * config.vocabSize * 4, 'the logits');
   config.layers.forEach((layer, i) => {
     const m = layer.mixer;

@@ -5,13 +5,14 @@
 import type { Engine } from '../engine/engine';
 import type { MixerConfig, MlpConfig } from './config';
 import type { HostWeights, SequenceBlock } from './mixer';
+import type { WeightFormat } from './weight-format';
 import { createMambaBlock, initMambaWeights, mambaBlockRef } from './blocks/mamba';
 import { attentionBlockRef, createAttentionBlock, initAttentionWeights } from './blocks/attention';
 import { createGlaBlock, glaBlockRef, initGlaWeights } from './blocks/gla';
 import { createMlpBlock, initMlpWeights, mlpBlockRef } from './blocks/mlp';
 
 export interface BlockSpec<C> {
-  create(engine: Engine, cfg: C, dModel: number, weights: HostWeights): SequenceBlock;
+  create(engine: Engine, cfg: C, dModel: number, weights: HostWeights, format: WeightFormat): SequenceBlock;
   init(cfg: C, dModel: number, rng: () => number): HostWeights;
   /** Float64 forward of x (B, L, d) -> (B, L, d). */
   ref(cfg: C, dModel: number, weights: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array;
@@ -19,17 +20,17 @@ export interface BlockSpec<C> {
 
 const SPECS: Record<MixerConfig['kind'], BlockSpec<never>> = {
   mamba: {
-    create: (engine, cfg, d, w) => createMambaBlock(engine, cfg, d, w),
+    create: (engine, cfg, d, w, f) => createMambaBlock(engine, cfg, d, w, f),
     init: (cfg, d, rng) => initMambaWeights(cfg, d, rng),
     ref: (cfg, d, w, x, b, l) => mambaBlockRef(cfg, d, w, x, b, l),
   },
   attention: {
-    create: (engine, cfg, d, w) => createAttentionBlock(engine, cfg, d, w),
+    create: (engine, cfg, d, w, f) => createAttentionBlock(engine, cfg, d, w, f),
     init: (cfg, d, rng) => initAttentionWeights(cfg, d, rng),
     ref: (cfg, d, w, x, b, l) => attentionBlockRef(cfg, d, w, x, b, l),
   },
   gla: {
-    create: (engine, cfg, d, w) => createGlaBlock(engine, cfg, d, w),
+    create: (engine, cfg, d, w, f) => createGlaBlock(engine, cfg, d, w, f),
     init: (cfg, d, rng) => initGlaWeights(cfg, d, rng),
     ref: (cfg, d, w, x, b, l) => glaBlockRef(cfg, d, w, x, b, l),
   },
@@ -42,7 +43,7 @@ export function mixerSpec(mixer: MixerConfig): BlockSpec<never> {
 }
 
 export const mlpSpec: BlockSpec<MlpConfig> = {
-  create: (engine, cfg, d, w) => createMlpBlock(engine, cfg, d, w),
+  create: (engine, cfg, d, w, f) => createMlpBlock(engine, cfg, d, w, f),
   init: (cfg, d, rng) => initMlpWeights(cfg, d, rng),
   ref: (cfg, d, w, x, b, l) => mlpBlockRef(cfg, d, w, x, b, l),
 };

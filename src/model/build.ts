@@ -19,6 +19,7 @@ import {
   type MixerConfig,
   type ModelConfig,
 } from './config';
+import type { WeightFormat } from './weight-format';
 import { formatPattern, parsePattern, type LayerCode, type MixerCode } from './pattern';
 
 export interface MambaSettings { dState: number; dConv: number; expand: number; dtRank: number | 'auto' }
@@ -49,6 +50,7 @@ export interface ModelDescription {
   dModel: number;
   normEps: number;
   tiedEmbeddings: boolean;
+  weightFormat: WeightFormat;
   batch: number;
   pattern: string;
   settings: KindSettings;
@@ -133,6 +135,7 @@ export interface PatternModelInput {
   vocabSize?: number;
   normEps?: number;
   tiedEmbeddings?: boolean;
+  weightFormat?: WeightFormat;
   batch?: number;
   settings?: { [K in keyof KindSettings]?: Partial<KindSettings[K]> };
   overrides?: LayerOverride[];
@@ -154,6 +157,7 @@ export function modelFromPattern(input: PatternModelInput): ModelConfig {
     dModel: input.dModel,
     normEps: input.normEps ?? DEFAULT_NORM_EPS,
     tiedEmbeddings: input.tiedEmbeddings ?? true,
+    weightFormat: input.weightFormat ?? 'f32',
     batch: input.batch ?? 1,
     pattern: input.pattern,
     settings,
@@ -169,6 +173,7 @@ export function buildModel(d: ModelDescription): ModelConfig {
     dModel: d.dModel,
     normEps: d.normEps,
     tiedEmbeddings: d.tiedEmbeddings,
+    weightFormat: d.weightFormat,
     batch: d.batch,
     layers: buildLayers(parsePattern(d.pattern), d.settings, d.dModel, d.overrides),
   };
@@ -225,6 +230,7 @@ export function describeModel(config: ModelConfig): ModelDescription {
     dModel: d,
     normEps: config.normEps,
     tiedEmbeddings: config.tiedEmbeddings,
+    weightFormat: config.weightFormat,
     batch: config.batch,
     pattern: formatPattern(codes),
     settings,

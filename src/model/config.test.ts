@@ -12,6 +12,7 @@ describe('validateModel', () => {
     expect(r.value.name).toBe('Custom model');
     expect(r.value.vocabSize).toBe(50280);
     expect(r.value.tiedEmbeddings).toBe(true);
+    expect(r.value.weightFormat).toBe('f32');
     expect(r.value.layers[0]).toEqual({ mixer: { kind: 'mamba', dState: 16, dConv: 4, expand: 2, dtRank: 50 }, mlp: null });
     expect(r.value.layers[1].mixer).toEqual({ kind: 'attention', heads: 10, kvHeads: 10, headDim: 80, ropeBase: 10000, gate: 'none' });
     expect(r.value.layers[1].mlp).toEqual({ kind: 'swiglu', hidden: 2176 });
@@ -26,6 +27,14 @@ describe('validateModel', () => {
     expect(issuesOf(validateModel({ dModel: 768, layers: [{ mixer: { kind: 'mamba', dState: Number.NaN } }] }))[0].path).toBe('layers[0].mixer.dState');
     expect(issuesOf(validateModel({ dModel: '768', layers: [] }))[0]).toEqual({ path: 'dModel', message: 'must be an integer from 8 to 16384, got "768"' });
     expect(issuesOf(validateModel(null))[0].message).toContain('must be an object');
+  });
+
+  it('reads weightFormat f32 or f16 and names it when it is neither', () => {
+    const layers = [{ mixer: { kind: 'mamba' } }];
+    const r = validateModel({ dModel: 64, weightFormat: 'f16', layers });
+    expect(r.ok && r.value.weightFormat).toBe('f16');
+    expect(issuesOf(validateModel({ dModel: 64, weightFormat: 'bf16', layers }))).toEqual([{ path: 'weightFormat', message: `must be one of 'f32', 'f16', got "bf16"` }]);
+    expect(issuesOf(validateModel({ dModel: 64, weightFormat: true, layers }))[0].path).toBe('weightFormat');
   });
 
   it('checks fields against each other', () => {

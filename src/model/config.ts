@@ -9,9 +9,11 @@
 //
 // Layer layout the model runner builds: embedding (V, d) -> per layer [RMSNorm -> mixer -> residual]
 // (when a mixer) then [RMSNorm -> MLP -> residual] (when an MLP) -> final RMSNorm -> lm_head (tied to the
-// embedding or its own (V, d)). All tensors float32.
+// embedding or its own (V, d)). Activations, decode state and small weights are float32; the large weight
+// matrices are float32 or, with weightFormat 'f16', IEEE halves computed in float32 (weight-format.ts).
 
 import * as v from 'valibot';
+import { WEIGHT_FORMATS, type WeightFormat } from './weight-format';
 
 /** Version of the Comparison data shape (and of the URL format built on it). */
 export const CONFIG_VERSION = 1;
@@ -73,6 +75,12 @@ export interface ModelConfig {
   normEps: number;
   /** lm_head shares the embedding matrix. */
   tiedEmbeddings: boolean;
+  /**
+   * How the weights are stored on the GPU: 'f32' every weight float32; 'f16' the embedding, lm_head and the
+   * projection matrices as halves (two per u32, computed in float32), the rest float32. Which weights
+   * are halves: storedAsHalf in weight-format.ts.
+   */
+  weightFormat: WeightFormat;
   /** Sequences per forward pass. */
   batch: number;
   layers: LayerConfig[];
@@ -175,6 +183,7 @@ export interface ModelInput {
   dModel: number;
   normEps?: number;
   tiedEmbeddings?: boolean;
+  weightFormat?: WeightFormat;
   batch?: number;
   layers: LayerInput[];
 }
@@ -255,6 +264,7 @@ const ModelSchema = v.object(
     dModel: intIn(LIMITS.dModel),
     normEps: v.optional(numIn(LIMITS.normEps)),
     tiedEmbeddings: v.optional(boolean),
+    weightFormat: v.optional(oneOf(WEIGHT_FORMATS)),
     batch: v.optional(intIn(LIMITS.batch)),
     layers: v.pipe(
       v.array(LayerSchema, (i) => `must be an array of layers, got ${show(i.input)}`),
@@ -321,7 +331,7 @@ function schemaIssues(issues: readonly v.BaseIssue<unknown>[], prefix: (string |
 
 type ParsedModel = v.InferOutput<typeof ModelSchema>;
 
-/** Fills defaults: dtRank/headDim/hidden 'auto', Mamba 16/4/2, RoPE 10000, kvHeads = heads, GLA 0.5/1. */
+/** Fills defaults: dtRank/headDim/hidden 'auto', Mamba 16/4/2, RoPE 10000, kvHeads = heads, GLA 0.5/1, weights f32. */
 export function normalizeModel(input: ModelInput): ModelConfig {
   const d = input.dModel;
   return {
@@ -330,6 +340,7 @@ export function normalizeModel(input: ModelInput): ModelConfig {
     dModel: d,
     normEps: input.normEps ?? DEFAULT_NORM_EPS,
     tiedEmbeddings: input.tiedEmbeddings ?? true,
+    weightFormat: input.weightFormat ?? 'f32',
     batch: input.batch ?? 1,
     layers: input.layers.map((l) => ({ mixer: l.mixer ? normalizeMixer(l.mixer, d) : null, mlp: l.mlp ? { kind: 'swiglu', hidden: l.mlp.hidden === undefined || l.mlp.hidden === 'auto' ? autoMlpHidden(d) : l.mlp.hidden } : null })),
   };

@@ -1,7 +1,10 @@
 // Analytic cost of a model: parameters (by weight name, to compare exactly with the uploaded weights),
 // forward FLOPs per token (prefill at length L, decode at context L) and bytes on the GPU (weights,
-// activations, decode state, scratch). Everything float32 (4 bytes). One function per block kind, so each
-// can be aligned with the runner's allocations as they are written.
+// activations, decode state, scratch). Activations, decode state and scratch are float32 (4 bytes); weights
+// are float32, or under weightFormat 'f16' the large matrices are halves (2 bytes, whole u32 words per
+// tensor; which ones: storedAsHalf in weight-format.ts). Parameter counts and FLOPs do not depend on the
+// format. One function per block kind, so each can be aligned with the runner's allocations as they are
+// written.
 //
 // Dimensions: B batch, L sequence length (prefill) or context (decode), d = dModel, V = vocabSize.
 // Mamba: D = d_inner = expand·d, N = dState, K = dConv, R = dtRank. Attention: H heads, Hkv = kvHeads,
@@ -16,7 +19,8 @@
 // one dk×dv state product per token across chunks), GLA decode the recurrent form (5·H·dk·dv).
 //
 // Memory assumptions (bytes.*):
-//   weights      params · 4.
+//   weights      per weight tensor, weightStorageBytes: 4 · count, or 4 · ceil(count / 2) for a matrix stored
+//                as halves (weightFormat 'f16'); params · 4 for an f32 model.
 //   cache        decode state at context L (mode 'decode' only; a prefill pass without state holds none):
 //                attention 2·B·Hkv·L·E·4 (K and V, grows with L); Mamba B·D·(K-1)·4 conv + B·D·N·4 SSM;
 //                GLA B·H·dk·dv·4 (both constant in L).
@@ -31,6 +35,7 @@
 import { type AttentionMixerConfig, type GlaMixerConfig, type LayerConfig, type MambaMixerConfig, type MixerConfig, type MlpConfig, type ModelConfig, type SweepMode } from './config';
 import { layerCodeOf } from './build';
 import type { LayerCode } from './pattern';
+import { weightStorageBytes } from './weight-format';
 
 export const BYTES_PER_FLOAT = 4;
 /** fla's GatedLinearAttention: the forget-gate projection goes d -> 16 -> key_dim. */
@@ -143,6 +148,11 @@ export function modelWeights(config: ModelConfig): WeightShape[] {
 
 export const countOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 const sumCounts = (ws: readonly WeightShape[]): number => ws.reduce((a, w) => a + countOf(w.shape), 0);
+
+/** Bytes the model's weights take on the GPU under its weightFormat (each tensor by weightStorageBytes). */
+export function weightBytes(config: ModelConfig): number {
+  return modelWeights(config).reduce((a, w) => a + weightStorageBytes(w.name, countOf(w.shape), config.weightFormat), 0);
+}
 
 // ---- FLOPs per token ----------------------------------------------------------------------------
 
@@ -338,6 +348,7 @@ export interface ModelCost {
     perLayer: { prefill: number; decode: number }[];
   };
   bytes: {
+    /** As stored on the GPU: smaller than params · 4 when the model stores its matrices as halves. */
     weights: number;
     activations: number;
     cache: number;
@@ -389,7 +400,7 @@ export function costModel(config: ModelConfig, options: CostOptions): ModelCost 
   const activations = (2 * tokens * d + blockMax + logitsFloats) * BYTES_PER_FLOAT;
   const scratch = scratchMax * BYTES_PER_FLOAT;
   const cache = mode === 'decode' ? decodeStateBytes(config, B, L) : 0;
-  const weights = total * BYTES_PER_FLOAT;
+  const weights = weightBytes(config);
 
   return {
     seqLen: L,

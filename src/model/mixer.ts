@@ -7,10 +7,11 @@
 // block's first projection and the add into its last, so that a token costs as few dispatches as the
 // block's kernels allow. step() runs the same kernels without the norm and into a fresh output.
 // Weights are host arrays under documented names (the official state_dict names for Mamba), uploaded once
-// as 'weights'.
+// as 'weights', in the model's weight format (weight-format.ts).
 
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
+import type { WeightFormat } from './weight-format';
 
 /** A block's pre-norm: RMSNorm over d with this weight (d) and epsilon. */
 export interface BlockNorm {
@@ -54,4 +55,4 @@ export interface SequenceBlock<S extends BlockState = BlockState> {
   release(): void;
 }
 
-export type BlockFactory<Settings, S extends BlockState = BlockState> = (engine: Engine, settings: Settings, dModel: number, weights: HostWeights) => SequenceBlock<S>;
+export type BlockFactory<Settings, S extends BlockState = BlockState> = (engine: Engine, settings: Settings, dModel: number, weights: HostWeights, format?: WeightFormat) => SequenceBlock<S>;

@@ -5,11 +5,15 @@
 import type { ModelConfig } from './config';
 import type { HostWeights } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
-import { blockWeights, layerPrefix } from './weights';
+import { blockWeights, layerPrefix, weightsAsStored } from './weights';
 import { rmsnormRef } from '../reference/basic';
 
-/** Logits (B, L, V) in float64 for token ids (B·L, row-major). `onLayer` reports progress (layer index). */
-export function modelForwardRef(config: ModelConfig, weights: HostWeights, ids: ArrayLike<number>, batch: number, seqLen: number, onLayer?: (i: number) => void): Float64Array {
+/**
+ * Logits (B, L, V) in float64 for token ids (B·L, row-major), with the weights as the GPU model stores them
+ * under config.weightFormat (fp16 matrices rounded: weightsAsStored). `onLayer` reports progress (layer index).
+ */
+export function modelForwardRef(config: ModelConfig, hostWeights: HostWeights, ids: ArrayLike<number>, batch: number, seqLen: number, onLayer?: (i: number) => void): Float64Array {
+  const weights = weightsAsStored(config, hostWeights);
   const d = config.dModel;
   const V = config.vocabSize;
   const T = batch * seqLen;

@@ -149,6 +149,64 @@ describe('weights from safetensors', () => {
   });
 });
 
+describe('fp16 matrices (weightFormat f16)', () => {
+  const tinyGla: ModelConfig = {
+    ...presetModel('tiny-mamba')!,
+    name: 'tiny GLA',
+    layers: [0, 1].map(() => ({ mixer: { kind: 'gla', heads: 2, expandK: 0.5, expandV: 1 }, mlp: { kind: 'swiglu', hidden: 64 } })) as ModelConfig['layers'],
+  };
+  const configs: ModelConfig[] = [...TINY.map((id) => ({ ...presetModel(id)!, weightFormat: 'f16' as const })), { ...tinyGla, weightFormat: 'f16' }];
+  for (const config of configs) {
+    it(`${config.name}: prefill logits match the float64 forward of the rounded weights, and decode continues them`, async () => {
+      const e = await testEngine();
+      const weights = initModelWeights(config, 3);
+      const [B, L, k] = [2, 13, 3];
+      const tokens = ids(B * (L + k), config.vocabSize, 5);
+      const model = GpuModel.create(e, config, weights);
+      const full = await e.read(model.forward(tokens, B, L + k, { allLogits: true }));
+      expect(relativeError(full, modelForwardRef(config, weights, tokens, B, L + k))).toBeLessThan(1e-4);
+      // The halves are what the GPU computed with: the float32 model's logits differ by several times that
+      // (7.5e-4 to 1e-3 for these models: fp16 keeps 11 significant bits).
+      expect(relativeError(full, modelForwardRef({ ...config, weightFormat: 'f32' }, weights, tokens, B, L + k))).toBeGreaterThan(3e-4);
+      // Prefill of L then k decode steps (the fp16 gemv, in_proj and GLA projection kernels).
+      const seq = (b: number, from: number, to: number) => tokens.slice(b * (L + k) + from, b * (L + k) + to);
+      const state = model.createState(B, L + k);
+      await e.read(model.forward([...seq(0, 0, L), ...seq(1, 0, L)], B, L, { state }));
+      const V = config.vocabSize;
+      const at = (b: number, t: number) => full.slice((b * (L + k) + t) * V, (b * (L + k) + t + 1) * V);
+      for (let s = 0; s < k; s++) {
+        const step = await e.read(model.step([seq(0, L + s, L + s + 1)[0], seq(1, L + s, L + s + 1)[0]], state));
+        expect(relativeError(step.slice(0, V), at(0, L + s)), `step ${s}`).toBeLessThan(1e-4);
+        expect(relativeError(step.slice(V, 2 * V), at(1, L + s)), `step ${s}`).toBeLessThan(1e-4);
+      }
+      model.releaseState(state);
+      model.release();
+    });
+
+    it(`${config.name}: weight bytes are exactly the cost model's, less than float32's`, async () => {
+      const e = await testEngine();
+      const before = e.memory().live.weights;
+      const model = GpuModel.create(e, config, initModelWeights(config, 1));
+      const bytes = e.memory().live.weights - before;
+      expect(bytes).toBe(costModel(config, { seqLen: 1, mode: 'prefill' }).bytes.weights);
+      expect(bytes).toBeLessThan(0.6 * costModel({ ...config, weightFormat: 'f32' }, { seqLen: 1, mode: 'prefill' }).bytes.weights);
+      model.release();
+      expect(e.memory().live.weights).toBe(before);
+    });
+  }
+
+  it('a weight fp16 cannot hold is refused by name', async () => {
+    const e = await testEngine();
+    const config: ModelConfig = { ...presetModel('tiny-mamba')!, weightFormat: 'f16' };
+    const weights = initModelWeights(config, 1);
+    weights['backbone.layers.1.mixer.out_proj.weight'].data[3] = 7e4;
+    const before = e.memory().live.weights;
+    expect(() => GpuModel.create(e, config, weights)).toThrow(/out_proj\.weight: cannot be stored as fp16: value 70000 at index 3/);
+    expect(e.memory().live.weights, 'refused before anything is uploaded').toBe(before);
+    expect(() => modelForwardRef(config, weights, [1], 1, 1)).toThrow(/backbone\.layers\.1\.mixer\.out_proj\.weight: cannot be stored as fp16/);
+  });
+});
+
 describe('the allocator agrees with the cost model', () => {
   const configs: [string, ModelConfig][] = [...TINY.map((id) => [id, presetModel(id)!] as [string, ModelConfig])];
   for (const [id, config] of configs) {

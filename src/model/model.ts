@@ -26,6 +26,7 @@ import type { ModelConfig } from './config';
 import type { BlockState, HostWeights, SequenceBlock } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { blockWeights, checkWeights, initLayerWeights, initOuterWeights, layerPrefix } from './weights';
+import { storedAsHalf } from './weight-format';
 
 interface GpuLayer {
   norm: Tensor | null;
@@ -103,7 +104,8 @@ export class GpuModel {
   }
 
   private static uploadOuter(engine: Engine, config: ModelConfig, w: HostWeights) {
-    const up = (name: string) => engine.upload(w[name].data, w[name].shape, 'weights', name);
+    const up = (name: string) =>
+      storedAsHalf(name, config.weightFormat) ? engine.uploadHalf(w[name].data, w[name].shape, 'weights', name) : engine.upload(w[name].data, w[name].shape, 'weights', name);
     const embed = up('backbone.embedding.weight');
     return { embed, lmHead: config.tiedEmbeddings ? embed : up('lm_head.weight'), normF: up('backbone.norm_f.weight') };
   }
@@ -114,9 +116,9 @@ export class GpuModel {
     const up = (name: string) => engine.upload(w[name].data, w[name].shape, 'weights', name);
     return {
       norm: layer.mixer ? up(`${p}norm.weight`) : null,
-      mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`)) : null,
+      mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`), config.weightFormat) : null,
       norm2: layer.mlp ? up(`${p}norm2.weight`) : null,
-      mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`)) : null,
+      mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`), config.weightFormat) : null,
     };
   }
 

@@ -75,4 +75,13 @@ describe('models from patterns', () => {
     expect(d.overrides).toEqual([{ index: 5, mixer: { dState: 64, dConv: 4, expand: 2, dtRank: 16 } }]);
     expect(buildModel(d)).toEqual(m);
   });
+
+  it('carries the weight format both ways (f32 unless given)', () => {
+    const m = modelFromPattern({ name: 'h', dModel: 64, pattern: 'M G+' });
+    expect(m.weightFormat).toBe('f32');
+    const half = modelFromPattern({ name: 'h', dModel: 64, pattern: 'M G+', weightFormat: 'f16' });
+    expect(half.weightFormat).toBe('f16');
+    expect(describeModel(half).weightFormat).toBe('f16');
+    expect(buildModel(describeModel(half))).toEqual(half);
+  });
 });

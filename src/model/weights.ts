@@ -16,6 +16,8 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { HostWeights } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { rng as makeRng, normalArray } from '../testing/random';
+import { HALF_MAX, roundArrayToHalf, HalfRangeError } from '../engine/half';
+import { storedAsHalf } from './weight-format';
 
 export const layerPrefix = (i: number) => `backbone.layers.${i}.`;
 
@@ -61,8 +63,15 @@ export function initLayerWeights(config: ModelConfig, i: number, seed = 0): Host
   return w;
 }
 
+/** Index of the first value that does not fit fp16 (not finite, or rounding beyond HALF_MAX), or -1. */
+function firstOutsideHalf(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) < HALF_MAX + 16)) return i;
+  return -1;
+}
+
 /**
- * Checks loaded weights against the config: every expected name present with its shape. Returns the
+ * Checks loaded weights against the config: every expected name present with its shape, and under weight
+ * format f16 every value of the half-stored matrices within fp16's range. Returns the
  * weights restricted to expected names (conv1d.weight given as (d_inner, 1, W) is accepted as is), or
  * throws an error listing what is missing or mis-shaped.
  */
@@ -78,9 +87,38 @@ export function checkWeights(config: ModelConfig, given: HostWeights): HostWeigh
     }
     const n = shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) problems.push(`${name} has shape ${JSON.stringify(t.shape)}; expected ${JSON.stringify(shape)}`);
-    else out[name] = { shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+    else {
+      out[name] = { shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+      if (storedAsHalf(name, config.weightFormat)) {
+        const bad = firstOutsideHalf(out[name].data);
+        if (bad >= 0) problems.push(`${name}: cannot be stored as fp16: value ${out[name].data[bad]} at index ${bad} does not fit fp16 (finite, at most ${HALF_MAX} in magnitude)`);
+      }
+    }
   }
   if (problems.length) throw new Error(`weights do not fit the config: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+  return out;
+}
+
+/**
+ * The weights as the GPU model holds them under config.weightFormat: those the format stores as halves
+ * rounded to fp16 (half.ts), the rest as they are (the same arrays). The float64 twin computes with these,
+ * so it sees exactly what the GPU reads. Throws an error naming the weight and value that fp16 cannot hold.
+ */
+export function weightsAsStored(config: ModelConfig, host: HostWeights): HostWeights {
+  if (config.weightFormat === 'f32') return host;
+  const out: HostWeights = {};
+  for (const [name, t] of Object.entries(host)) {
+    if (!storedAsHalf(name, config.weightFormat)) {
+      out[name] = t;
+      continue;
+    }
+    try {
+      out[name] = { shape: t.shape, data: roundArrayToHalf(t.data) };
+    } catch (err) {
+      if (err instanceof HalfRangeError) throw new Error(`${name}: cannot be stored as fp16: ${err.message}`);
+      throw err;
+    }
+  }
   return out;
 }
 

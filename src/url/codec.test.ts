@@ -73,6 +73,30 @@ describe('encodeComparison / decodeComparison', () => {
     expect(decodeComparison(encodeComparison({ ...c, charts: { logX: false, logY: false, visible: [] } })).comparison.charts).toEqual({ logX: false, logY: false, visible: [] });
   });
 
+  it('writes the weight format only when it is fp16; links without it read as f32', () => {
+    const half = { ...presetModel('mamba')!, weightFormat: 'f16' as const };
+    expect(encodeModel(half)).toBe('mamba;w:f16');
+    const custom = { ...customHybrid(), weightFormat: 'f16' as const };
+    for (const m of [half, custom]) {
+      const c = comparisonOf([m, presetModel('transformer')!]);
+      const d = decodeComparison(encodeComparison(c));
+      expect(d.warnings).toEqual([]);
+      expect(d.comparison).toEqual(c);
+      expect(d.comparison.models.map((x) => x.weightFormat)).toEqual(['f16', 'f32']);
+    }
+    expect(encodeComparison(defaultComparison())).not.toContain('w:');
+    const old = decodeComparison('v=1&m=jamba;F:1024&m=d:512;p:(M_M_M_G)x4;A:8-8-a-10000&seq=256-16384');
+    expect(old.warnings).toEqual([]);
+    expect(old.comparison.models.map((x) => x.weightFormat)).toEqual(['f32', 'f32']);
+  });
+
+  it('warns about a bad weight format and keeps the previous one', () => {
+    const d = decodeComparison('v=1&m=mamba;w:bf16&m=d:256;w:f16;p:M*2');
+    expect(d.warnings).toEqual(['model 1: weight format w "bf16" is not f32 or f16; kept f32']);
+    expect(d.comparison.models.map((x) => x.weightFormat)).toEqual(['f32', 'f16']);
+    expect(d.comparison.models[0]).toEqual(presetModel('mamba'));
+  });
+
   it('loads what it can and says what it ignored', () => {
     const d = decodeComparison('v=1&m=mamba&m=nope&m=d:770;p:A*2;A:12&m=jamba;p:M*3_Q;b:0;name:%3Cscript%3Ealert(1)%3C%2Fscript%3E&seq=abc&zzz=1&mode=fast,decode');
     expect(d.comparison.models.map((m) => m.name)).toEqual(['Mamba', 'Custom model', 'scriptalert(1)/script']);
@@ -118,7 +142,7 @@ describe('encodeComparison / decodeComparison', () => {
     const seeds = [
       encodeComparison(comparisonOf([customHybrid(), presetModel('gla')!], { sweep: { seqStart: 64, seqMax: 4096, modes: ['prefill'], decodeSteps: 8, warmup: 1, repeats: 3 } }), { attachedResults: 'xyz' }),
       encodeComparison(defaultComparison()),
-      'v=1&m=jamba;F:1024;A:8-8-a-10000&m=d:256;p:(M_G)x4;M:16-4-2-a&log=x&show=memory,latency',
+      'v=1&m=jamba;F:1024;A:8-8-a-10000&m=d:256;w:f16;p:(M_G)x4;M:16-4-2-a&log=x&show=memory,latency',
     ];
     const alphabet = 'vmpdAMLFGhx*+()_;:,&=@-.0123456789abcz%#<>\u0000é ';
     const pick = (s: string) => s[Math.floor(r() * s.length)];

@@ -17,7 +17,8 @@
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { attentionWeights } from '../cost-model';
-import { checkBlockWeights, shapesOf } from './block-weights';
+import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
+import type { WeightFormat } from '../weight-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { attention, tokensFirst } from '../../kernels/attention';
@@ -96,12 +97,13 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
     settings: AttentionBlockSettings,
     readonly dModel: number,
     host: HostWeights,
+    format: WeightFormat = 'f32',
   ) {
     this.settings = resolve(settings, dModel);
     this.weights = {};
     const shapes = attentionWeightShapes(settings, dModel);
     checkBlockWeights('attention', shapes, host);
-    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `attention.${name}`);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = uploadBlockWeight(engine, 'attention', name, host[name].data, shape, format);
   }
 
   private run(x: Tensor, state: AttentionState | undefined, what: string): Tensor {
@@ -206,8 +208,8 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   }
 }
 
-export const createAttentionBlock: BlockFactory<AttentionBlockSettings, AttentionState> = (engine, settings, dModel, weights) =>
-  new AttentionBlock(engine, settings, dModel, weights);
+export const createAttentionBlock: BlockFactory<AttentionBlockSettings, AttentionState> = (engine, settings, dModel, weights, format) =>
+  new AttentionBlock(engine, settings, dModel, weights, format);
 
 /** Float64 forward of the block: x (B, L, d) -> (B, L, d), positions 0 .. L - 1. */
 export function attentionBlockRef(settings: AttentionBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {

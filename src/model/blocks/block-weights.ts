@@ -1,8 +1,11 @@
-// What every block does with its host weights before uploading them: compare names and shapes with the
-// cost model's weight table (the one place that lists them) and name what is missing or mis-shaped.
+// What every block does with its host weights: compare names and shapes with the cost model's weight table
+// (the one place that lists them) and name what is missing or mis-shaped; upload each in the model's
+// weight format (weight-format.ts: fp16 for the matrices that format stores as halves).
 
 import { KernelInputError } from '../../engine/errors';
-import { shapeToString } from '../../engine/tensor';
+import { shapeToString, type Tensor } from '../../engine/tensor';
+import type { Engine } from '../../engine/engine';
+import { storedAsHalf, type WeightFormat } from '../weight-format';
 import type { WeightShape } from '../cost-model';
 import type { HostWeights } from '../mixer';
 
@@ -25,4 +28,10 @@ export function checkBlockWeights(kind: string, expected: Record<string, number[
     const n = shape.reduce((a, b) => a * b, 1);
     if (w.data.length !== n) throw new KernelInputError(`${kind}: weight '${name}' holds ${w.data.length} values for shape ${shapeToString(shape)}`);
   }
+}
+
+/** Uploads a block's weight `name` as '`kind`.`name`': as halves when `format` stores that name so, else float32. */
+export function uploadBlockWeight(engine: Engine, kind: string, name: string, data: Float32Array, shape: readonly number[], format: WeightFormat): Tensor {
+  const label = `${kind}.${name}`;
+  return storedAsHalf(name, format) ? engine.uploadHalf(data, shape, 'weights', label) : engine.upload(data, shape, 'weights', label);
 }

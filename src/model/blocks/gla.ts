@@ -19,7 +19,8 @@
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { glaWeights } from '../cost-model';
-import { checkBlockWeights, shapesOf } from './block-weights';
+import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
+import type { WeightFormat } from '../weight-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -101,12 +102,13 @@ export class GlaBlock implements SequenceBlock<GlaState> {
     readonly dModel: number,
     host: HostWeights,
     private readonly prefillVariant: GlaVariant = 'chunked',
+    format: WeightFormat = 'f32',
   ) {
     this.dims = glaBlockDims(settings, dModel);
     this.weights = {};
     const shapes = glaWeightShapes(settings, dModel);
     checkBlockWeights('gla', shapes, host);
-    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `gla.${name}`);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = uploadBlockWeight(engine, 'gla', name, host[name].data, shape, format);
   }
 
   /** The prefill kernels on x (B, L, d): tiled matmuls for the projections, the chunked or recurrent GLA. */
@@ -209,7 +211,7 @@ export class GlaBlock implements SequenceBlock<GlaState> {
   }
 }
 
-export const createGlaBlock: BlockFactory<GlaBlockSettings, GlaState> = (engine, settings, dModel, weights) => new GlaBlock(engine, settings, dModel, weights);
+export const createGlaBlock: BlockFactory<GlaBlockSettings, GlaState> = (engine, settings, dModel, weights, format) => new GlaBlock(engine, settings, dModel, weights, 'chunked', format);
 
 /** Float64 forward: x (B, L, d) -> (B, L, d), from a zero state. */
 export function glaBlockRef(settings: GlaBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {

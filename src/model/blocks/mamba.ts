@@ -18,7 +18,8 @@
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mambaWeights } from '../cost-model';
-import { checkBlockWeights, shapesOf } from './block-weights';
+import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
+import type { WeightFormat } from '../weight-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { causalConv1d } from '../../kernels/causal-conv1d';
@@ -116,6 +117,8 @@ export interface MambaState extends BlockState {
 export interface MambaBlockOptions {
   /** Selective-scan variant for prefill (default 'auto'). */
   scanVariant?: ScanVariant;
+  /** How in_proj, x_proj and out_proj are stored (weight-format.ts; default 'f32'). */
+  weightFormat?: WeightFormat;
 }
 
 export class MambaBlock implements SequenceBlock<MambaState> {
@@ -138,7 +141,7 @@ export class MambaBlock implements SequenceBlock<MambaState> {
     const dInner = settings.expand * dModel;
     this.dInner = dInner;
     this.xdblWidth = dtRank + 2 * dState;
-    const up = (name: string, shape: number[] = shapes[name]) => engine.upload(host[name].data, shape, 'weights', `mamba.${name}`);
+    const up = (name: string, shape: number[] = shapes[name]) => uploadBlockWeight(engine, 'mamba', name, host[name].data, shape, options.weightFormat ?? 'f32');
     const A = Float32Array.from(host.A_log.data, (v) => -Math.exp(v));
     this.weights = {
       'in_proj.weight': up('in_proj.weight'),
@@ -276,5 +279,5 @@ export class MambaBlock implements SequenceBlock<MambaState> {
   }
 }
 
-export const createMambaBlock: BlockFactory<MambaSettingsInput | MambaSettings, MambaState> = (engine, settings, dModel, weights) =>
-  new MambaBlock(engine, resolveMambaSettings(settings, dModel), dModel, weights);
+export const createMambaBlock: BlockFactory<MambaSettingsInput | MambaSettings, MambaState> = (engine, settings, dModel, weights, format) =>
+  new MambaBlock(engine, resolveMambaSettings(settings, dModel), dModel, weights, { weightFormat: format });

@@ -8,7 +8,8 @@
 import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mlpWeights } from '../cost-model';
-import { checkBlockWeights, shapesOf } from './block-weights';
+import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
+import type { WeightFormat } from '../weight-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -48,11 +49,12 @@ export class MlpBlock implements SequenceBlock<BlockState> {
     readonly settings: MlpBlockSettings,
     readonly dModel: number,
     host: HostWeights,
+    format: WeightFormat = 'f32',
   ) {
     this.weights = {};
     const shapes = mlpWeightShapes(settings, dModel);
     checkBlockWeights('mlp', shapes, host);
-    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = engine.upload(host[name].data, shape, 'weights', `mlp.${name}`);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = uploadBlockWeight(engine, 'mlp', name, host[name].data, shape, format);
   }
 
   forward(x: Tensor, state?: BlockState): Tensor {
@@ -107,7 +109,7 @@ export class MlpBlock implements SequenceBlock<BlockState> {
   }
 }
 
-export const createMlpBlock: BlockFactory<MlpBlockSettings> = (engine, settings, dModel, weights) => new MlpBlock(engine, settings, dModel, weights);
+export const createMlpBlock: BlockFactory<MlpBlockSettings> = (engine, settings, dModel, weights, format) => new MlpBlock(engine, settings, dModel, weights, format);
 
 /** Float64 forward: x (B, L, d) -> (B, L, d). */
 export function mlpBlockRef(settings: MlpBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {

@@ -1,11 +1,14 @@
-// Model-level settings of the selected model: preset, name, vocabulary, d_model, RMSNorm epsilon, tied
-// embeddings and batch. Number fields commit on every valid keystroke (history 'replace'); the preset
-// menu and the checkbox are discrete actions (history 'push').
+// Model-level settings of the selected model: preset, name, vocabulary, d_model, RMSNorm epsilon, batch,
+// tied embeddings and the weight format. Number fields commit on every valid keystroke (history
+// 'replace'); the preset menu, the checkbox and the weights menu are discrete actions (history 'push').
 import { useId } from 'react';
 import { LIMITS, sanitizeName } from '../../model/config';
 import { matchPreset, PRESETS, type PresetFamily } from '../../model/presets';
+import { WEIGHT_FORMAT_LABELS, WEIGHT_FORMATS, type WeightFormat } from '../../model/weight-format';
 import { useAppStore } from '../store';
 import { NumberField, TextField } from './fields';
+
+const WEIGHTS_HELP = 'fp16 matrices: embedding, lm_head and projections stored as halves (half the memory and bytes read); computed in fp32';
 
 const FAMILIES: [PresetFamily, string][] = [
   ['same-size', 'Same size (~125M parameters)'],
@@ -49,6 +52,7 @@ export function ModelSettings() {
   const renameModel = useAppStore((s) => s.renameModel);
   const setModelField = useAppStore((s) => s.setModelField);
   const tiedId = useId();
+  const weightsId = useId();
   if (!model) return null;
   return (
     <fieldset className="group model-settings">
@@ -61,6 +65,16 @@ export function ModelSettings() {
       <div className="field checkbox-field">
         <input id={tiedId} type="checkbox" checked={model.tiedEmbeddings} onChange={(e) => setModelField('tiedEmbeddings', e.target.checked, 'push')} />
         <label htmlFor={tiedId}>Tied embeddings</label>
+      </div>
+      <div className="field">
+        <label htmlFor={weightsId}>Weights</label>
+        <select id={weightsId} value={model.weightFormat} title={WEIGHTS_HELP} onChange={(e) => setModelField('weightFormat', e.target.value as WeightFormat, 'push')}>
+          {WEIGHT_FORMATS.map((f) => (
+            <option key={f} value={f}>
+              {WEIGHT_FORMAT_LABELS[f]}
+            </option>
+          ))}
+        </select>
       </div>
     </fieldset>
   );

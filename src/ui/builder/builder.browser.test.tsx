@@ -6,6 +6,7 @@ import { userEvent } from 'vitest/browser';
 import { render } from 'vitest-browser-react';
 import { patternOf } from '../../model/build';
 import { defaultComparison } from '../../model/presets';
+import { encodeComparison } from '../../url/codec';
 import { useAppStore } from '../store';
 import { BuilderPanel } from './BuilderPanel';
 
@@ -88,6 +89,20 @@ describe('number fields', () => {
     await screen.getByRole('textbox', { name: 'Attention KV heads' }).fill('5');
     await expect.element(screen.getByRole('textbox', { name: 'Attention KV heads' })).toHaveAccessibleDescription(/16 heads cannot be shared among 5 key\/value heads/);
     expect(selectedModel().layers[0].mixer).toMatchObject({ kvHeads: 16 });
+  });
+
+  it('Weights fp16 matrices stores the model as halves: the weights readout shrinks and the link says w:f16', async () => {
+    const { screen } = await renderBuilder();
+    const weightsRow = () => screen.getByRole('row', { name: /^Weights/ });
+    const before = weightsRow().element().textContent;
+    const weights = screen.getByRole('combobox', { name: 'Weights' });
+    await expect.element(weights).toHaveAccessibleDescription(/stored as halves/);
+    await weights.selectOptions('fp16 matrices');
+    expect(selectedModel().weightFormat).toBe('f16');
+    expect(state().lastHistoryMode).toBe('push');
+    expect(encodeComparison(state().comparison)).toContain('m=transformer;w:f16&');
+    await expect.element(weightsRow()).not.toHaveTextContent(before!);
+    await expect.element(screen.getByRole('combobox', { name: 'Preset' })).toHaveValue('');
   });
 
   it('a name with markup is refused', async () => {

@@ -19,6 +19,7 @@ import {
 } from '../../model/config';
 import { buildLayers, buildModel, describeModel, layerCodeOf, resolveMixer, type AttentionSettings, type KindSettings } from '../../model/build';
 import type { LayerCode, MixerCode } from '../../model/pattern';
+import type { WeightFormat } from '../../model/weight-format';
 
 /** What a layer is, as the stack editor's kind menu offers it. */
 export type LayerKindChoice = 'mamba' | 'attention' | 'gated-elementwise' | 'gated-headwise' | 'gla' | 'mlp-only';
@@ -192,13 +193,15 @@ export function layersFromCodes(model: ModelConfig, codes: readonly LayerCode[])
   });
 }
 
-export type ModelField = 'vocabSize' | 'dModel' | 'normEps' | 'batch' | 'tiedEmbeddings';
+export type ModelField = 'vocabSize' | 'dModel' | 'normEps' | 'batch' | 'tiedEmbeddings' | 'weightFormat';
+/** A model-level setting's value: a number, tiedEmbeddings' boolean, weightFormat's format. */
+export type ModelFieldValue = number | boolean | WeightFormat;
 
 /**
  * A model-level setting changed. A new d_model re-derives what follows it ('auto' Mamba Δ rank, head dim,
  * MLP width) exactly as a preset written for that d_model would.
  */
-export function setModelField(model: ModelConfig, field: ModelField, value: number | boolean): ModelConfig | string {
+export function setModelField(model: ModelConfig, field: ModelField, value: ModelFieldValue): ModelConfig | string {
   if (field !== 'dModel') return { ...cloneModel(model), [field]: value };
   const d = value as number;
   if (!Number.isInteger(d) || d < LIMITS.dModel[0] || d > LIMITS.dModel[1]) return `d_model: must be an integer from ${LIMITS.dModel[0]} to ${LIMITS.dModel[1]}, got ${d}`;
@@ -217,6 +220,7 @@ const FIELD_NAMES: Record<string, string> = {
   normEps: 'norm eps',
   batch: 'batch',
   tiedEmbeddings: 'tied embeddings',
+  weightFormat: 'weights',
   name: 'name',
   dState: 'd_state',
   dConv: 'd_conv',

@@ -24,7 +24,7 @@ export function Charts() {
   const lengths = sweepLengths(comparison.sweep);
   const onCpu = points.some((p) => p.device === 'cpu');
   const series = (measured: boolean, analytic: boolean): ChartSeries[] =>
-    comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic })).filter((s) => !hiddenModels.has(s.modelIndex));
+    comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${m.weightFormat === 'f16' ? ' (fp16)' : ''}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic })).filter((s) => !hiddenModels.has(s.modelIndex));
   const toggleModel = (i: number) =>
     setHiddenModels((h) => {
       const next = new Set(h);
@@ -54,7 +54,7 @@ export function Charts() {
           {comparison.models.map((m, i) => (
             <label key={i}>
               <input type="checkbox" checked={!hiddenModels.has(i)} onChange={() => toggleModel(i)} />
-              <span className="chip" style={{ background: modelColor(i) }} /> {m.name}
+              <span className="chip" style={{ background: modelColor(i) }} /> {m.name}{m.weightFormat === 'f16' ? ' (fp16)' : ''}
             </label>
           ))}
         </span>

@@ -23,6 +23,16 @@ describe('comparison slice', () => {
     expect(model()).toBe(before);
   });
 
+  it('sets the weight format as a discrete action and refuses a format it does not know', () => {
+    expect(s().setModelField('weightFormat', 'f16', 'push')).toBeNull();
+    expect(model().weightFormat).toBe('f16');
+    expect(s().lastHistoryMode).toBe('push');
+    expect(s().setModelField('dModel', 1536)).toBeNull();
+    expect(model().weightFormat).toBe('f16');
+    expect(s().setModelField('weightFormat', 'bf16' as 'f16')).toBe(`weights: must be one of 'f32', 'f16', got "bf16"`);
+    expect(model().weightFormat).toBe('f16');
+  });
+
   it('pattern errors name the column; valid patterns keep the settings of layers whose kind stays', () => {
     s().applyPreset('mamba');
     s().setKindSettings('mamba', { dState: 32 });

@@ -24,6 +24,7 @@ import {
   setModelField as setModelFieldIn,
   type LayerKindChoice,
   type ModelField,
+  type ModelFieldValue,
   type SettingsKind,
 } from '../builder/edits';
 
@@ -79,7 +80,7 @@ export interface ComparisonSlice {
   setKindSettings: (kind: SettingsKind, patch: Readonly<Record<string, number>>, mode?: HistoryMode) => string | null;
   /** The stack from pattern text; the error names the column. */
   setPattern: (text: string, mode?: HistoryMode) => string | null;
-  setModelField: (field: ModelField, value: number | boolean, mode?: HistoryMode) => string | null;
+  setModelField: (field: ModelField, value: ModelFieldValue, mode?: HistoryMode) => string | null;
 
   setReadoutLength: (seqLen: number) => void;
   setAttachedResults: (r: string | null) => void;

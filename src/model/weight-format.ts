@@ -1,0 +1,47 @@
+// How a model stores its weights on the GPU: 'f32' (every weight float32) or 'f16' (the large matrices as
+// IEEE halves, two per u32, read with WGSL's unpack2x16float and computed with in float32; everything else
+// float32). Halves need no adapter feature: unpack2x16float is core WGSL, so every WebGPU device reads them.
+// The matrices: the embedding and lm_head, and every projection that matmul, gemv and the fused decode
+// projections read (Mamba in_proj, x_proj, out_proj; attention q/k/v/g/o_proj; GLA q/k/v/g/o_proj and
+// gk_proj.0; MLP gate/up/down_proj). dt_proj (read by the decode state update), gk_proj.1, conv1d, the
+// norms, A_log, D and biases stay float32: small, and read by kernels that take float32 only.
+
+import { halfStorageBytes } from '../engine/half';
+
+export type WeightFormat = 'f32' | 'f16';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16'];
+
+/** What the formats are called where people read them. */
+export const WEIGHT_FORMAT_LABELS: Record<WeightFormat, string> = { f32: 'fp32', f16: 'fp16 matrices' };
+
+const HALF_LOCAL_NAMES = new Set([
+  'in_proj.weight',
+  'x_proj.weight',
+  'out_proj.weight',
+  'q_proj.weight',
+  'k_proj.weight',
+  'v_proj.weight',
+  'g_proj.weight',
+  'o_proj.weight',
+  'gk_proj.0.weight',
+  'gate_proj.weight',
+  'up_proj.weight',
+  'down_proj.weight',
+]);
+
+/**
+ * Whether the weight called `name` is stored as halves under `format`. Takes full names
+ * (`backbone.layers.3.mixer.in_proj.weight`, `backbone.embedding.weight`, `lm_head.weight`) and a block's
+ * own names (`in_proj.weight`).
+ */
+export function storedAsHalf(name: string, format: WeightFormat): boolean {
+  if (format !== 'f16') return false;
+  if (name === 'backbone.embedding.weight' || name === 'lm_head.weight') return true;
+  const local = name.replace(/^backbone\.layers\.\d+\.(mixer|mlp)\./, '');
+  return HALF_LOCAL_NAMES.has(local);
+}
+
+/** Bytes the weight `name` of `count` values takes on the GPU under `format`. */
+export function weightStorageBytes(name: string, count: number, format: WeightFormat): number {
+  return storedAsHalf(name, format) ? halfStorageBytes(count) : 4 * count;
+}
