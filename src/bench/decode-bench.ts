@@ -16,8 +16,10 @@
 //   subgroup reductions).
 // --profile adds, per model and context, one greedy step profiled dispatch by dispatch (each in a pass of
 // its own between timestamps, median of 5): GPU µs per token by kernel, against the step's GPU time.
+// --weights f32,f16 runs each model with each weight format (weight-format.ts: f16 stores the matrices as
+// halves), one after the other in the same run; each row gives the model's weight bytes on the GPU.
 // Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
-//          [--tokens 256] [--profile] [--out FILE.json]
+//          [--tokens 256] [--weights f32,f16] [--profile] [--out FILE.json]
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
@@ -25,6 +27,7 @@ import { GpuModel, type ModelState } from '../model/model';
 import { presetModel, presetIds } from '../model/presets';
 import { rng } from '../testing/random';
 import { parseArgs, printTable, writeJson } from './harness';
+import { WEIGHT_FORMATS, WEIGHT_FORMAT_LABELS, type WeightFormat } from '../model/weight-format';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -123,6 +126,8 @@ async function main() {
   const contexts = (values.get('context') ?? '256,8192').split(',').map(Number);
   const steps = Number(values.get('steps') ?? 32);
   const tokens = Number(values.get('tokens') ?? 256);
+  const formats = (values.get('weights') ?? 'f32').split(',') as WeightFormat[];
+  for (const f of formats) if (!WEIGHT_FORMATS.includes(f)) throw new Error(`--weights: unknown format '${f}' (known: ${WEIGHT_FORMATS.join(', ')})`);
   const engine = await createNodeEngine();
   // Round trip of an empty submit: the floor under any "wait for the GPU".
   const empty: number[] = [];
@@ -136,10 +141,14 @@ async function main() {
   const profiles: { model: string; context: number; profile: StepProfile }[] = [];
   const rows: Record<string, string | number>[] = [];
   const points = [];
-  for (const id of presets) {
-    const config = presetModel(id);
-    if (!config) throw new Error(`unknown preset '${id}' (known: ${presetIds().join(', ')})`);
+  const runs = presets.flatMap((id) => formats.map((format) => ({ id, format })));
+  for (const { id, format } of runs) {
+    const preset = presetModel(id);
+    if (!preset) throw new Error(`unknown preset '${id}' (known: ${presetIds().join(', ')})`);
+    const config = { ...preset, weightFormat: format, name: format === 'f32' ? preset.name : `${preset.name} (${WEIGHT_FORMAT_LABELS[format]})` };
+    const weightsBefore = engine.memory().live.weights;
     const model = await GpuModel.createSeeded(engine, config, 0);
+    const weightBytes = engine.memory().live.weights - weightsBefore;
     const r = rng(7);
     const token = () => Math.floor(r() * config.vocabSize);
     for (const context of contexts) {
@@ -293,6 +302,7 @@ async function main() {
 
       const row = {
         model: config.name,
+        'weight MB': weightBytes / 1e6,
         context,
         dispatches,
         'record ms': median(record),
@@ -317,6 +327,8 @@ async function main() {
       rows.push(row);
       points.push({
         preset: id,
+        weightFormat: format,
+        weightBytes,
         context,
         dispatches,
         recordMs: median(record),

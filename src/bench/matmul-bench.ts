@@ -9,6 +9,11 @@
 //        8×4, 4×8, 8×8; K-tiles of 32 and 16, prefetched or not) at 2048³, 4096³ and the whole-model shapes,
 //        each vec4 row with its resident workgroups (what registers per invocation allow);
 //        WEBGPU_DAWN_FLAGS as for every benchmark.
+//        --weights: float32 weights against fp16 weights (weight-format.ts), each shape timed both ways in
+//        one run with the kernel 'auto' picks: prefill shapes (TFLOP/s) and decode gemv shapes (one row:
+//        GB/s of weight bytes read, against the copy kernel's bandwidth measured in the same run). Each on
+//        wall time (one submit per call: for small shapes mostly the submit) and on GPU time (timestamps
+//        around a pass of GPU_CALLS calls).
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
@@ -25,7 +30,85 @@ const VEC4_SHAPES: [4 | 8, 4 | 8][] = [
 ];
 import { matmulSmemProbe } from '../kernels/rate-probes';
 import { normalArray, relativeError } from '../testing/random';
-import { loadTorchBaselines, measureRateCeilings, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson } from './harness';
+import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson } from './harness';
+import { matmulRef } from '../reference/basic';
+import { roundArrayToHalf } from '../engine/half';
+
+/** Calls per timed pass for the GPU-time columns of --weights. */
+const GPU_CALLS = 20;
+
+/**
+ * --weights: each shape with float32 and with fp16 weights, the kernel 'auto' picks, checked against the
+ * float64 twin of the weights each form holds.
+ */
+async function weightFormats(engine: Engine, small: boolean, out: string | undefined): Promise<void> {
+  const shapes: [string, number, number, number][] = small
+    ? [['prefill 256³', 256, 256, 256], ['decode in_proj', 1, 256, 1024], ['decode lm_head', 1, 256, 4096]]
+    : [
+        ['prefill 4096³', 4096, 4096, 4096],
+        ['prefill mamba in_proj', 8192, 768, 3072],
+        ['prefill mamba out_proj', 8192, 1536, 768],
+        ['prefill mlp gate|up', 8192, 768, 4096],
+        ['decode mamba in_proj', 1, 768, 3072],
+        ['decode mamba out_proj', 1, 1536, 768],
+        ['decode lm_head (130m)', 1, 768, 50280],
+        ['decode mamba-1.4b in_proj', 1, 2048, 8192],
+        ['decode lm_head (1.4b)', 1, 2048, 50280],
+      ];
+  const copyGBs = await measureCopyGBs(engine, small ? 1 << 22 : 1 << 27);
+  const rows: Record<string, string | number>[] = [];
+  const points = [];
+  for (const [name, M, K, N] of shapes) {
+    const aHost = normalArray(M * K, 5);
+    const wHost = normalArray(N * K, 6, 0.05);
+    const a = engine.upload(aHost, [M, K], 'activations', 'a');
+    const out = engine.tensor([M, N], 'activations', 'out');
+    const forms = [] as { format: 'f32' | 'f16'; ms: number; gpuMs: number | null; weightBytes: number; relErr: number }[];
+    for (const format of ['f32', 'f16'] as const) {
+      const w = format === 'f16' ? engine.uploadHalf(wHost, [N, K], 'weights', 'w') : engine.upload(wHost, [N, K], 'weights', 'w');
+      const t = await timeIterations(engine, () => matmul(engine, a, w, { transposeB: true, out }), { repeats: 5 });
+      const gpu: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        const b = await engine.timeBatch(() => {
+          for (let i = 0; i < GPU_CALLS; i++) matmul(engine, a, w, { transposeB: true, out });
+        });
+        if (b.source === 'timestamp-query') gpu.push(b.ms / GPU_CALLS);
+      }
+      const gpuMs = gpu.length ? gpu.sort((x, y) => x - y)[Math.floor(gpu.length / 2)] : null;
+      // The twin on a sample of rows (all of a decode row): the weights as this form holds them.
+      const rowsChecked = Math.min(M, 4);
+      const ref = matmulRef(aHost.subarray(0, rowsChecked * K), format === 'f16' ? roundArrayToHalf(wHost) : wHost, 1, rowsChecked, K, N, true);
+      const relErr = relativeError((await engine.read(out)).subarray(0, rowsChecked * N), ref);
+      forms.push({ format, ms: t.msMedian, gpuMs, weightBytes: w.bytes, relErr });
+      w.release();
+    }
+    const [f32, f16] = forms;
+    const flops = 2 * M * K * N;
+    const decode = M === 1;
+    rows.push({
+      shape: name,
+      M,
+      K,
+      N,
+      'fp32 ms': f32.ms,
+      'fp16 ms': f16.ms,
+      'fp32/fp16 time': f32.ms / f16.ms,
+      'fp32 TFLOP/s': flops / f32.ms / 1e9,
+      'fp16 TFLOP/s': flops / f16.ms / 1e9,
+      'fp32 GPU µs': f32.gpuMs === null ? '-' : f32.gpuMs * 1e3,
+      'fp16 GPU µs': f16.gpuMs === null ? '-' : f16.gpuMs * 1e3,
+      'fp32/fp16 GPU time': f32.gpuMs && f16.gpuMs ? f32.gpuMs / f16.gpuMs : '-',
+      'fp32 GB/s / copy (GPU)': decode && f32.gpuMs ? f32.weightBytes / f32.gpuMs / 1e6 / copyGBs : '-',
+      'fp16 GB/s / copy (GPU)': decode && f16.gpuMs ? f16.weightBytes / f16.gpuMs / 1e6 / copyGBs : '-',
+      err: `${f32.relErr.toExponential(1)}/${f16.relErr.toExponential(1)}`,
+    });
+    points.push({ name, M, K, N, copyGBs, forms });
+    [a, out].forEach((t) => t.release());
+  }
+  console.log(`matmul with float32 against fp16 weights ('auto' kernel) on ${engine.report.vendor} ${engine.report.description}; copy kernel ${copyGBs.toFixed(0)} GB/s in this run`);
+  printTable(rows);
+  writeJson(out, { bench: 'matmul-weights', adapter: engine.report, copyGBs, points });
+}
 
 /** --vec4: the vec4 kernel's shapes against the tiled kernel, with resident workgroups. */
 async function vec4Shapes(engine: Engine, small: boolean, out: string | undefined): Promise<void> {
@@ -76,6 +159,11 @@ async function vec4Shapes(engine: Engine, small: boolean, out: string | undefine
 async function main() {
   const { flags, values } = parseArgs(process.argv.slice(2));
   const engine = await createNodeEngine();
+  if (flags.has('weights')) {
+    await weightFormats(engine, flags.has('small'), values.get('out'));
+    engine.destroy();
+    return;
+  }
   if (flags.has('vec4')) {
     await vec4Shapes(engine, flags.has('small'), values.get('out'));
     engine.destroy();

@@ -21,6 +21,7 @@ import { rng } from '../testing/random';
 import { largestBufferBytes } from './fit';
 import { releaseScratch } from '../kernels/scratch-pool';
 import { median, timeRepeats } from './repeats';
+import { modelLabel } from '../model/weight-format';
 
 export interface BytesByKind {
   weights: number;
@@ -161,11 +162,11 @@ export async function runSweep(comparison: Comparison, opts: SweepOptions = {}):
         for (const L of lengths) {
           checkCancel();
           const elapsed = performance.now() - t0;
-          opts.onProgress?.({ done, total, model: config.name, mode, seqLen: L, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
+          opts.onProgress?.({ done, total, model: modelLabel(config), mode, seqLen: L, etaMs: done > 0 ? (elapsed / done) * (total - done) : null });
           await yieldToEventLoop();
           // Decode: the context, the warm-up and timed steps, and the captured step that precedes them.
           const capacity = L + sweep.warmup + sweep.decodeSteps + 1;
-          const base = { model: config.name, modelIndex: mi, mode, seqLen: L, batch: B, analyticBytes: analyticBytes(config, mode, L, B, capacity), device: onCpu ? ('cpu' as const) : ('gpu' as const) };
+          const base = { model: modelLabel(config), modelIndex: mi, mode, seqLen: L, batch: B, analyticBytes: analyticBytes(config, mode, L, B, capacity), device: onCpu ? ('cpu' as const) : ('gpu' as const) };
           done++;
           if (onCpu) {
             const maxL = opts.cpuMaxSeqLen ?? 256;

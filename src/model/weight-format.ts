@@ -45,3 +45,8 @@ export function storedAsHalf(name: string, format: WeightFormat): boolean {
 export function weightStorageBytes(name: string, count: number, format: WeightFormat): number {
   return storedAsHalf(name, format) ? halfStorageBytes(count) : 4 * count;
 }
+
+/** How a model is named where its measurements are shown: its name, marked "(fp16)" under weight format f16. */
+export function modelLabel(model: { name: string; weightFormat: WeightFormat }): string {
+  return model.weightFormat === 'f16' ? `${model.name} (fp16)` : model.name;
+}

@@ -3,11 +3,12 @@
 import { useRef, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { LIMITS } from '../../model/config';
+import { modelLabel } from '../../model/weight-format';
 import { modelColor } from '../palette';
 import { useAppStore } from '../store';
 
 export function ModelTabs({ panelId }: { panelId: string }) {
-  const list = useAppStore(useShallow((s) => s.comparison.models.map((m) => m.name)));
+  const list = useAppStore(useShallow((s) => s.comparison.models.map(modelLabel)));
   const selected = useAppStore((s) => s.selectedModel);
   const selectModel = useAppStore((s) => s.selectModel);
   const addModel = useAppStore((s) => s.addModel);

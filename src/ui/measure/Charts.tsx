@@ -10,6 +10,7 @@ import { useAppStore } from '../store';
 import { ChartCard, type ChartSeries } from './ChartCard';
 import { decodePathText, formatCount, formatMs, spreadText } from './format';
 import { modelColor } from '../palette';
+import { modelLabel } from '../../model/weight-format';
 
 export function Charts() {
   const comparison = useAppStore((s) => s.comparison);
@@ -24,7 +25,7 @@ export function Charts() {
   const lengths = sweepLengths(comparison.sweep);
   const onCpu = points.some((p) => p.device === 'cpu');
   const series = (measured: boolean, analytic: boolean): ChartSeries[] =>
-    comparison.models.map((m, i) => ({ modelIndex: i, name: `${m.name}${m.weightFormat === 'f16' ? ' (fp16)' : ''}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic })).filter((s) => !hiddenModels.has(s.modelIndex));
+    comparison.models.map((m, i) => ({ modelIndex: i, name: `${modelLabel(m)}${onCpu && measured ? ' [CPU]' : ''}`, measured, analytic })).filter((s) => !hiddenModels.has(s.modelIndex));
   const toggleModel = (i: number) =>
     setHiddenModels((h) => {
       const next = new Set(h);
@@ -54,7 +55,7 @@ export function Charts() {
           {comparison.models.map((m, i) => (
             <label key={i}>
               <input type="checkbox" checked={!hiddenModels.has(i)} onChange={() => toggleModel(i)} />
-              <span className="chip" style={{ background: modelColor(i) }} /> {m.name}{m.weightFormat === 'f16' ? ' (fp16)' : ''}
+              <span className="chip" style={{ background: modelColor(i) }} /> {modelLabel(m)}
             </label>
           ))}
         </span>

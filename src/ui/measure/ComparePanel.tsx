@@ -4,6 +4,7 @@
 import { useId, useState } from 'react';
 import { sweepLengths } from '../../model/config';
 import { costModel, decodeStateBytes } from '../../model/cost-model';
+import { modelLabel } from '../../model/weight-format';
 import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { modelColor } from '../palette';
@@ -54,7 +55,7 @@ export function ComparePanel() {
   const pick = (value: number, set: (v: number) => void, label: string) => (
     <select aria-label={label} value={value} onChange={(e) => set(Number(e.target.value))}>
       {comparison.models.map((m, i) => (
-        <option key={i} value={i}>{m.name}</option>
+        <option key={i} value={i}>{modelLabel(m)}</option>
       ))}
     </select>
   );
@@ -78,8 +79,8 @@ export function ComparePanel() {
         <thead>
           <tr>
             <th scope="col">Figure</th>
-            <th scope="col"><span className="chip" style={{ background: modelColor(ia) }} /> {comparison.models[ia].name}</th>
-            <th scope="col"><span className="chip" style={{ background: modelColor(ib) }} /> {comparison.models[ib].name}</th>
+            <th scope="col"><span className="chip" style={{ background: modelColor(ia) }} /> {modelLabel(comparison.models[ia])}</th>
+            <th scope="col"><span className="chip" style={{ background: modelColor(ib) }} /> {modelLabel(comparison.models[ib])}</th>
             <th scope="col">ratio</th>
           </tr>
         </thead>
