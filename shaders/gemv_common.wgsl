@@ -6,13 +6,10 @@
 // products in registers, and gemv_reduce (gemv_reduce_subgroup.wgsl or gemv_reduce_workgroup.wgsl) sums
 // them over the workgroup into `total`.
 // Elements are of type V (vec4<f32> when rows are 16-byte aligned, else f32) holding VW floats; vsum adds
-// a V's components. Each step of an invocation takes U consecutive elements of a row (U = 2 when fp16
-// weights are read 16 bytes at a time: 8 halves, two V); a row has K / (VW·U) steps. The host prepends
-// WG, ROWS, MAX_M, U, V, VW and vsum, then the Params struct (M, K, N, eps, ...).
-// The including kernel defines loadA(m, j) (element j of input row m, after any input transform), loadW(n, s)
-// (the U elements of step s of weight row n, as array<V, U>), NormW (the RMSNorm weight, read when NORM) and
-// gemv_store(m, n, v) (what is done with the finished output n of input row m), and calls gemv_run from its
-// entry point.
+// a V's components. The host prepends WG, ROWS, MAX_M, V, VW and vsum, then the Params struct (M, K, N, eps, ...).
+// The including kernel defines loadA(m, j) (element j of input row m, after any input transform), loadW(n, j)
+// (element j of weight row n), NormW (the RMSNorm weight, read when NORM) and gemv_store(m, n, v) (what is
+// done with the finished output n of input row m), and calls gemv_run from its entry point.
 // With NORM the input rows are RMS-normalized on the fly: out = inverseSqrt(mean(a²) + eps) · Σ_k W·(g ⊙ a),
 // the sum of squares of each row reduced alongside the dot products (the 1/rms factor moves out of the sum).
 
@@ -27,30 +24,25 @@ var<workgroup> total: array<f32, NVAL>;
 
 // Partial sums of invocation t for outputs n0 .. n0 + ROWS - 1 and input rows m0 .. m0 + mc - 1 (mc <= MAX_M).
 fn gemv_accumulate(n0: u32, m0: u32, mc: u32, t: u32, vals: ptr<function, array<f32, NVAL>>) {
-  let steps = P.K / (VW * U);
-  for (var s = t; s < steps; s += WG) {
-    var av: array<array<V, MAX_M>, U>;
-    for (var u = 0u; u < U; u++) {
-      let j = s * U + u;
-      for (var m = 0u; m < MAX_M; m++) {
-        if (m < mc) {
-          var a = loadA(m0 + m, j);
-          if (NORM) {
-            (*vals)[SS + m] += vsum(a * a);
-            a = a * NormW[j];
-          }
-          av[u][m] = a;
+  let kv = P.K / VW;
+  for (var j = t; j < kv; j += WG) {
+    var av: array<V, MAX_M>;
+    for (var m = 0u; m < MAX_M; m++) {
+      if (m < mc) {
+        var a = loadA(m0 + m, j);
+        if (NORM) {
+          (*vals)[SS + m] += vsum(a * a);
+          a = a * NormW[j];
         }
+        av[m] = a;
       }
     }
     for (var r = 0u; r < ROWS; r++) {
       let n = n0 + r;
       if (n < P.N) {
-        let w = loadW(n, s);
-        for (var u = 0u; u < U; u++) {
-          for (var m = 0u; m < MAX_M; m++) {
-            if (m < mc) { (*vals)[r * MAX_M + m] += vsum(w[u] * av[u][m]); }
-          }
+        let w = loadW(n, j);
+        for (var m = 0u; m < MAX_M; m++) {
+          if (m < mc) { (*vals)[r * MAX_M + m] += vsum(w * av[m]); }
         }
       }
     }

@@ -7,8 +7,8 @@
 // So Out (M, 2·Di) = [u | z]: u the conv output the state update and x_proj read, z the gate. The
 // workgroup that computes x-row c owns channel c's conv state: no other workgroup touches it.
 // Params: M, K, N (= 2·Di), lda, aOffset, eps, dInner, width (conv width W).
-// W (in_proj, binding 3) and its reader load_w(s) -> array<V, U> (step s: U elements; float32 or fp16
-// storage) are prepended by the host (src/kernels/weight-read.ts).
+// W (in_proj, binding 3) and its reader load_w(j) -> V (float32 or fp16 storage) are prepended by the host
+// (src/kernels/weight-read.ts).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<V>;
@@ -22,8 +22,8 @@ fn loadA(m: u32, j: u32) -> V {
   return A[(P.aOffset + m * P.lda) / VW + j];
 }
 
-fn loadW(n: u32, s: u32) -> array<V, U> {
-  return load_w(n * (P.K / (VW * U)) + s);
+fn loadW(n: u32, j: u32) -> V {
+  return load_w(n * (P.K / VW) + j);
 }
 
 // Channel n < Di of the x half: the conv step over the conv state (shifted in place) and SiLU; the z half

@@ -8,8 +8,8 @@
 // with weight NormW first (a block's pre-norm). With accumulate, C += (a residual connection in place).
 // Body and reduction: gemv_common.wgsl and gemv_reduce_*.wgsl. Weights are read once, coalesced: the
 // kernel is bandwidth-bound. Params: M, K, N, lda, aOffset, accumulate, seg1, seg2, seg3, eps.
-// W0..W3 (bindings 3-6) and their readers load_w0..load_w3(s) -> array<V, U> (step s of a weight: U
-// elements; float32 or fp16 storage, each its own) are prepended by the host (src/kernels/weight-read.ts).
+// W0..W3 (bindings 3-6) and their readers load_w0..load_w3(j) -> V (float32 or fp16 storage, each its own)
+// are prepended by the host (src/kernels/weight-read.ts).
 
 override SWIGLU: bool = false;
 
@@ -28,12 +28,12 @@ fn loadA(m: u32, j: u32) -> V {
   return A[at];
 }
 
-fn loadW(n: u32, s: u32) -> array<V, U> {
-  let ks = P.K / (VW * U);
-  if (n < P.seg1) { return load_w0(n * ks + s); }
-  if (n < P.seg2) { return load_w1((n - P.seg1) * ks + s); }
-  if (n < P.seg3) { return load_w2((n - P.seg2) * ks + s); }
-  return load_w3((n - P.seg3) * ks + s);
+fn loadW(n: u32, j: u32) -> V {
+  let kv = P.K / VW;
+  if (n < P.seg1) { return load_w0(n * kv + j); }
+  if (n < P.seg2) { return load_w1((n - P.seg1) * kv + j); }
+  if (n < P.seg3) { return load_w2((n - P.seg2) * kv + j); }
+  return load_w3((n - P.seg3) * kv + j);
 }
 
 fn gemv_store(m: u32, n: u32, v: f32) {

@@ -22,7 +22,7 @@ import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
-import { gemvConfig, gemvKey, gemvShaderCode, gemvUnits, type GemvNorm } from './matmul';
+import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
 import { formatsKey, storageFormatOf } from './weight-read';
 
 export const GLA_PARAMS = defineUniforms([
@@ -191,8 +191,8 @@ export function glaInProjStep(engine: Engine, p: GlaInProjStepArgs): Tensor {
   if (p.out.numel !== rows * N) throw new KernelInputError(`gla_in_proj_step: out ${shapeToString(p.out.shape)} must hold (B, ${N}) = (${rows}, ${N})`);
   if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`gla_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
   if (rows === 0) return p.out;
+  const config = gemvConfig(engine, rows, d, N, d % 4 === 0);
   const formats = p.weights.map((w) => storageFormatOf(w, 'gla_in_proj_step'));
-  const config = gemvConfig(engine, rows, d, N, d % 4 === 0, gemvUnits(formats, d % 4 === 0, d));
   const pipeline = engine.pipeline(gemvKey('gla_in_proj_step', config, `${p.norm ? ':norm' : ''}${formatsKey(formats)}`), () => ({
     code: gemvShaderCode(
       config,

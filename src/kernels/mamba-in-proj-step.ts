@@ -9,7 +9,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
-import { gemvConfig, gemvKey, gemvShaderCode, gemvUnits, type GemvNorm } from './matmul';
+import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
 import { formatsKey, storageFormatOf } from './weight-read';
 
 const PARAMS = defineUniforms([
@@ -53,8 +53,8 @@ export function mambaInProjStep(engine: Engine, p: MambaInProjStepArgs): Tensor 
   if (p.convState.numel !== batch * (W - 1) * Di) throw new KernelInputError(`mamba_in_proj_step: conv state ${shapeToString(p.convState.shape)} must be (B, W - 1, Di) = (${batch}, ${W - 1}, ${Di})`);
   if (p.out.numel !== batch * N) throw new KernelInputError(`mamba_in_proj_step: out ${shapeToString(p.out.shape)} must hold (B, 2·Di) = (${batch}, ${N})`);
   if (p.norm && p.norm.weight.numel !== d) throw new KernelInputError(`mamba_in_proj_step: norm weight ${p.norm.weight} does not match d = ${d}`);
+  const config = gemvConfig(engine, batch, d, N, d % 4 === 0);
   const format = storageFormatOf(p.inProj, 'mamba_in_proj_step');
-  const config = gemvConfig(engine, batch, d, N, d % 4 === 0, gemvUnits([format], d % 4 === 0, d));
   const pipeline = engine.pipeline(gemvKey('mamba_in_proj_step', config, `${p.norm ? ':norm' : ''}${formatsKey([format])}`), () => ({
     code: gemvShaderCode(config, PARAMS, source, [{ binding: 3, name: 'W', fn: 'load_w', format }]),
     constants: { NORM: p.norm ? 1 : 0 },

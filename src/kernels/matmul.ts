@@ -21,7 +21,7 @@ import { GpuLimitError, KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms, type UniformLayout } from '../engine/uniforms';
 import { residencyCode } from './residency';
-import { formatsKey, stepReaderWgsl, storageFormatOf, weightReaderWgsl, type StorageFormat, type WeightReader } from './weight-read';
+import { formatsKey, storageFormatOf, weightReaderWgsl, type WeightReader } from './weight-read';
 import type { MemoryCategory } from '../engine/allocator';
 
 export const MATMUL_PARAMS = defineUniforms([
@@ -95,17 +95,6 @@ export interface GemvConfig {
   vec4: boolean;
   /** Reduce with subgroupAdd (the device has 'subgroups'); else through workgroup memory. */
   subgroups: boolean;
-  /** Row elements (V) per step of an invocation: 2 when fp16 weights are read 16 bytes at a time (gemvUnits). */
-  units: 1 | 2;
-}
-
-/**
- * Elements per step for weights in these formats: 2 when any is fp16 and rows are vec4 with K a multiple
- * of 8 (an fp16 step is then one 16-byte load of 8 halves, as wide as a float32 vec4 load: measured on an
- * H200, docs/measurements/h200/run-2026-12-02j/), else 1.
- */
-export function gemvUnits(formats: readonly StorageFormat[], vec4: boolean, K: number): 1 | 2 {
-  return vec4 && K % 8 === 0 && formats.includes('f16') ? 2 : 1;
 }
 
 /**
@@ -115,9 +104,9 @@ export function gemvUnits(formats: readonly StorageFormat[], vec4: boolean, K: n
  * independent loads per invocation), with ROWS·MAX_M <= 16 accumulators, bounded by the workgroup memory
  * the reduction needs.
  */
-export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4: boolean, units: 1 | 2 = 1): GemvConfig {
+export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4: boolean): GemvConfig {
   const limits = engine.report.limits;
-  const kv = (vec4 ? K / 4 : K) / units;
+  const kv = vec4 ? K / 4 : K;
   const maxWg = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
   let wg = 32;
   while (wg * 2 <= maxWg && wg * 2 * 3 <= kv) wg *= 2;
@@ -131,7 +120,7 @@ export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4
   const bytes = () => (subgroups ? Math.ceil(wg / 4) : wg) * (rows + 1) * maxM * 4;
   while (rows > 1 && bytes() > budget) rows /= 2;
   while (wg > 32 && bytes() > budget) wg /= 2;
-  return { wg, rows, maxM, vec4, subgroups, units };
+  return { wg, rows, maxM, vec4, subgroups };
 }
 
 /**
@@ -144,10 +133,10 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
     : 'alias V = f32;\nconst VW: u32 = 1u;\nfn vsum(v: V) -> f32 { return v; }\n';
   return (
     (config.subgroups ? 'enable subgroups;\n' : '') +
-    `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\nconst MAX_M: u32 = ${config.maxM}u;\nconst U: u32 = ${config.units}u;\n` +
+    `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\nconst MAX_M: u32 = ${config.maxM}u;\n` +
     element +
     params.wgsl() +
-    weights.map((w) => stepReaderWgsl({ ...w, element: config.vec4 ? 'vec4' : 'f32' }, config.units)).join('') +
+    weights.map((w) => weightReaderWgsl({ ...w, element: config.vec4 ? 'vec4' : 'f32' })).join('') +
     (config.subgroups ? gemvReduceSubgroupSource : gemvReduceWorkgroupSource) +
     gemvCommonSource +
     kernelSource
@@ -156,7 +145,7 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
 
 /** Pipeline cache key of a gemv kernel in a configuration. */
 export function gemvKey(kernel: string, c: GemvConfig, extra = ''): string {
-  return `${kernel}:wg${c.wg}:r${c.rows}:m${c.maxM}:u${c.units}:${c.vec4 ? 'vec4' : 'scalar'}:${c.subgroups ? 'sg' : 'wgmem'}${extra}`;
+  return `${kernel}:wg${c.wg}:r${c.rows}:m${c.maxM}:${c.vec4 ? 'vec4' : 'scalar'}:${c.subgroups ? 'sg' : 'wgmem'}${extra}`;
 }
 
 /** A block's pre-norm, fused into the first projection: RMSNorm over the input's last dim with `weight`. */
@@ -213,10 +202,10 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   if (out.numel !== rows * N) throw new KernelInputError(`gemv: out ${shapeToString(out.shape)} does not hold ${shapeToString(outShape)}`);
   if (rows === 0 || N === 0) return out;
   const vec4 = K % 4 === 0 && width % 4 === 0 && cols.offset % 4 === 0;
+  const config = gemvConfig(engine, rows, K, N, vec4);
   const swiglu = args.swiglu ?? false;
   const w = (i: number) => weights[Math.min(i, weights.length - 1)];
   const formats = [0, 1, 2, 3].map((i) => storageFormatOf(w(i), 'gemv'));
-  const config = gemvConfig(engine, rows, K, N, vec4, gemvUnits(formats, vec4, K));
   const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}${formatsKey(formats)}`), () => ({
     code: gemvShaderCode(
       config,

@@ -10,7 +10,7 @@ import { gemvRef, mambaInProjStepRef } from '../reference/decode';
 import { roundArrayToHalf } from '../engine/half';
 import { KernelInputError } from '../engine/errors';
 import { embedding } from './embedding';
-import { gemv, gemvUnits, matmul, type MatmulVariant } from './matmul';
+import { gemv, matmul, type MatmulVariant } from './matmul';
 import { mambaInProjStep } from './mamba-in-proj-step';
 
 const TOL = 1e-5;
@@ -67,17 +67,10 @@ describe('fp16 weights in the matmul variants', () => {
 });
 
 describe('fp16 weights in gemv, mixed with float32 in one dispatch', () => {
-  it('reads fp16 rows 8 halves (16 bytes) per step where K allows, 4 otherwise; float32 alone as before', () => {
-    expect(gemvUnits(['f16', 'f32'], true, 40)).toBe(2);
-    expect(gemvUnits(['f16'], true, 52)).toBe(1);
-    expect(gemvUnits(['f16'], false, 40)).toBe(1);
-    expect(gemvUnits(['f32', 'f32'], true, 768)).toBe(1);
-  });
-
   const cases: { name: string; rows: number; K: number; Ns: number[]; half: boolean[]; norm?: boolean; swiglu?: boolean }[] = [
-    { name: 'q|k|v|g, halves and float32 alternating, 16-byte steps, norm', rows: 2, K: 40, Ns: [40, 20, 20, 4], half: [true, false, true, false], norm: true },
+    { name: 'q|k|v|g, halves and float32 alternating, vec4 rows, norm', rows: 2, K: 40, Ns: [40, 20, 20, 4], half: [true, false, true, false], norm: true },
     { name: 'scalar rows (K odd), all halves', rows: 3, K: 7, Ns: [13, 6], half: [true, true] },
-    { name: 'swiglu input (MLP down), halves, 8-byte steps (K = 52)', rows: 1, K: 52, Ns: [24], half: [true], swiglu: true },
+    { name: 'swiglu input (MLP down), halves', rows: 1, K: 52, Ns: [24], half: [true], swiglu: true },
     { name: 'long K, large N', rows: 1, K: 768, Ns: [1030], half: [true] },
   ];
   for (const c of cases) {
