@@ -23,4 +23,4 @@ fi
 run matmul-bench "${torch[@]}"
 run scan-bench --quick
 run attention-bench --skip-gla "${torch[@]}"
-run decode-bench --preset mamba,transformer --context 256,8192 --steps 16
+run decode-bench --preset mamba,transformer --context 256,8192 --steps 16 --weights f32,f16
