@@ -206,6 +206,7 @@ export function gemv(engine: Engine, args: GemvArgs): Tensor {
   const swiglu = args.swiglu ?? false;
   const w = (i: number) => weights[Math.min(i, weights.length - 1)];
   const formats = [0, 1, 2, 3].map((i) => storageFormatOf(w(i), 'gemv'));
+  if (a.dtype !== 'f32') throw new KernelInputError(`gemv: a ${a} holds ${a.dtype} values; it must be float32 (only the weights may be fp16)`);
   const pipeline = engine.pipeline(gemvKey('matmul_gemv', config, `${norm ? ':norm' : ''}${swiglu ? ':swiglu' : ''}${formatsKey(formats)}`), () => ({
     code: gemvShaderCode(
       config,
@@ -298,6 +299,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   }
   const s = matmulShape(cols ? [...a.shape.slice(0, -1), cols.count] : a.shape, w.shape, transposeB);
   const wFormat = storageFormatOf(w, 'matmul');
+  if (a.dtype !== 'f32') throw new KernelInputError(`matmul: a ${a} holds ${a.dtype} values; it must be float32 (only the weight operand may be fp16)`);
   const out = opts.out ?? engine.tensor(s.outShape, opts.category ?? 'activations', opts.label ?? 'matmul.out');
   if (numel(out.shape) !== numel(s.outShape)) {
     throw new KernelInputError(`matmul: out ${shapeToString(out.shape)} does not hold ${shapeToString(s.outShape)}`);

@@ -63,6 +63,7 @@ describe('fp16 weights in the matmul variants', () => {
     expect(() => e.write(half, [5, 6, 7, 8])).toThrow(/holds fp16 halves/);
     const ids = e.uploadU32([1, 2, 3, 4], [1, 4], 'activations', 'ids');
     expect(() => matmul(e, e.tensor([2, 4], 'activations', 'a'), ids, { transposeB: true })).toThrow(/u32 values; weights must be f32 or f16/);
+    expect(() => matmul(e, half.view([1, 4]), e.tensor([3, 4], 'weights', 'w'), { transposeB: true })).toThrow(/holds f16 values; it must be float32/);
   });
 });
 
