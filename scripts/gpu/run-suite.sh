@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU benchmark suite, run on the lent GPU machine from the project root:
 #   source .gpu/boot.sh && bash .gpu/run-suite.sh "$OUT"
-# Each benchmark writes its JSON and log under OUT. PyTorch baselines (copy, fp32 matmul with TF32 off,
+# Each benchmark writes its JSON under OUT and its output to OUT/suite.log (one log, so that the files stay
+# within the 8 the device tool brings back: 4 JSON, torch.json, suite.log). PyTorch baselines (copy, fp32 matmul with TF32 off,
 # causal SDPA) run first in the same call and the matmul and attention benchmarks read them (--torch), so
 # every ratio comes from one session on one machine.
 set -u
@@ -11,8 +12,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 run() {
   local name=$1; shift
   echo "=== $name"
-  timeout "${SUITE_STEP_TIMEOUT:-240}" node "$here/bench/$name.mjs" --out "$out/$name.json" "$@" > "$out/$name.log" 2>&1
-  echo "exit $?"; grep -v '^\[' "$out/$name.log" | tail -n 30
+  local log
+  log=$(mktemp)
+  timeout "${SUITE_STEP_TIMEOUT:-240}" node "$here/bench/$name.mjs" --out "$out/$name.json" "$@" > "$log" 2>&1
+  local code=$?
+  { echo "=== $name $* (exit $code)"; cat "$log"; } >> "$out/suite.log"
+  echo "exit $code"; grep -v '^\[' "$log" | tail -n 30
+  rm -f "$log"
 }
 torch=()
 if command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
