@@ -51,6 +51,12 @@ export function toHalfBits(x: number, index = 0): number {
   return h;
 }
 
+/** The first value of data that fp16 cannot hold, as a HalfRangeError (its index and value), or null. */
+export function findOutsideHalf(data: ArrayLike<number>): HalfRangeError | null {
+  for (let i = 0; i < data.length; i++) if (halfBitsOrFail(data[i]) < 0) return new HalfRangeError(i, data[i]);
+  return null;
+}
+
 /** The value of half bits h. */
 export function fromHalfBits(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;

@@ -26,7 +26,7 @@ import type { ModelConfig } from './config';
 import type { BlockState, HostWeights, SequenceBlock } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { blockWeights, checkWeights, initLayerWeights, initOuterWeights, layerPrefix } from './weights';
-import { storedAsHalf } from './weight-format';
+import { uploadWeight } from './weight-format';
 
 interface GpuLayer {
   norm: Tensor | null;
@@ -104,8 +104,7 @@ export class GpuModel {
   }
 
   private static uploadOuter(engine: Engine, config: ModelConfig, w: HostWeights) {
-    const up = (name: string) =>
-      storedAsHalf(name, config.weightFormat) ? engine.uploadHalf(w[name].data, w[name].shape, 'weights', name) : engine.upload(w[name].data, w[name].shape, 'weights', name);
+    const up = (name: string) => uploadWeight(engine, name, w[name].data, w[name].shape, config.weightFormat);
     const embed = up('backbone.embedding.weight');
     return { embed, lmHead: config.tiedEmbeddings ? embed : up('lm_head.weight'), normF: up('backbone.norm_f.weight') };
   }

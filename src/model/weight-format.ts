@@ -7,6 +7,8 @@
 // norms, A_log, D and biases stay float32: small, and read by kernels that take float32 only.
 
 import { halfStorageBytes } from '../engine/half';
+import type { Engine } from '../engine/engine';
+import type { Tensor } from '../engine/tensor';
 
 export type WeightFormat = 'f32' | 'f16';
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16'];
@@ -49,4 +51,9 @@ export function weightStorageBytes(name: string, count: number, format: WeightFo
 /** How a model is named where its measurements are shown: its name, marked "(fp16)" under weight format f16. */
 export function modelLabel(model: { name: string; weightFormat: WeightFormat }): string {
   return model.weightFormat === 'f16' ? `${model.name} (fp16)` : model.name;
+}
+
+/** Uploads the weight `name` as 'weights': as halves when `format` stores that name so, else float32. */
+export function uploadWeight(engine: Engine, name: string, data: Float32Array, shape: readonly number[], format: WeightFormat, label = name): Tensor {
+  return storedAsHalf(name, format) ? engine.uploadHalf(data, shape, 'weights', label) : engine.upload(data, shape, 'weights', label);
 }

@@ -16,7 +16,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { HostWeights } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { rng as makeRng, normalArray } from '../testing/random';
-import { HALF_MAX, roundArrayToHalf, HalfRangeError } from '../engine/half';
+import { findOutsideHalf, roundArrayToHalf, HalfRangeError } from '../engine/half';
 import { storedAsHalf } from './weight-format';
 
 export const layerPrefix = (i: number) => `backbone.layers.${i}.`;
@@ -63,12 +63,6 @@ export function initLayerWeights(config: ModelConfig, i: number, seed = 0): Host
   return w;
 }
 
-/** Index of the first value that does not fit fp16 (not finite, or rounding beyond HALF_MAX), or -1. */
-function firstOutsideHalf(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) < HALF_MAX + 16)) return i;
-  return -1;
-}
-
 /**
  * Checks loaded weights against the config: every expected name present with its shape, and under weight
  * format f16 every value of the half-stored matrices within fp16's range. Returns the
@@ -90,8 +84,8 @@ export function checkWeights(config: ModelConfig, given: HostWeights): HostWeigh
     else {
       out[name] = { shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
       if (storedAsHalf(name, config.weightFormat)) {
-        const bad = firstOutsideHalf(out[name].data);
-        if (bad >= 0) problems.push(`${name}: cannot be stored as fp16: value ${out[name].data[bad]} at index ${bad} does not fit fp16 (finite, at most ${HALF_MAX} in magnitude)`);
+        const bad = findOutsideHalf(out[name].data);
+        if (bad) problems.push(`${name}: cannot be stored as fp16: ${bad.message}`);
       }
     }
   }

@@ -5,7 +5,7 @@
 import { KernelInputError } from '../../engine/errors';
 import { shapeToString, type Tensor } from '../../engine/tensor';
 import type { Engine } from '../../engine/engine';
-import { storedAsHalf, type WeightFormat } from '../weight-format';
+import { uploadWeight, type WeightFormat } from '../weight-format';
 import type { WeightShape } from '../cost-model';
 import type { HostWeights } from '../mixer';
 
@@ -32,6 +32,5 @@ export function checkBlockWeights(kind: string, expected: Record<string, number[
 
 /** Uploads a block's weight `name` as '`kind`.`name`': as halves when `format` stores that name so, else float32. */
 export function uploadBlockWeight(engine: Engine, kind: string, name: string, data: Float32Array, shape: readonly number[], format: WeightFormat): Tensor {
-  const label = `${kind}.${name}`;
-  return storedAsHalf(name, format) ? engine.uploadHalf(data, shape, 'weights', label) : engine.upload(data, shape, 'weights', label);
+  return uploadWeight(engine, name, data, shape, format, `${kind}.${name}`);
 }
