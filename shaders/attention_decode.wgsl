@@ -14,12 +14,11 @@
 //
 // Prepended by the host (besides the Params struct): const D4 (head-dim bucket / 4), WG, GMAX (query heads
 // per pass, at most the group's size), CHMAX, NJ (= WG / D4), PVU (keys whose V rows an invocation loads at
-// once).
+// once), and the K and V bindings K4 / V4 (2, 3) with their vec4 readers read_k4 / read_v4 (storage-read.ts:
+// float32 or fp16 storage, such as an fp16 KV cache).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read_write> W: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
@@ -83,7 +82,7 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       for (var g = 0u; g < GMAX; g++) { d[g] = 0.0; }
       for (var c = 0u; c < D4; c++) {
         if (c < E4) {
-          let kk = K4[kb + c];
+          let kk = read_k4(kb + c);
           for (var g = 0u; g < GMAX; g++) { d[g] += dot(qS[g * D4 + c], kk); }
         }
       }
@@ -133,7 +132,7 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
         for (var u = 0u; u < PVU; u++) {
           let jj = j4 + u * NJ;
           vv[u] = vec4<f32>(0.0);
-          if (jj < n) { vv[u] = V4[vRow0 + jj * vStride + col]; }
+          if (jj < n) { vv[u] = read_v4(vRow0 + jj * vStride + col); }
         }
         for (var u = 0u; u < PVU; u++) {
           let jj = min(j4 + u * NJ, n - 1u);

@@ -41,14 +41,13 @@
 // WG (= RT·CT), QS_LEN (BQ·D4; 1 when DIRECT), KP_LEN (max(BK·D4, BQ·BK / 4)), V_LEN (BK·D4; BQ·CT / 4
 // when DIRECT; >= BQ·CT / 4), LD (ceil(BK·D4 / WG)), PVU (a divisor of BK / 4), PREFETCH, DIRECT, DIAG
 // (0; benchmarks only, wrong results: 1 no score fmas, 2 no P·V, 3 no exp2, 4 neither matmul), q_direct /
-// v_direct, and
+// v_direct, the K and V bindings (2, 3) with their readers read_k / read_v (storage-read.ts: float32 or
+// fp16 storage, such as an fp16 KV cache), and
 // residency_enter / residency_leave (benchmarks: resident workgroups in a counter at binding 8; empty
 // otherwise).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read_write> O: array<f32>;
 
@@ -71,16 +70,16 @@ fn loadQ(base: u32, e: u32) -> vec4<f32> {
 }
 
 fn loadK(base: u32, e: u32) -> vec4<f32> {
-  if (e + 3u < P.E) { return vec4<f32>(K[base + e], K[base + e + 1u], K[base + e + 2u], K[base + e + 3u]); }
+  if (e + 3u < P.E) { return vec4<f32>(read_k(base + e), read_k(base + e + 1u), read_k(base + e + 2u), read_k(base + e + 3u)); }
   var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = K[base + e + c]; } }
+  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = read_k(base + e + c); } }
   return r;
 }
 
 fn loadV(base: u32, e: u32) -> vec4<f32> {
-  if (e + 3u < P.E) { return vec4<f32>(V[base + e], V[base + e + 1u], V[base + e + 2u], V[base + e + 3u]); }
+  if (e + 3u < P.E) { return vec4<f32>(read_v(base + e), read_v(base + e + 1u), read_v(base + e + 2u), read_v(base + e + 3u)); }
   var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = V[base + e + c]; } }
+  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = read_v(base + e + c); } }
   return r;
 }
 

@@ -13,12 +13,11 @@
 // key at all outputs zeros. Gate: gateKind 0 none, 1 elementwise (gate at e), 2 per head (gate at e = 0);
 // out = softmax(q·kᵀ·scale) v · sigmoid(gate).
 //
-// Prepended by the host (besides the Params struct): const DPAD, SPLIT, SL, BQ, BK, WG (= BQ·SPLIT), PARTIAL_LEN.
+// Prepended by the host (besides the Params struct): const DPAD, SPLIT, SL, BQ, BK, WG (= BQ·SPLIT), PARTIAL_LEN,
+// and the K and V bindings (2, 3) with their readers read_k / read_v (storage-read.ts: float32 or fp16).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read_write> O: array<f32>;
 
@@ -39,16 +38,16 @@ fn loadQ(base: u32, e: u32) -> vec4<f32> {
 }
 
 fn loadK(base: u32, e: u32) -> vec4<f32> {
-  if (e + 3u < P.E) { return vec4<f32>(K[base + e], K[base + e + 1u], K[base + e + 2u], K[base + e + 3u]); }
+  if (e + 3u < P.E) { return vec4<f32>(read_k(base + e), read_k(base + e + 1u), read_k(base + e + 2u), read_k(base + e + 3u)); }
   var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = K[base + e + c]; } }
+  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = read_k(base + e + c); } }
   return r;
 }
 
 fn loadV(base: u32, e: u32) -> vec4<f32> {
-  if (e + 3u < P.E) { return vec4<f32>(V[base + e], V[base + e + 1u], V[base + e + 2u], V[base + e + 3u]); }
+  if (e + 3u < P.E) { return vec4<f32>(read_v(base + e), read_v(base + e + 1u), read_v(base + e + 2u), read_v(base + e + 3u)); }
   var r = vec4<f32>(0.0);
-  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = V[base + e + c]; } }
+  for (var c = 0u; c < 4u; c++) { if (e + c < P.E) { r[c] = read_v(base + e + c); } }
   return r;
 }
 

@@ -3,12 +3,11 @@
 // invocation per (b, h, i, e) computes the row's max and sum from Scratch, then out = Σ_j p_j v_j[e] / Σ p,
 // times sigmoid(gate). Same Params, strides, causal alignment (key j visible to query i when
 // j <= i + S - L) and gate kinds as attention_flash.wgsl. Both entries touch every binding so that they
-// share one binding list: Q, K, V, G, Scratch, O.
+// share one binding list: Q, K, V, G, Scratch, O. The host prepends the K and V bindings (2, 3) with their
+// readers read_k / read_v (storage-read.ts: float32 or fp16 storage).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
 @group(0) @binding(4) var<storage, read> G: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Scratch: array<f32>;
 @group(0) @binding(6) var<storage, read_write> O: array<f32>;
@@ -37,7 +36,7 @@ fn scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     let qBase = b * P.qSB + h * P.qSH + i * P.qSL;
     let kBase = b * P.kSB + hk * P.kSH + j * P.kSL;
     var d = 0.0;
-    for (var e = 0u; e < P.E; e++) { d += Q[qBase + e] * K[kBase + e]; }
+    for (var e = 0u; e < P.E; e++) { d += Q[qBase + e] * read_k(kBase + e); }
     s = d * P.scale;
   }
   Scratch[n] = s;
@@ -64,7 +63,7 @@ fn combine(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (s != MASKED) {
       let p = exp(s - m);
       l += p;
-      acc += p * V[vBase + j * P.vSL];
+      acc += p * read_v(vBase + j * P.vSL);
     }
   }
   var o = 0.0;

@@ -3,62 +3,69 @@
 // at position p = P.offset (the tokens already cached):
 //   Q (B, H·E)            = q rotated (Llama rotate-half, as rope.wgsl);
 //   K (B, Hkv, cap, E)[p] = k rotated;   V (B, Hkv, cap, E)[p] = v;   Gate (B, G) = gate.
-// One invocation per rotation pair of q and k, per value of v and of the gate, linearized as x + y·nx.
-// sinCos and ropeAngle: rope_common.wgsl (the host prepends it).
+// One invocation per rotation pair (e, e + E/2) of q, per adjacent element pair (2j, 2j + 1) of k (each
+// element rotated with its own partner, so that a pair of the cache is written at once) and of v, and per
+// value of the gate, linearized as x + y·nx.
+// Prepended by the host: sinCos and ropeAngle (rope_common.wgsl), and the cache's bindings K (3) and V (4)
+// with their writers k_put / v_put (storage-read.ts halfStoreWgsl: float32 or fp16 halves).
 
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> P: Params;   // B, H, Hkv, E, G, capacity, offset, log2Base
 @group(0) @binding(1) var<storage, read> Src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(3) var<storage, read_write> K: array<f32>;
-@group(0) @binding(4) var<storage, read_write> V: array<f32>;
 @group(0) @binding(5) var<storage, read_write> Gate: array<f32>;
+
+// Element i of a rotated head whose first element is Src[at]: rotate-half with the partner i ± E/2.
+fn rotated(at: u32, i: u32) -> f32 {
+  let half = P.E / 2u;
+  let e = i % half;
+  let sc = sinCos(ropeAngle(P.offset, e, P.E, P.log2Base));
+  if (i < half) { return Src[at + i] * sc.y - Src[at + i + half] * sc.x; }
+  return Src[at + i] * sc.y + Src[at + e] * sc.x;
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let E = P.E;
   let half = E / 2u;
   let qPairs = P.H * half;
-  let kPairs = P.Hkv * half;
-  let vals = P.Hkv * E;
-  let perToken = qPairs + kPairs + vals + P.G;
+  let kvPairs = P.Hkv * half;
+  let perToken = qPairs + 2u * kvPairs + P.G;
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= P.B * perToken) { return; }
   let b = i / perToken;
   var j = i % perToken;
   let width = (P.H + 2u * P.Hkv) * E + P.G;
   let row = b * width;
-  if (j < qPairs + kPairs) {
-    let isK = j >= qPairs;
-    if (isK) { j -= qPairs; }
+  if (j < qPairs) {
     let h = j / half;
     let e = j % half;
-    var at = row + h * E + e;
-    if (isK) { at += P.H * E; }
+    let at = row + h * E + e;
     let sc = sinCos(ropeAngle(P.offset, e, E, P.log2Base));
     let x1 = Src[at];
     let x2 = Src[at + half];
-    let y1 = x1 * sc.y - x2 * sc.x;
-    let y2 = x2 * sc.y + x1 * sc.x;
-    if (isK) {
-      let dst = ((b * P.Hkv + h) * P.capacity + P.offset) * E + e;
-      K[dst] = y1;
-      K[dst + half] = y2;
+    let dst = (b * P.H + h) * E + e;
+    Q[dst] = x1 * sc.y - x2 * sc.x;
+    Q[dst + half] = x2 * sc.y + x1 * sc.x;
+    return;
+  }
+  j -= qPairs;
+  if (j < 2u * kvPairs) {
+    let isV = j >= kvPairs;
+    if (isV) { j -= kvPairs; }
+    let h = j / half;
+    let e = 2u * (j % half);
+    let dst = ((b * P.Hkv + h) * P.capacity + P.offset) * E + e;
+    if (isV) {
+      let at = row + (P.H + P.Hkv) * E + h * E + e;
+      v_put(dst, Src[at], Src[at + 1u]);
     } else {
-      let dst = (b * P.H + h) * E + e;
-      Q[dst] = y1;
-      Q[dst + half] = y2;
+      let at = row + P.H * E + h * E;
+      k_put(dst, rotated(at, e), rotated(at, e + 1u));
     }
     return;
   }
-  j -= qPairs + kPairs;
-  if (j < vals) {
-    let h = j / E;
-    let e = j % E;
-    V[((b * P.Hkv + h) * P.capacity + P.offset) * E + e] = Src[row + (P.H + P.Hkv) * E + j];
-    return;
-  }
-  j -= vals;
+  j -= 2u * kvPairs;
   Gate[b * P.G + j] = Src[row + (P.H + 2u * P.Hkv) * E + j];
 }

@@ -18,9 +18,10 @@
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
 // workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
-// --skip-decode skips decode attention. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
+// --skip-decode skips decode attention. --kv f32,f16: decode attention over a float32 and an fp16 cache
+// (keys and values stored as halves), each shape timed with both in the same run. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
 // of workgroup memory run at once (the residency probe; what bounds the flash tiles' residency).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
@@ -29,6 +30,7 @@ import type { Tensor } from '../engine/tensor';
 import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
+import { roundArrayToHalf } from '../engine/half';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, measureWorkgroupMemoryResidency, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
@@ -188,45 +190,50 @@ async function main() {
   const Hd = small ? 4 : 16;
   const cacheLengths = flags.has('skip-decode') ? [] : small ? [1000, 5000] : [1024, 4096, 16384, 65536];
   const CALLS = 20;
-  for (const Hkv of [Hd, Hd / 4]) {
-    for (const S of cacheLengths) {
-      const kHost = normalArray(B * Hkv * S * E, S + 11);
-      const vHost = normalArray(B * Hkv * S * E, S + 12);
-      const qHost = normalArray(B * Hd * E, S + 13);
-      const k = engine.upload(kHost, [B, Hkv, S, E], 'cache', 'k');
-      const v = engine.upload(vHost, [B, Hkv, S, E], 'cache', 'v');
-      const q = engine.upload(qHost, [B, 1, Hd * E], 'activations', 'q');
-      const outD = engine.tensor([B, 1, Hd * E], 'activations', 'out.decode');
-      const outT = engine.tensor([B, 1, Hd * E], 'activations', 'out.tiled');
-      const call = (variant: 'decode' | 'flash-tiled', out: typeof outD) => () => {
-        for (let c = 0; c < CALLS; c++) attention(engine, tokensFirst(q, Hd), headsFirst(k), headsFirst(v), { causal: true, variant, out: tokensFirst(out, Hd) });
-      };
-      const dec = await timeIterations(engine, call('decode', outD), { repeats: small ? 3 : 5, warmup: 2 });
-      const runTiled = S <= 16384;
-      const tiled = runTiled ? await timeIterations(engine, call('flash-tiled', outT), { repeats: 3, warmup: 1 }) : null;
-      const got = await engine.read(outD);
-      let refErr = 0;
-      for (const h of [0, Hd - 1]) {
-        const hk = Math.floor(h / (Hd / Hkv));
-        const kv = (a: Float32Array) => a.subarray(hk * S * E, (hk + 1) * S * E);
-        const ref = attentionRef(qHost.subarray(h * E, (h + 1) * E), kv(kHost), kv(vHost), { B: 1, H: 1, Hkv: 1, L: 1, S, E }, { causal: true });
-        refErr = Math.max(refErr, relativeError(got.subarray(h * E, (h + 1) * E), ref));
-      }
-      const tiledErr = runTiled ? relativeError(got, await engine.read(outT)) : null;
-      const usD = (dec.msMedian / CALLS) * 1e3;
-      const usT = tiled ? (tiled.msMedian / CALLS) * 1e3 : null;
-      const bytes = 2 * B * Hkv * S * E * 4;
-      const gbs = bytes / (usD * 1e3);
-      const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
-      decodeRows.push({
-        H: Hd, Hkv, S, splits: `${nSplit}×${chunk}`,
-        'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs,
-        'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
-        'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
-      });
-      decodePoints.push({ B, H: Hd, Hkv, S, E, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
-      [k, v, q, outD, outT].forEach((t) => t.release());
+  const kvFormats = (values.get('kv') ?? 'f32').split(',');
+  for (const f of kvFormats) if (f !== 'f32' && f !== 'f16') throw new Error(`--kv: unknown format '${f}' (known: f32, f16)`);
+  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.map((kvFormat) => [Hkv, S, kvFormat] as const)));
+  for (const [Hkv, S, kvFormat] of combos) {
+    const half = kvFormat === 'f16';
+    const kStored = normalArray(B * Hkv * S * E, S + 11);
+    const vStored = normalArray(B * Hkv * S * E, S + 12);
+    // The twin reads what the cache holds: the halves of an fp16 cache.
+    const kHost = half ? roundArrayToHalf(kStored) : kStored;
+    const vHost = half ? roundArrayToHalf(vStored) : vStored;
+    const qHost = normalArray(B * Hd * E, S + 13);
+    const k = half ? engine.uploadHalf(kStored, [B, Hkv, S, E], 'cache', 'k') : engine.upload(kStored, [B, Hkv, S, E], 'cache', 'k');
+    const v = half ? engine.uploadHalf(vStored, [B, Hkv, S, E], 'cache', 'v') : engine.upload(vStored, [B, Hkv, S, E], 'cache', 'v');
+    const q = engine.upload(qHost, [B, 1, Hd * E], 'activations', 'q');
+    const outD = engine.tensor([B, 1, Hd * E], 'activations', 'out.decode');
+    const outT = engine.tensor([B, 1, Hd * E], 'activations', 'out.tiled');
+    const call = (variant: 'decode' | 'flash-tiled', out: typeof outD) => () => {
+      for (let c = 0; c < CALLS; c++) attention(engine, tokensFirst(q, Hd), headsFirst(k), headsFirst(v), { causal: true, variant, out: tokensFirst(out, Hd) });
+    };
+    const dec = await timeIterations(engine, call('decode', outD), { repeats: small ? 3 : 5, warmup: 2 });
+    const runTiled = S <= 16384;
+    const tiled = runTiled ? await timeIterations(engine, call('flash-tiled', outT), { repeats: 3, warmup: 1 }) : null;
+    const got = await engine.read(outD);
+    let refErr = 0;
+    for (const h of [0, Hd - 1]) {
+      const hk = Math.floor(h / (Hd / Hkv));
+      const kv = (a: Float32Array) => a.subarray(hk * S * E, (hk + 1) * S * E);
+      const ref = attentionRef(qHost.subarray(h * E, (h + 1) * E), kv(kHost), kv(vHost), { B: 1, H: 1, Hkv: 1, L: 1, S, E }, { causal: true });
+      refErr = Math.max(refErr, relativeError(got.subarray(h * E, (h + 1) * E), ref));
     }
+    const tiledErr = runTiled ? relativeError(got, await engine.read(outT)) : null;
+    const usD = (dec.msMedian / CALLS) * 1e3;
+    const usT = tiled ? (tiled.msMedian / CALLS) * 1e3 : null;
+    const bytes = 2 * B * Hkv * S * E * (half ? 2 : 4);
+    const gbs = bytes / (usD * 1e3);
+    const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
+    decodeRows.push({
+      H: Hd, Hkv, S, KV: kvFormat, splits: `${nSplit}×${chunk}`,
+      'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs,
+      'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
+      'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
+    });
+    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+    [k, v, q, outD, outT].forEach((t) => t.release());
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);

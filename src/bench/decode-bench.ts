@@ -16,10 +16,12 @@
 //   subgroup reductions).
 // --profile adds, per model and context, one greedy step profiled dispatch by dispatch (each in a pass of
 // its own between timestamps, median of 5): GPU µs per token by kernel, against the step's GPU time.
-// --weights f32,f16 runs each model with each weight format (weight-format.ts: f16 stores the matrices as
+// --weights f32,f16 runs each model with each weight format (storage-format.ts: f16 stores the matrices as
 // halves), one after the other in the same run; each row gives the model's weight bytes on the GPU.
+// --kv f32,f16 likewise with each KV cache format (f16: the attention layers' keys and values as halves);
+// each row gives the decode state's bytes at its context (KV cache, conv, SSM and GLA states).
 // Usage: npm run --silent bench:decode -- [--preset mamba,transformer] [--context 256,8192] [--steps 32]
-//          [--tokens 256] [--weights f32,f16] [--profile] [--out FILE.json]
+//          [--tokens 256] [--weights f32,f16] [--kv f32,f16] [--profile] [--out FILE.json]
 
 import type { Engine } from '../engine/engine';
 import { createNodeEngine } from '../engine/node-gpu';
@@ -27,7 +29,7 @@ import { GpuModel, type ModelState } from '../model/model';
 import { presetModel, presetIds } from '../model/presets';
 import { rng } from '../testing/random';
 import { parseArgs, printTable, writeJson } from './harness';
-import { WEIGHT_FORMATS, WEIGHT_FORMAT_LABELS, type WeightFormat } from '../model/weight-format';
+import { KV_CACHE_FORMATS, WEIGHT_FORMATS, modelLabel, type KvCacheFormat, type WeightFormat } from '../model/storage-format';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -128,6 +130,8 @@ async function main() {
   const tokens = Number(values.get('tokens') ?? 256);
   const formats = (values.get('weights') ?? 'f32').split(',') as WeightFormat[];
   for (const f of formats) if (!WEIGHT_FORMATS.includes(f)) throw new Error(`--weights: unknown format '${f}' (known: ${WEIGHT_FORMATS.join(', ')})`);
+  const kvFormats = (values.get('kv') ?? 'f32').split(',') as KvCacheFormat[];
+  for (const f of kvFormats) if (!KV_CACHE_FORMATS.includes(f)) throw new Error(`--kv: unknown format '${f}' (known: ${KV_CACHE_FORMATS.join(', ')})`);
   const engine = await createNodeEngine();
   // Round trip of an empty submit: the floor under any "wait for the GPU".
   const empty: number[] = [];
@@ -141,11 +145,12 @@ async function main() {
   const profiles: { model: string; context: number; profile: StepProfile }[] = [];
   const rows: Record<string, string | number>[] = [];
   const points = [];
-  const runs = presets.flatMap((id) => formats.map((format) => ({ id, format })));
-  for (const { id, format } of runs) {
+  const runs = presets.flatMap((id) => formats.flatMap((format) => kvFormats.map((kv) => ({ id, format, kv }))));
+  for (const { id, format, kv } of runs) {
     const preset = presetModel(id);
     if (!preset) throw new Error(`unknown preset '${id}' (known: ${presetIds().join(', ')})`);
-    const config = { ...preset, weightFormat: format, name: format === 'f32' ? preset.name : `${preset.name} (${WEIGHT_FORMAT_LABELS[format]})` };
+    const described = { ...preset, weightFormat: format, kvCacheFormat: kv };
+    const config = { ...described, name: modelLabel(described) };
     const weightsBefore = engine.memory().live.weights;
     const model = await GpuModel.createSeeded(engine, config, 0);
     const weightBytes = engine.memory().live.weights - weightsBefore;
@@ -160,7 +165,9 @@ async function main() {
       };
 
       // Synced: one token at a time, waiting for each.
+      const cacheBefore = engine.memory().live.cache;
       let state = prefill(steps + 2 + 8);
+      const stateBytes = engine.memory().live.cache - cacheBefore;
       await engine.sync();
       const record: number[] = [];
       const submit: number[] = [];
@@ -304,6 +311,7 @@ async function main() {
         model: config.name,
         'weight MB': weightBytes / 1e6,
         context,
+        'state MB': stateBytes / 1e6,
         dispatches,
         'record ms': median(record),
         'submit ms': median(submit),
@@ -328,8 +336,10 @@ async function main() {
       points.push({
         preset: id,
         weightFormat: format,
+        kvCacheFormat: kv,
         weightBytes,
         context,
+        stateBytes,
         dispatches,
         recordMs: median(record),
         submitMs: median(submit),

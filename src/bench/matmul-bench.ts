@@ -9,7 +9,7 @@
 //        8×4, 4×8, 8×8; K-tiles of 32 and 16, prefetched or not) at 2048³, 4096³ and the whole-model shapes,
 //        each vec4 row with its resident workgroups (what registers per invocation allow);
 //        WEBGPU_DAWN_FLAGS as for every benchmark.
-//        --weights: float32 weights against fp16 weights (weight-format.ts), each shape timed both ways in
+//        --weights: float32 weights against fp16 weights (storage-format.ts), each shape timed both ways in
 //        one run with the kernel 'auto' picks: prefill shapes (TFLOP/s) and decode gemv shapes (one row:
 //        GB/s of weight bytes read, against the copy kernel's bandwidth measured in the same run). Each on
 //        wall time (one submit per call: for small shapes mostly the submit) and on GPU time (timestamps

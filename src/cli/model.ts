@@ -8,7 +8,7 @@ import { formatIssues, LIMITS, migrateComparison, validateComparison, validateMo
 import { costModel, type ModelCost } from '../model/cost-model';
 import { patternOf } from '../model/build';
 import { getPreset, matchPreset, PRESETS } from '../model/presets';
-import { WEIGHT_FORMAT_LABELS } from '../model/weight-format';
+import { KV_CACHE_FORMAT_LABELS, WEIGHT_FORMAT_LABELS } from '../model/storage-format';
 import { decodeComparison } from '../url/codec';
 
 const USAGE = `usage: npm run --silent model -- (--preset ID | --config FILE_OR_LINK) [--seq L] [--batch B] [--json]
@@ -118,12 +118,19 @@ function bytes(n: number): string {
   return `${n} B`;
 }
 
+/** The summary line's note on an fp16 KV cache; without an attention layer there is no KV cache to shrink. */
+function kvCacheNote(config: ModelConfig): string {
+  if (config.kvCacheFormat !== 'f16') return '';
+  const hasAttention = config.layers.some((l) => l.mixer?.kind === 'attention');
+  return `, ${KV_CACHE_FORMAT_LABELS.f16} KV cache${hasAttention ? '' : ' (no attention layer: no KV cache to shrink)'}`;
+}
+
 function table(r: ReturnType<typeof report>): string {
   const p = r.prefill.params;
   const pad = (s: string, n: number) => s.padEnd(n);
   const padL = (s: string, n: number) => s.padStart(n);
   const lines = [
-    `${r.name}${r.id ? ` (${r.id})` : ''}: ${r.pattern}, d_model ${r.config.dModel}, vocabulary ${r.config.vocabSize}${r.config.tiedEmbeddings ? ', tied embeddings' : ''}${r.config.weightFormat === 'f16' ? `, ${WEIGHT_FORMAT_LABELS.f16}` : ''}`,
+    `${r.name}${r.id ? ` (${r.id})` : ''}: ${r.pattern}, d_model ${r.config.dModel}, vocabulary ${r.config.vocabSize}${r.config.tiedEmbeddings ? ', tied embeddings' : ''}${r.config.weightFormat === 'f16' ? `, ${WEIGHT_FORMAT_LABELS.f16}` : ''}${kvCacheNote(r.config)}`,
     '',
     `parameters      ${padL(group(p.total), 15)}`,
     `  embedding     ${padL(group(p.embedding), 15)}`,

@@ -226,9 +226,12 @@ export class Engine {
 
   // ---------------------------------------------------------------- memory
 
-  /** An uninitialized tensor (contents undefined until a kernel writes it). */
-  tensor(shape: readonly number[], category: MemoryCategory, label: string): Tensor {
-    return this.newTensor(shape, category, label, false);
+  /**
+   * An uninitialized tensor (contents undefined until a kernel writes it): float32, or with dtype 'f16' IEEE
+   * halves that kernels write themselves (a KV cache; see half.ts for the layout).
+   */
+  tensor(shape: readonly number[], category: MemoryCategory, label: string, dtype: 'f32' | 'f16' = 'f32'): Tensor {
+    return this.newTensor(shape, category, label, false, dtype);
   }
 
   /** `idle`: the tensor is written from the host next, so its buffer must not be bound by recorded work. */

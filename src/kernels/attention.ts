@@ -10,6 +10,8 @@
 // kernel above), 'decode' (one query against the keys split over many workgroups, then a log-sum-exp combine;
 // grouped heads share the K/V reads) and 'naive' (materializes the (B, H, L, S) scores in a 'scratch'
 // buffer; the baseline).
+// Keys and values are float32 or fp16 halves (an fp16 KV cache), each read through storage-read.ts in every
+// variant; q, the gate and the output are float32.
 // Growing keys (opts.growing: the keys are a KV cache's valid prefix, one position longer every token): the
 // uniform field S is declared positional, so a captured decode step replays at later positions with S
 // rewritten (Engine.capture/replay); while capturing, the decode kernel's split is planned for the cache's
@@ -29,6 +31,7 @@ import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
 import { unrollLines } from './unroll-lines';
 import { residencyCode } from './residency';
+import { formatsKey, storageFormatOf, storageReaderWgsl, type StorageFormat } from './storage-read';
 
 export const ATTENTION_PARAMS = defineUniforms([
   ['B', 'u32'],
@@ -229,12 +232,21 @@ export function flashTileConfig(E: number, limits: { maxComputeWorkgroupStorageS
   return null;
 }
 
-/** WGSL for q_direct / v_direct of the flash kernel: Q and V bound again as vec4 arrays, or stand-ins. */
-function flashDirectCode(direct: boolean): string {
+/** WGSL for q_direct / v_direct of the flash kernel: Q and V bound again as vec4 arrays (V in its format), or stand-ins. */
+function flashDirectCode(direct: boolean, vFormat: StorageFormat): string {
   return direct
-    ? '@group(0) @binding(6) var<storage, read> Q4: array<vec4<f32>>;\n@group(0) @binding(7) var<storage, read> V4: array<vec4<f32>>;\n' +
-        'fn q_direct(at: u32) -> vec4<f32> { return Q4[at]; }\nfn v_direct(at: u32) -> vec4<f32> { return V4[at]; }\n'
+    ? '@group(0) @binding(6) var<storage, read> Q4: array<vec4<f32>>;\nfn q_direct(at: u32) -> vec4<f32> { return Q4[at]; }\n' +
+        storageReaderWgsl({ binding: 7, name: 'V4', fn: 'v_direct', format: vFormat, element: 'vec4' })
     : 'fn q_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\nfn v_direct(at: u32) -> vec4<f32> { return vec4<f32>(0.0); }\n';
+}
+
+/** WGSL of the K and V bindings (2, 3) and their readers: read_k / read_v by element, or read_k4 / read_v4 by vec4 (K4, V4). */
+function kvReaderCode(kFormat: StorageFormat, vFormat: StorageFormat, element: 'f32' | 'vec4'): string {
+  const v4 = element === 'vec4' ? '4' : '';
+  return (
+    storageReaderWgsl({ binding: 2, name: `K${v4}`, fn: `read_k${v4}`, format: kFormat, element }) +
+    storageReaderWgsl({ binding: 3, name: `V${v4}`, fn: `read_v${v4}`, format: vFormat, element })
+  );
 }
 
 /** Head-dim bucket, split and key-tile size of the wide-head flash kernel for head dim E on this device. */
@@ -303,12 +315,18 @@ export function attentionShape(q: HeadView, k: HeadView, v: HeadView, gate?: Hea
   }
   for (const [n, x] of [['q', q], ['k', k], ['v', v]] as const) checkView(n, x);
   if (gate) checkView('gate', gate);
+  for (const [n, x] of [['q', q], ['gate', gate]] as const) {
+    if (x && x.tensor.dtype !== 'f32') throw new KernelInputError(`attention: ${n} ${x.tensor} must be float32 (only keys and values may be fp16)`);
+  }
   return { B, H, Hkv, L, S, E };
 }
 
 export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView, opts: AttentionOptions = {}): Tensor {
   const s = attentionShape(q, k, v, opts.gate);
   const { B, H, Hkv, L, S, E } = s;
+  const kFormat = storageFormatOf(k.tensor, 'attention', 'keys');
+  const vFormat = storageFormatOf(v.tensor, 'attention', 'values');
+  const kvKey = formatsKey([kFormat, vFormat]);
   const variant = opts.variant ?? 'flash';
   const causal = opts.causal ?? true;
   const scale = opts.scale ?? 1 / Math.sqrt(E);
@@ -352,7 +370,7 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
   if (variant === 'decode' || (variant === 'flash' && decodeOk)) {
     // While capturing growing keys, the split covers the capacity so that the dispatch fits every length.
     const planKeys = growing && engine.isCapturing ? growing.capacity : S;
-    attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional);
+    attentionDecode(engine, s, q, k, v, gate, gateKind, causal, scale, out, outTensor, dims, planKeys, positional, kFormat, vFormat);
   } else if (variant === 'flash' || variant === 'flash-tiled') {
     // Q and V read straight from their buffers (DIRECT) when asked and their layout allows vec4 reads.
     const wantDirect = (opts.flashOperands ?? (S >= FLASH_DIRECT_MIN_KEYS ? 'direct' : 'staged')) === 'direct';
@@ -365,14 +383,14 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       const wantPvu = opts.flashPvUnroll ?? FLASH_PV_UNROLL[tiles.direct ? 'direct' : 'staged'];
       if (![1, 2, 4].includes(wantPvu)) throw new KernelInputError(`attention: flashPvUnroll takes 1, 2 or 4, got ${wantPvu}`);
       const pvu = (tiles.BK / 4) % wantPvu === 0 ? wantPvu : 1;
-      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:pvu=${pvu}`;
+      const key = `attention_flash:D${tiles.DPAD}:TM${tiles.TM}:RT${tiles.RT}:KN${tiles.KN}:prefetch=${prefetch}:direct=${tiles.direct}:residency=${residency ? 1 : 0}${diag ? `:diag=${diag}` : ''}:pvu=${pvu}${kvKey}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const D4: u32 = ${tiles.D4}u;\nconst CT: u32 = ${tiles.CT}u;\nconst TM: u32 = ${tiles.TM}u;\nconst RT: u32 = ${tiles.RT}u;\nconst BQ: u32 = ${tiles.BQ}u;\n` +
           `const BK: u32 = ${tiles.BK}u;\nconst KN: u32 = ${tiles.KN}u;\nconst WG: u32 = ${tiles.WG}u;\nconst QS_LEN: u32 = ${tiles.QS_LEN}u;\n` +
           `const KP_LEN: u32 = ${tiles.KP_LEN}u;\nconst V_LEN: u32 = ${tiles.V_LEN}u;\nconst LD: u32 = ${tiles.LD}u;\n` +
-          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\nconst PVU: u32 = ${pvu}u;\n${flashDirectCode(tiles.direct)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
+          `const PREFETCH: bool = ${prefetch};\nconst DIRECT: bool = ${tiles.direct};\nconst DIAG: u32 = ${diag}u;\nconst PVU: u32 = ${pvu}u;\n${kvReaderCode(kFormat, vFormat, 'f32')}${flashDirectCode(tiles.direct, vFormat)}${residencyCode(residency ? { binding: tiles.direct ? 8 : 6, at: 0 } : null)}\n` +
           unrollLines(flashSource, { '-r': { mark: '#', count: tiles.TM }, '-n': { mark: '@', count: tiles.KN }, '-w': { mark: '$', count: tiles.KN % 4 === 0 ? tiles.KN / 4 : 0 }, '-u': { mark: '~', count: pvu } }),
       }));
       const bindings = [q.tensor, k.tensor, v.tensor, gateT, outTensor];
@@ -381,12 +399,13 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
       engine.dispatch(() => `attention_flash(${dims})`, pipeline, bindings, [Math.ceil(L / tiles.BQ), H, B], uniforms, positional);
     } else {
       const cfg = flashConfig(E, engine.report.limits.maxComputeWorkgroupStorageSize);
-      const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}`;
+      const key = `attention_flash_wide:D${cfg.DPAD}:BK${cfg.BK}${kvKey}`;
       const pipeline = engine.pipeline(key, () => ({
         code:
           ATTENTION_PARAMS.wgsl() +
           `const DPAD: u32 = ${cfg.DPAD}u;\nconst SPLIT: u32 = ${cfg.SPLIT}u;\nconst SL: u32 = ${cfg.SL}u;\nconst BQ: u32 = ${BQ}u;\n` +
           `const BK: u32 = ${cfg.BK}u;\nconst WG: u32 = ${cfg.WG}u;\nconst PARTIAL_LEN: u32 = ${cfg.SPLIT > 1 ? cfg.BK * cfg.WG : 1}u;\n` +
+          kvReaderCode(kFormat, vFormat, 'f32') +
           flashWideSource,
       }));
       engine.dispatch(() => `attention_flash_wide(${dims})`, pipeline, [q.tensor, k.tensor, v.tensor, gateT, outTensor], [Math.ceil(L / BQ), H, B], uniforms, positional);
@@ -399,8 +418,9 @@ export function attention(engine: Engine, q: HeadView, k: HeadView, v: HeadView,
     const scratch = opts.scratch ?? scratchTensor(engine, 'attention_naive.scores', B * H * L * S);
     if (scratch.numel < B * H * L * S) throw new KernelInputError(`attention: scratch ${scratch} holds fewer than B·H·L·S = ${B * H * L * S} scores`);
     const maxDim = engine.report.limits.maxComputeWorkgroupsPerDimension;
-    const p1 = engine.pipeline('attention_naive:scores', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'scores', constants: { WG } }));
-    const p2 = engine.pipeline('attention_naive:combine', () => ({ code: ATTENTION_PARAMS.wgsl() + naiveSource, entryPoint: 'combine', constants: { WG } }));
+    const naiveCode = () => ATTENTION_PARAMS.wgsl() + kvReaderCode(kFormat, vFormat, 'f32') + naiveSource;
+    const p1 = engine.pipeline(`attention_naive:scores${kvKey}`, () => ({ code: naiveCode(), entryPoint: 'scores', constants: { WG } }));
+    const p2 = engine.pipeline(`attention_naive:combine${kvKey}`, () => ({ code: naiveCode(), entryPoint: 'combine', constants: { WG } }));
     const bindings = [q.tensor, k.tensor, v.tensor, gateT, scratch, outTensor];
     engine.dispatch(() => `attention_naive.scores(${dims})`, p1, bindings, grid1d(Math.ceil((B * H * L * S) / WG), maxDim), uniforms);
     engine.dispatch(() => `attention_naive.combine(${dims})`, p2, bindings, grid1d(Math.ceil((B * H * L * E) / WG), maxDim), uniforms);
@@ -477,6 +497,8 @@ function attentionDecode(
   dims: string,
   planKeys: number,
   positional: readonly number[] | undefined,
+  kFormat: StorageFormat,
+  vFormat: StorageFormat,
 ): void {
   const { B, H, Hkv, L, S, E } = s;
   const DPAD = E <= 32 ? 32 : E <= 64 ? 64 : 128;
@@ -498,8 +520,9 @@ function attentionDecode(
   const code = () =>
     ATTENTION_DECODE_PARAMS.wgsl() +
     `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\n` +
+    kvReaderCode(kFormat, vFormat, 'vec4') +
     decodeSource;
-  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}`;
+  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}${formatsKey([kFormat, vFormat])}`;
   const p1 = engine.pipeline(`attention_decode:partial:${key}`, () => ({ code: code(), entryPoint: 'partial' }));
   const p2 = engine.pipeline(`attention_decode:combine:${key}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));

@@ -6,7 +6,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { Tensor } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
-import { formatsKey, storageFormatOf, weightReaderWgsl } from './weight-read';
+import { formatsKey, storageFormatOf, storageReaderWgsl } from './storage-read';
 import type { MemoryCategory } from '../engine/allocator';
 
 const PARAMS = defineUniforms([
@@ -25,7 +25,7 @@ export function embedding(engine: Engine, ids: Tensor, table: Tensor, opts: { ou
   const out = opts.out ?? engine.tensor([...ids.shape, D], opts.category ?? 'activations', opts.label ?? 'embedding.out');
   const format = storageFormatOf(table, 'embedding');
   const pipeline = engine.pipeline(`embedding${formatsKey([format])}`, () => ({
-    code: PARAMS.wgsl() + weightReaderWgsl({ binding: 2, name: 'table', fn: 'load_table', format, element: 'f32' }) + source,
+    code: PARAMS.wgsl() + storageReaderWgsl({ binding: 2, name: 'table', fn: 'load_table', format, element: 'f32' }) + source,
     constants: { WG },
   }));
   const grid = grid1d(Math.ceil((tokens * D) / WG), engine.report.limits.maxComputeWorkgroupsPerDimension);

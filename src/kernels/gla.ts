@@ -23,7 +23,7 @@ import { defineUniforms } from '../engine/uniforms';
 import type { MemoryCategory } from '../engine/allocator';
 import { scratchTensor } from './scratch-pool';
 import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
-import { formatsKey, storageFormatOf } from './weight-read';
+import { formatsKey, storageFormatOf } from './storage-read';
 
 export const GLA_PARAMS = defineUniforms([
   ['B', 'u32'],

@@ -1,5 +1,7 @@
 // KV cache: K and V tensors (B, Hkv, capacity, E) counted as 'cache', of which the first `length`
-// positions are valid. append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection
+// positions are valid. Stored as float32 or as fp16 halves (format 'f16': half the bytes; the append kernels
+// write each element pair as one u32, rounded, and every attention kernel reads halves through
+// storage-read.ts). E is even (RoPE rotates pairs; an element pair is one word of an fp16 cache). append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection
 // outputs) at the current length; keys()/values() are the valid prefixes as head views for attention(),
 // whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache. A single
 // decode query goes through the split-K decode kernel (the cache's keys split over many workgroups).
@@ -18,6 +20,7 @@ import { grid1d } from '../engine/engine';
 import { KernelInputError } from '../engine/errors';
 import { shapeToString, type Tensor } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
+import { halfStoreWgsl, type StorageFormat } from './storage-read';
 import { attention, headsFirst, prefixView, type AttentionOptions, type HeadView } from './attention';
 
 const PARAMS = defineUniforms([
@@ -69,12 +72,15 @@ export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offse
     throw new KernelInputError(`kv cache: new entries (B=${src.batch}, heads=${src.heads}, E=${src.dim}) do not match cache ${cache}`);
   }
   const L = src.length;
+  if (E % 2 !== 0) throw new KernelInputError(`kv cache: head dim ${E} of ${cache} must be even`);
+  if (src.tensor.dtype !== 'f32') throw new KernelInputError(`kv cache: new entries ${src.tensor} must be float32`);
   if (offset + L > capacity) {
     throw new KernelInputError(`kv cache: appending ${L} positions at ${offset} exceeds ${cache}'s capacity of ${capacity}`);
   }
-  const n = B * H * L * E;
+  const n = (B * H * L * E) / 2;
   if (n === 0) return;
-  const pipeline = engine.pipeline('kv_cache_append', () => ({ code: PARAMS.wgsl() + source, constants: { WG } }));
+  const format = cacheFormat(cache);
+  const pipeline = engine.pipeline(`kv_cache_append:${format}`, () => ({ code: PARAMS.wgsl() + halfStoreWgsl(2, 'Cache', 'cache_put', format) + source, constants: { WG } }));
   engine.dispatch(
     () => `kv_cache_append(B=${B}, Hkv=${H}, L=${L}, E=${E}, at=${offset})`,
     pipeline,
@@ -83,6 +89,11 @@ export function kvCacheWrite(engine: Engine, cache: Tensor, src: HeadView, offse
     PARAMS.pack({ B, H, L, E, capacity, offset, sB: src.strides.batch, sH: src.strides.head, sL: src.strides.pos }),
     APPEND_OFFSET,
   );
+}
+
+function cacheFormat(cache: Tensor): StorageFormat {
+  if (cache.dtype === 'u32') throw new KernelInputError(`kv cache: ${cache} holds u32 values; a cache is f32 or f16`);
+  return cache.dtype;
 }
 
 export class KvCache {
@@ -94,10 +105,19 @@ export class KvCache {
     readonly v: Tensor,
   ) {}
 
-  /** An empty cache of B sequences, Hkv heads, `capacity` positions, head dim E: 2·B·Hkv·capacity·E·4 bytes. */
-  static create(engine: Engine, batch: number, kvHeads: number, capacity: number, headDim: number, label = 'kv'): KvCache {
+  /**
+   * An empty cache of B sequences, Hkv heads, `capacity` positions, head dim E (even): 2·B·Hkv·capacity·E·4
+   * bytes, or ·2 in format 'f16'.
+   */
+  static create(engine: Engine, batch: number, kvHeads: number, capacity: number, headDim: number, label = 'kv', format: StorageFormat = 'f32'): KvCache {
+    if (headDim % 2 !== 0) throw new KernelInputError(`kv cache: head dim ${headDim} must be even`);
     const shape = [batch, kvHeads, capacity, headDim];
-    return new KvCache(engine, engine.tensor(shape, 'cache', `${label}.k`), engine.tensor(shape, 'cache', `${label}.v`));
+    return new KvCache(engine, engine.tensor(shape, 'cache', `${label}.k`, format), engine.tensor(shape, 'cache', `${label}.v`, format));
+  }
+
+  /** How keys and values are stored: 'f32' or 'f16'. */
+  get format(): StorageFormat {
+    return cacheFormat(this.k);
   }
 
   get capacity(): number {
@@ -137,8 +157,12 @@ export class KvCache {
     if (G > 0 && a.gate.numel !== B * G) throw new KernelInputError(`kv cache: gate ${shapeToString(a.gate.shape)} must hold (B, G) = (${B}, ${G})`);
     if (this.length + 1 > capacity) throw new KernelInputError(`kv cache: appending 1 position at ${this.length} exceeds ${this.k}'s capacity of ${capacity}`);
     if (!(a.base > 0)) throw new KernelInputError(`kv cache: RoPE base ${a.base} must be positive`);
-    const pipeline = this.engine.pipeline('rope_kv_append', () => ({ code: ROPE_APPEND_PARAMS.wgsl() + ropeCommonSource + ropeAppendSource, constants: { WG } }));
-    const n = B * (H * E / 2 + Hkv * E / 2 + Hkv * E + G);
+    const format = this.format;
+    const pipeline = this.engine.pipeline(`rope_kv_append:${format}`, () => ({
+      code: ROPE_APPEND_PARAMS.wgsl() + ropeCommonSource + halfStoreWgsl(3, 'K', 'k_put', format) + halfStoreWgsl(4, 'V', 'v_put', format) + ropeAppendSource,
+      constants: { WG },
+    }));
+    const n = B * (H * E / 2 + Hkv * E + G);
     const at = this.length;
     this.engine.dispatch(
       () => `rope_kv_append(B=${B}, H=${H}, Hkv=${Hkv}, E=${E}, G=${G}, at=${at})`,

@@ -10,7 +10,7 @@ import { KernelInputError } from '../engine/errors';
 import { Tensor, shapeToString } from '../engine/tensor';
 import { defineUniforms } from '../engine/uniforms';
 import { gemvConfig, gemvKey, gemvShaderCode, type GemvNorm } from './matmul';
-import { formatsKey, storageFormatOf } from './weight-read';
+import { formatsKey, storageFormatOf } from './storage-read';
 
 const PARAMS = defineUniforms([
   ['M', 'u32'],

@@ -4,7 +4,7 @@
 // tiles, 4 or 8 × 4 or 8 outputs per invocation: linear-layer weights with K, the row stride and column
 // offset of a multiples of 4), 'naive' (the baseline) and 'gemv' (few rows against linear-layer weights:
 // decode). The weight operand (w) may be stored as float32 or fp16 (a dtype 'f16' tensor: src/engine/half.ts),
-// read through weight-read.ts in every variant; a and the output are float32.
+// read through storage-read.ts in every variant; a and the output are float32.
 // gemv() is the matrix-vector kernel with its decode fusions: several weights of one input in one dispatch,
 // the input's RMSNorm, a SwiGLU input ([gate | up] -> silu(gate)·up) and accumulation into the output.
 
@@ -21,7 +21,7 @@ import { GpuLimitError, KernelInputError } from '../engine/errors';
 import { Tensor, numel, shapeToString } from '../engine/tensor';
 import { defineUniforms, type UniformLayout } from '../engine/uniforms';
 import { residencyCode } from './residency';
-import { formatsKey, storageFormatOf, weightReaderWgsl, type WeightReader } from './weight-read';
+import { formatsKey, storageFormatOf, storageReaderWgsl, type StorageReader } from './storage-read';
 import type { MemoryCategory } from '../engine/allocator';
 
 export const MATMUL_PARAMS = defineUniforms([
@@ -127,7 +127,7 @@ export function gemvConfig(engine: Engine, M: number, K: number, N: number, vec4
  * WGSL of a gemv kernel: constants, element type, Params, the weight bindings and their readers (element
  * type V: vec4 or f32 as the config reads rows), the reduction, gemv_common.wgsl, the kernel.
  */
-export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>, kernelSource: string, weights: readonly Omit<WeightReader, 'element'>[]): string {
+export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>, kernelSource: string, weights: readonly Omit<StorageReader, 'element'>[]): string {
   const element = config.vec4
     ? 'alias V = vec4<f32>;\nconst VW: u32 = 4u;\nfn vsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }\n'
     : 'alias V = f32;\nconst VW: u32 = 1u;\nfn vsum(v: V) -> f32 { return v; }\n';
@@ -136,7 +136,7 @@ export function gemvShaderCode(config: GemvConfig, params: UniformLayout<string>
     `const WG: u32 = ${config.wg}u;\nconst ROWS: u32 = ${config.rows}u;\nconst MAX_M: u32 = ${config.maxM}u;\n` +
     element +
     params.wgsl() +
-    weights.map((w) => weightReaderWgsl({ ...w, element: config.vec4 ? 'vec4' : 'f32' })).join('') +
+    weights.map((w) => storageReaderWgsl({ ...w, element: config.vec4 ? 'vec4' : 'f32' })).join('') +
     (config.subgroups ? gemvReduceSubgroupSource : gemvReduceWorkgroupSource) +
     gemvCommonSource +
     kernelSource
@@ -358,7 +358,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
     const pipeline = engine.pipeline(`matmul_tiled_vec4:tm=${tm}:tc=${tc}:tk=${tk}:prefetch=${prefetch}:residency=${residency ? 1 : 0}${formatsKey([wFormat])}`, () => ({
       code:
         MATMUL_PARAMS.wgsl() +
-        weightReaderWgsl({ binding: 2, name: 'W', fn: 'load_w4', format: wFormat, element: 'vec4' }) +
+        storageReaderWgsl({ binding: 2, name: 'W', fn: 'load_w4', format: wFormat, element: 'vec4' }) +
         `const TM: u32 = ${tm}u;\nconst TC: u32 = ${tc}u;\nconst TK: u32 = ${tk}u;\nconst PREFETCH: bool = ${prefetch};\n${residencyCode(residency ? { binding: 4, at: 0 } : null)}\n` +
         tiledVec4Source,
     }));
@@ -375,7 +375,7 @@ export function matmul(engine: Engine, a: Tensor, w: Tensor, opts: MatmulOptions
   const name = () => `matmul_${variant}(batch=${s.batch}, M=${s.M}, K=${s.K}, N=${s.N}${transposeB ? ', wᵀ' : ''})`;
   const source = variant === 'tiled' ? tiledSource : naiveSource;
   const pipeline = engine.pipeline(`matmul_${variant}${formatsKey([wFormat])}`, () => ({
-    code: MATMUL_PARAMS.wgsl() + weightReaderWgsl({ binding: 2, name: 'B', fn: 'load_b', format: wFormat, element: 'f32' }) + source,
+    code: MATMUL_PARAMS.wgsl() + storageReaderWgsl({ binding: 2, name: 'B', fn: 'load_b', format: wFormat, element: 'f32' }) + source,
   }));
   const tile = variant === 'tiled' ? 64 : 16;
   engine.dispatch(name, pipeline, [a, w, out], [Math.ceil(s.N / tile), Math.ceil(s.M / tile), s.batch], uniforms);

@@ -21,7 +21,7 @@ import { rng } from '../testing/random';
 import { largestBufferBytes } from './fit';
 import { releaseScratch } from '../kernels/scratch-pool';
 import { median, timeRepeats } from './repeats';
-import { modelLabel } from '../model/weight-format';
+import { modelLabel } from '../model/storage-format';
 
 export interface BytesByKind {
   weights: number;

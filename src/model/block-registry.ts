@@ -4,18 +4,18 @@
 
 import type { Engine } from '../engine/engine';
 import type { MixerConfig, MlpConfig } from './config';
-import type { HostWeights, SequenceBlock } from './mixer';
-import type { WeightFormat } from './weight-format';
+import type { BlockRefOptions, HostWeights, SequenceBlock } from './mixer';
+import type { BlockStorage } from './storage-format';
 import { createMambaBlock, initMambaWeights, mambaBlockRef } from './blocks/mamba';
 import { attentionBlockRef, createAttentionBlock, initAttentionWeights } from './blocks/attention';
 import { createGlaBlock, glaBlockRef, initGlaWeights } from './blocks/gla';
 import { createMlpBlock, initMlpWeights, mlpBlockRef } from './blocks/mlp';
 
 export interface BlockSpec<C> {
-  create(engine: Engine, cfg: C, dModel: number, weights: HostWeights, format: WeightFormat): SequenceBlock;
+  create(engine: Engine, cfg: C, dModel: number, weights: HostWeights, storage: BlockStorage): SequenceBlock;
   init(cfg: C, dModel: number, rng: () => number): HostWeights;
   /** Float64 forward of x (B, L, d) -> (B, L, d). */
-  ref(cfg: C, dModel: number, weights: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array;
+  ref(cfg: C, dModel: number, weights: HostWeights, x: Float64Array, batch: number, seqLen: number, opts?: BlockRefOptions): Float64Array;
 }
 
 const SPECS: Record<MixerConfig['kind'], BlockSpec<never>> = {
@@ -27,7 +27,7 @@ const SPECS: Record<MixerConfig['kind'], BlockSpec<never>> = {
   attention: {
     create: (engine, cfg, d, w, f) => createAttentionBlock(engine, cfg, d, w, f),
     init: (cfg, d, rng) => initAttentionWeights(cfg, d, rng),
-    ref: (cfg, d, w, x, b, l) => attentionBlockRef(cfg, d, w, x, b, l),
+    ref: (cfg, d, w, x, b, l, o) => attentionBlockRef(cfg, d, w, x, b, l, o),
   },
   gla: {
     create: (engine, cfg, d, w, f) => createGlaBlock(engine, cfg, d, w, f),

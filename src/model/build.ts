@@ -19,7 +19,7 @@ import {
   type MixerConfig,
   type ModelConfig,
 } from './config';
-import type { WeightFormat } from './weight-format';
+import type { KvCacheFormat, WeightFormat } from './storage-format';
 import { formatPattern, parsePattern, type LayerCode, type MixerCode } from './pattern';
 
 export interface MambaSettings { dState: number; dConv: number; expand: number; dtRank: number | 'auto' }
@@ -51,6 +51,7 @@ export interface ModelDescription {
   normEps: number;
   tiedEmbeddings: boolean;
   weightFormat: WeightFormat;
+  kvCacheFormat: KvCacheFormat;
   batch: number;
   pattern: string;
   settings: KindSettings;
@@ -136,6 +137,7 @@ export interface PatternModelInput {
   normEps?: number;
   tiedEmbeddings?: boolean;
   weightFormat?: WeightFormat;
+  kvCacheFormat?: KvCacheFormat;
   batch?: number;
   settings?: { [K in keyof KindSettings]?: Partial<KindSettings[K]> };
   overrides?: LayerOverride[];
@@ -158,6 +160,7 @@ export function modelFromPattern(input: PatternModelInput): ModelConfig {
     normEps: input.normEps ?? DEFAULT_NORM_EPS,
     tiedEmbeddings: input.tiedEmbeddings ?? true,
     weightFormat: input.weightFormat ?? 'f32',
+    kvCacheFormat: input.kvCacheFormat ?? 'f32',
     batch: input.batch ?? 1,
     pattern: input.pattern,
     settings,
@@ -174,6 +177,7 @@ export function buildModel(d: ModelDescription): ModelConfig {
     normEps: d.normEps,
     tiedEmbeddings: d.tiedEmbeddings,
     weightFormat: d.weightFormat,
+    kvCacheFormat: d.kvCacheFormat,
     batch: d.batch,
     layers: buildLayers(parsePattern(d.pattern), d.settings, d.dModel, d.overrides),
   };
@@ -231,6 +235,7 @@ export function describeModel(config: ModelConfig): ModelDescription {
     normEps: config.normEps,
     tiedEmbeddings: config.tiedEmbeddings,
     weightFormat: config.weightFormat,
+    kvCacheFormat: config.kvCacheFormat,
     batch: config.batch,
     pattern: formatPattern(codes),
     settings,

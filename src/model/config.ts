@@ -10,10 +10,11 @@
 // Layer layout the model runner builds: embedding (V, d) -> per layer [RMSNorm -> mixer -> residual]
 // (when a mixer) then [RMSNorm -> MLP -> residual] (when an MLP) -> final RMSNorm -> lm_head (tied to the
 // embedding or its own (V, d)). Activations, decode state and small weights are float32; the large weight
-// matrices are float32 or, with weightFormat 'f16', IEEE halves computed in float32 (weight-format.ts).
+// matrices are float32 or, with weightFormat 'f16', IEEE halves computed in float32, and the attention
+// layers' KV cache float32 or, with kvCacheFormat 'f16', halves (storage-format.ts).
 
 import * as v from 'valibot';
-import { WEIGHT_FORMATS, type WeightFormat } from './weight-format';
+import { KV_CACHE_FORMATS, WEIGHT_FORMATS, type KvCacheFormat, type WeightFormat } from './storage-format';
 
 /** Version of the Comparison data shape (and of the URL format built on it). */
 export const CONFIG_VERSION = 1;
@@ -78,9 +79,15 @@ export interface ModelConfig {
   /**
    * How the weights are stored on the GPU: 'f32' every weight float32; 'f16' the embedding, lm_head and the
    * projection matrices as halves (two per u32, computed in float32), the rest float32. Which weights
-   * are halves: storedAsHalf in weight-format.ts.
+   * are halves: storedAsHalf in storage-format.ts.
    */
   weightFormat: WeightFormat;
+  /**
+   * How the attention layers' KV cache is stored: 'f32', or 'f16' (halves; half the cache memory, keys and
+   * values rounded to fp16 where decoding reads them). Nothing else changes; without attention layers it
+   * changes nothing.
+   */
+  kvCacheFormat: KvCacheFormat;
   /** Sequences per forward pass. */
   batch: number;
   layers: LayerConfig[];
@@ -184,6 +191,7 @@ export interface ModelInput {
   normEps?: number;
   tiedEmbeddings?: boolean;
   weightFormat?: WeightFormat;
+  kvCacheFormat?: KvCacheFormat;
   batch?: number;
   layers: LayerInput[];
 }
@@ -265,6 +273,7 @@ const ModelSchema = v.object(
     normEps: v.optional(numIn(LIMITS.normEps)),
     tiedEmbeddings: v.optional(boolean),
     weightFormat: v.optional(oneOf(WEIGHT_FORMATS)),
+    kvCacheFormat: v.optional(oneOf(KV_CACHE_FORMATS)),
     batch: v.optional(intIn(LIMITS.batch)),
     layers: v.pipe(
       v.array(LayerSchema, (i) => `must be an array of layers, got ${show(i.input)}`),
@@ -331,7 +340,7 @@ function schemaIssues(issues: readonly v.BaseIssue<unknown>[], prefix: (string |
 
 type ParsedModel = v.InferOutput<typeof ModelSchema>;
 
-/** Fills defaults: dtRank/headDim/hidden 'auto', Mamba 16/4/2, RoPE 10000, kvHeads = heads, GLA 0.5/1, weights f32. */
+/** Fills defaults: dtRank/headDim/hidden 'auto', Mamba 16/4/2, RoPE 10000, kvHeads = heads, GLA 0.5/1, weights and KV cache f32. */
 export function normalizeModel(input: ModelInput): ModelConfig {
   const d = input.dModel;
   return {
@@ -341,6 +350,7 @@ export function normalizeModel(input: ModelInput): ModelConfig {
     normEps: input.normEps ?? DEFAULT_NORM_EPS,
     tiedEmbeddings: input.tiedEmbeddings ?? true,
     weightFormat: input.weightFormat ?? 'f32',
+    kvCacheFormat: input.kvCacheFormat ?? 'f32',
     batch: input.batch ?? 1,
     layers: input.layers.map((l) => ({ mixer: l.mixer ? normalizeMixer(l.mixer, d) : null, mlp: l.mlp ? { kind: 'swiglu', hidden: l.mlp.hidden === undefined || l.mlp.hidden === 'auto' ? autoMlpHidden(d) : l.mlp.hidden } : null })),
   };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { costModel, countOf, decodeStateBytes, modelWeights, weightBytes } from './cost-model';
 import { modelFromPattern } from './build';
 import { getPreset } from './presets';
-import { storedAsHalf } from './weight-format';
+import { storedAsHalf } from './storage-format';
 
 const mamba = getPreset('mamba')!.config;
 const transformer = getPreset('transformer')!.config;

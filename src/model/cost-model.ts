@@ -1,8 +1,9 @@
 // Analytic cost of a model: parameters (by weight name, to compare exactly with the uploaded weights),
 // forward FLOPs per token (prefill at length L, decode at context L) and bytes on the GPU (weights,
-// activations, decode state, scratch). Activations, decode state and scratch are float32 (4 bytes); weights
+// activations, decode state, scratch). Activations, decode state and scratch are float32 (4 bytes), but for a
+// KV cache under kvCacheFormat 'f16' (2 bytes); weights
 // are float32, or under weightFormat 'f16' the large matrices are halves (2 bytes, whole u32 words per
-// tensor; which ones: storedAsHalf in weight-format.ts). Parameter counts and FLOPs do not depend on the
+// tensor; which ones: storedAsHalf in storage-format.ts). Parameter counts and FLOPs do not depend on the
 // format. One function per block kind, so each can be aligned with the runner's allocations as they are
 // written.
 //
@@ -22,7 +23,8 @@
 //   weights      per weight tensor, weightStorageBytes: 4 · count, or 4 · ceil(count / 2) for a matrix stored
 //                as halves (weightFormat 'f16'); params · 4 for an f32 model.
 //   cache        decode state at context L (mode 'decode' only; a prefill pass without state holds none):
-//                attention 2·B·Hkv·L·E·4 (K and V, grows with L); Mamba B·D·(K-1)·4 conv + B·D·N·4 SSM;
+//                attention 2·B·Hkv·L·E·4 (K and V, grows with L; ·2 instead of ·4 under kvCacheFormat 'f16':
+//                E is even, so each head's row is whole u32 words); Mamba B·D·(K-1)·4 conv + B·D·N·4 SSM;
 //                GLA B·H·dk·dv·4 (both constant in L).
 //   activations  the runner keeps the residual stream and the normed input (2·T·d floats, T = B·L for
 //                prefill, B for decode), plus the largest block's intermediates (the tensors a block
@@ -35,7 +37,7 @@
 import { type AttentionMixerConfig, type GlaMixerConfig, type LayerConfig, type MambaMixerConfig, type MixerConfig, type MlpConfig, type ModelConfig, type SweepMode } from './config';
 import { layerCodeOf } from './build';
 import type { LayerCode } from './pattern';
-import { weightStorageBytes } from './weight-format';
+import { kvCacheBytesPerValue, weightStorageBytes, type KvCacheFormat } from './storage-format';
 
 export const BYTES_PER_FLOAT = 4;
 /** fla's GatedLinearAttention: the forget-gate projection goes d -> 16 -> key_dim. */
@@ -230,15 +232,15 @@ export function layerFlopsPerToken(layer: LayerConfig, d: number, seqLen: number
 
 // ---- bytes --------------------------------------------------------------------------------------
 
-/** Decode state of one mixer at context L, bytes (KV cache, conv + SSM state, GLA state). */
-export function mixerStateBytes(m: MixerConfig, d: number, batch: number, contextLen: number): number {
+/** Decode state of one mixer at context L, bytes (KV cache in `kvCache` format, conv + SSM state, GLA state). */
+export function mixerStateBytes(m: MixerConfig, d: number, batch: number, contextLen: number, kvCache: KvCacheFormat = 'f32'): number {
   switch (m.kind) {
     case 'mamba': {
       const di = m.expand * d;
       return batch * di * (m.dConv - 1) * BYTES_PER_FLOAT + batch * di * m.dState * BYTES_PER_FLOAT;
     }
     case 'attention':
-      return 2 * batch * m.kvHeads * contextLen * m.headDim * BYTES_PER_FLOAT;
+      return 2 * batch * m.kvHeads * contextLen * m.headDim * kvCacheBytesPerValue(kvCache);
     case 'gla': {
       const { headKDim, headVDim } = glaDims(m, d);
       return batch * m.heads * headKDim * headVDim * BYTES_PER_FLOAT;
@@ -248,7 +250,7 @@ export function mixerStateBytes(m: MixerConfig, d: number, batch: number, contex
 
 /** Decode state of the whole model at context L, bytes. */
 export function decodeStateBytes(config: ModelConfig, batch: number, contextLen: number): number {
-  return config.layers.reduce((a, l) => a + (l.mixer ? mixerStateBytes(l.mixer, config.dModel, batch, contextLen) : 0), 0);
+  return config.layers.reduce((a, l) => a + (l.mixer ? mixerStateBytes(l.mixer, config.dModel, batch, contextLen, config.kvCacheFormat) : 0), 0);
 }
 
 export type AttentionScores = 'flash' | 'materialized';

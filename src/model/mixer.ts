@@ -7,11 +7,12 @@
 // block's first projection and the add into its last, so that a token costs as few dispatches as the
 // block's kernels allow. step() runs the same kernels without the norm and into a fresh output.
 // Weights are host arrays under documented names (the official state_dict names for Mamba), uploaded once
-// as 'weights', in the model's weight format (weight-format.ts).
+// as 'weights', in the model's weight format; an attention block's KV cache in the model's KV cache format
+// (storage-format.ts).
 
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import type { WeightFormat } from './weight-format';
+import type { BlockStorage } from './storage-format';
 
 /** A block's pre-norm: RMSNorm over d with this weight (d) and epsilon. */
 export interface BlockNorm {
@@ -55,4 +56,11 @@ export interface SequenceBlock<S extends BlockState = BlockState> {
   release(): void;
 }
 
-export type BlockFactory<Settings, S extends BlockState = BlockState> = (engine: Engine, settings: Settings, dModel: number, weights: HostWeights, format?: WeightFormat) => SequenceBlock<S>;
+/** `storage`: how the block stores its weights and (attention) its KV cache; default float32 for both. */
+export type BlockFactory<Settings, S extends BlockState = BlockState> = (engine: Engine, settings: Settings, dModel: number, weights: HostWeights, storage?: BlockStorage) => SequenceBlock<S>;
+
+/** Options of a block's float64 forward (block-registry.ts BlockSpec.ref). */
+export interface BlockRefOptions {
+  /** Attention: keys (after RoPE) and values rounded to fp16 before attending, as an fp16 KV cache holds them. */
+  kvHalves?: boolean;
+}

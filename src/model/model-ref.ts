@@ -8,11 +8,24 @@ import { mixerSpec, mlpSpec } from './block-registry';
 import { blockWeights, layerPrefix, weightsAsStored } from './weights';
 import { rmsnormRef } from '../reference/basic';
 
+export interface ModelRefOptions {
+  /** Reports progress (layer index). */
+  onLayer?: (i: number) => void;
+  /**
+   * What the GPU model computes when it runs with a decode state (prefill with a state, then decode steps):
+   * attention then reads the keys and values its KV cache holds, rounded to fp16 under kvCacheFormat 'f16'.
+   * Default false: a prefill without a state, which attends its float32 keys and values.
+   */
+  withState?: boolean;
+}
+
 /**
  * Logits (B, L, V) in float64 for token ids (B·L, row-major), with the weights as the GPU model stores them
- * under config.weightFormat (fp16 matrices rounded: weightsAsStored). `onLayer` reports progress (layer index).
+ * under config.weightFormat (fp16 matrices rounded: weightsAsStored), and with opts.withState the keys and
+ * values as its KV cache stores them.
  */
-export function modelForwardRef(config: ModelConfig, hostWeights: HostWeights, ids: ArrayLike<number>, batch: number, seqLen: number, onLayer?: (i: number) => void): Float64Array {
+export function modelForwardRef(config: ModelConfig, hostWeights: HostWeights, ids: ArrayLike<number>, batch: number, seqLen: number, opts: ModelRefOptions = {}): Float64Array {
+  const blockOpts = { kvHalves: opts.withState === true && config.kvCacheFormat === 'f16' };
   const weights = weightsAsStored(config, hostWeights);
   const d = config.dModel;
   const V = config.vocabSize;
@@ -24,7 +37,7 @@ export function modelForwardRef(config: ModelConfig, hostWeights: HostWeights, i
     const p = layerPrefix(i);
     if (layer.mixer) {
       const h = rmsnormRef(x, weights[`${p}norm.weight`].data, d, config.normEps);
-      const y = mixerSpec(layer.mixer).ref(layer.mixer as never, d, blockWeights(weights, `${p}mixer.`), h, batch, seqLen);
+      const y = mixerSpec(layer.mixer).ref(layer.mixer as never, d, blockWeights(weights, `${p}mixer.`), h, batch, seqLen, blockOpts);
       x = x.map((v, j) => v + y[j]);
     }
     if (layer.mlp) {
@@ -32,7 +45,7 @@ export function modelForwardRef(config: ModelConfig, hostWeights: HostWeights, i
       const y = mlpSpec.ref(layer.mlp, d, blockWeights(weights, `${p}mlp.`), h, batch, seqLen);
       x = x.map((v, j) => v + y[j]);
     }
-    onLayer?.(i);
+    opts.onLayer?.(i);
   });
   const normed = rmsnormRef(x, weights['backbone.norm_f.weight'].data, d, config.normEps);
   const head = (config.tiedEmbeddings ? weights['backbone.embedding.weight'] : weights['lm_head.weight']).data;

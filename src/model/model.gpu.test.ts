@@ -207,6 +207,60 @@ describe('fp16 matrices (weightFormat f16)', () => {
   });
 });
 
+describe('fp16 KV cache (kvCacheFormat f16)', () => {
+  const configs: ModelConfig[] = (['tiny-transformer', 'tiny-hybrid'] as const).map((id) => ({ ...presetModel(id)!, kvCacheFormat: 'f16' as const }));
+  for (const config of configs) {
+    it(`${config.name}: prefill with a state and decode steps attend the cached halves; a prefill without one its float32 keys`, async () => {
+      const e = await testEngine();
+      const weights = initModelWeights(config, 3);
+      const [B, L, k] = [2, 13, 3];
+      const tokens = ids(B * (L + k), config.vocabSize, 5);
+      const model = GpuModel.create(e, config, weights);
+      // Without a state there is no cache: the float32 forward.
+      const stateless = await e.read(model.forward(tokens, B, L + k, { allLogits: true }));
+      const floatRef = modelForwardRef(config, weights, tokens, B, L + k);
+      expect(relativeError(stateless, floatRef)).toBeLessThan(1e-4);
+      // With a state: the prefix through the cache, then k decode steps, each against the twin whose
+      // attention reads keys and values rounded to fp16.
+      const cachedRef = modelForwardRef(config, weights, tokens, B, L + k, { withState: true });
+      const V = config.vocabSize;
+      const at = (x: Float64Array, b: number, t: number) => x.slice((b * (L + k) + t) * V, (b * (L + k) + t + 1) * V);
+      const seq = (b: number, from: number, to: number) => tokens.slice(b * (L + k) + from, b * (L + k) + to);
+      const state = model.createState(B, L + k);
+      const last = await e.read(model.forward([...seq(0, 0, L), ...seq(1, 0, L)], B, L, { state }));
+      const got: Float32Array[][] = [[last.slice(0, V), last.slice(V)]];
+      for (let s = 0; s < k; s++) {
+        const step = await e.read(model.step([seq(0, L + s, L + s + 1)[0], seq(1, L + s, L + s + 1)[0]], state));
+        got.push([step.slice(0, V), step.slice(V)]);
+      }
+      got.forEach(([a, b], s) => {
+        const t = L - 1 + s;
+        expect(relativeError(a, at(cachedRef, 0, t)), `position ${t}, sequence 0`).toBeLessThan(1e-4);
+        expect(relativeError(b, at(cachedRef, 1, t)), `position ${t}, sequence 1`).toBeLessThan(1e-4);
+      });
+      // The rounding is visible: the float32 twin is further from the cached run than the tolerance.
+      const lastStep = got[k][0];
+      expect(relativeError(lastStep, at(floatRef, 0, L + k - 1))).toBeGreaterThan(2 * relativeError(lastStep, at(cachedRef, 0, L + k - 1)));
+      model.releaseState(state);
+      model.release();
+    });
+
+    it(`${config.name}: the KV cache takes half the bytes, exactly the cost model's`, async () => {
+      const e = await testEngine();
+      const model = GpuModel.create(e, config, initModelWeights(config, 1));
+      const before = e.memory().live.cache;
+      const state = model.createState(3, 1000);
+      const bytes = e.memory().live.cache - before;
+      expect(bytes).toBe(decodeStateBytes(config, 3, 1000));
+      const f32 = decodeStateBytes({ ...config, kvCacheFormat: 'f32' }, 3, 1000);
+      const stateOnly = decodeStateBytes({ ...config, layers: config.layers.filter((l) => l.mixer?.kind !== 'attention') }, 3, 1000);
+      expect(bytes - stateOnly).toBe((f32 - stateOnly) / 2);
+      model.releaseState(state);
+      model.release();
+    });
+  }
+});
+
 describe('the allocator agrees with the cost model', () => {
   const configs: [string, ModelConfig][] = [...TINY.map((id) => [id, presetModel(id)!] as [string, ModelConfig])];
   for (const [id, config] of configs) {

@@ -26,7 +26,7 @@ import type { ModelConfig } from './config';
 import type { BlockState, HostWeights, SequenceBlock } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { blockWeights, checkWeights, initLayerWeights, initOuterWeights, layerPrefix } from './weights';
-import { uploadWeight } from './weight-format';
+import { uploadWeight } from './storage-format';
 
 interface GpuLayer {
   norm: Tensor | null;
@@ -113,11 +113,12 @@ export class GpuModel {
     const layer = config.layers[i];
     const p = layerPrefix(i);
     const up = (name: string) => engine.upload(w[name].data, w[name].shape, 'weights', name);
+    const storage = { weights: config.weightFormat, kvCache: config.kvCacheFormat };
     return {
       norm: layer.mixer ? up(`${p}norm.weight`) : null,
-      mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`), config.weightFormat) : null,
+      mixer: layer.mixer ? mixerSpec(layer.mixer).create(engine, layer.mixer as never, config.dModel, blockWeights(w, `${p}mixer.`), storage) : null,
       norm2: layer.mlp ? up(`${p}norm2.weight`) : null,
-      mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`), config.weightFormat) : null,
+      mlp: layer.mlp ? mlpSpec.create(engine, layer.mlp, config.dModel, blockWeights(w, `${p}mlp.`), storage) : null,
     };
   }
 

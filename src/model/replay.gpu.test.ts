@@ -28,6 +28,7 @@ const CONFIGS: [string, () => ModelConfig, number, number][] = [
   // 70 cached keys: two key chunks of the decode kernel, planned over a 200-position cache (four splits).
   ['tiny-transformer', () => presetModel('tiny-transformer')!, 70, 200 - 79],
   ['tiny-hybrid (Mamba, head-gated and gated attention, GLA)', () => presetModel('tiny-hybrid')!, 7, 40],
+  ['tiny-transformer with an fp16 KV cache', () => ({ ...presetModel('tiny-transformer')!, kvCacheFormat: 'f16' as const }), 70, 200 - 79],
 ];
 
 describe('captured greedy decode', () => {

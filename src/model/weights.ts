@@ -17,7 +17,7 @@ import type { HostWeights } from './mixer';
 import { mixerSpec, mlpSpec } from './block-registry';
 import { rng as makeRng, normalArray } from '../testing/random';
 import { findOutsideHalf, roundArrayToHalf, HalfRangeError } from '../engine/half';
-import { storedAsHalf } from './weight-format';
+import { storedAsHalf } from './storage-format';
 
 export const layerPrefix = (i: number) => `backbone.layers.${i}.`;
 

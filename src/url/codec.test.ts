@@ -97,6 +97,35 @@ describe('encodeComparison / decodeComparison', () => {
     expect(d.comparison.models[0]).toEqual(presetModel('mamba'));
   });
 
+  it('writes the KV cache format only when it is fp16; links without it read as f32', () => {
+    const half = { ...presetModel('transformer')!, kvCacheFormat: 'f16' as const };
+    expect(encodeModel(half)).toBe('transformer;kv:f16');
+    expect(encodeModel({ ...half, weightFormat: 'f16' })).toBe('transformer;w:f16;kv:f16');
+    const custom = { ...customHybrid(), kvCacheFormat: 'f16' as const };
+    // Without an attention layer the format changes nothing on the GPU, but the link keeps it.
+    const noAttention = { ...presetModel('mamba')!, kvCacheFormat: 'f16' as const };
+    expect(encodeModel(noAttention)).toBe('mamba;kv:f16');
+    for (const m of [half, custom, noAttention, { ...custom, weightFormat: 'f16' as const }]) {
+      const c = comparisonOf([m, presetModel('jamba')!]);
+      const d = decodeComparison(encodeComparison(c));
+      expect(d.warnings).toEqual([]);
+      expect(d.comparison).toEqual(c);
+      expect(d.comparison.models.map((x) => x.kvCacheFormat)).toEqual(['f16', 'f32']);
+    }
+    expect(encodeComparison(defaultComparison())).not.toContain('kv:');
+    const old = decodeComparison('v=1&m=jamba;F:1024&m=d:512;p:(M_M_M_G)x4;A:8-8-a-10000;w:f16&seq=256-16384');
+    expect(old.warnings).toEqual([]);
+    expect(old.comparison.models.map((x) => x.kvCacheFormat)).toEqual(['f32', 'f32']);
+  });
+
+  it('warns about a bad KV cache format and keeps the previous one', () => {
+    const d = decodeComparison('v=1&m=transformer;kv:int8&m=d:256;kv:f16;p:A*2&m=jamba;kv:');
+    expect(d.warnings).toEqual(['model 1: KV cache format kv "int8" is not f32 or f16; kept f32', 'model 3: KV cache format kv "" is not f32 or f16; kept f32']);
+    expect(d.comparison.models.map((x) => x.kvCacheFormat)).toEqual(['f32', 'f16', 'f32']);
+    expect(d.comparison.models[0]).toEqual(presetModel('transformer'));
+    expect(d.comparison.models[2]).toEqual(presetModel('jamba'));
+  });
+
   it('loads what it can and says what it ignored', () => {
     const d = decodeComparison('v=1&m=mamba&m=nope&m=d:770;p:A*2;A:12&m=jamba;p:M*3_Q;b:0;name:%3Cscript%3Ealert(1)%3C%2Fscript%3E&seq=abc&zzz=1&mode=fast,decode');
     expect(d.comparison.models.map((m) => m.name)).toEqual(['Mamba', 'Custom model', 'scriptalert(1)/script']);
@@ -142,7 +171,7 @@ describe('encodeComparison / decodeComparison', () => {
     const seeds = [
       encodeComparison(comparisonOf([customHybrid(), presetModel('gla')!], { sweep: { seqStart: 64, seqMax: 4096, modes: ['prefill'], decodeSteps: 8, warmup: 1, repeats: 3 } }), { attachedResults: 'xyz' }),
       encodeComparison(defaultComparison()),
-      'v=1&m=jamba;F:1024;A:8-8-a-10000&m=d:256;w:f16;p:(M_G)x4;M:16-4-2-a&log=x&show=memory,latency',
+      'v=1&m=jamba;F:1024;A:8-8-a-10000&m=d:256;w:f16;kv:f16;p:(M_G)x4;M:16-4-2-a&log=x&show=memory,latency',
     ];
     const alphabet = 'vmpdAMLFGhx*+()_;:,&=@-.0123456789abcz%#<>\u0000é ';
     const pick = (s: string) => s[Math.floor(r() * s.length)];

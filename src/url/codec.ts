@@ -6,8 +6,8 @@
 //   v=1&m=mamba-130m&m=jamba;name:My_hybrid;F:1024&m=d:512;p:(M_M_M_G)x4;A:8-8-a-10000&seq=256-16384&r=…
 //
 // A model (`m=`, one per model, in order) is an optional preset id followed by `;key:value` fields that
-// replace the preset's (or the defaults'): name, d, v, eps, tie, w (weight format), b, p (pattern, '_' for
-// spaces), M, A, L, F (per-kind settings, '-' separated) and `@i,j-k:` per-layer overrides.
+// replace the preset's (or the defaults'): name, d, v, eps, tie, w (weight format), kv (KV cache format), b,
+// p (pattern, '_' for spaces), M, A, L, F (per-kind settings, '-' separated) and `@i,j-k:` per-layer overrides.
 
 import {
   autoDtRank,
@@ -42,7 +42,7 @@ import {
   type ModelDescription,
 } from '../model/build';
 import { tryParsePattern, type LayerCode } from '../model/pattern';
-import { WEIGHT_FORMATS, type WeightFormat } from '../model/weight-format';
+import { KV_CACHE_FORMATS, WEIGHT_FORMATS, type KvCacheFormat, type WeightFormat } from '../model/storage-format';
 import { defaultComparison, getPreset, PRESETS } from '../model/presets';
 
 export const URL_FORMAT_VERSION = CONFIG_VERSION;
@@ -153,6 +153,7 @@ function baseDescription(base: ModelDescription | null, dModel: number): ModelDe
       normEps: DEFAULT_NORM_EPS,
       tiedEmbeddings: true,
       weightFormat: 'f32',
+      kvCacheFormat: 'f32',
       batch: 1,
       pattern: 'M*24',
       settings: defaultKindSettings(dModel),
@@ -170,6 +171,7 @@ function modelFields(target: ModelDescription, base: ModelDescription): string[]
   if (target.normEps !== base.normEps) f.push(`eps:${num(target.normEps)}`);
   if (target.tiedEmbeddings !== base.tiedEmbeddings) f.push(`tie:${target.tiedEmbeddings ? 1 : 0}`);
   if (target.weightFormat !== base.weightFormat) f.push(`w:${target.weightFormat}`);
+  if (target.kvCacheFormat !== base.kvCacheFormat) f.push(`kv:${target.kvCacheFormat}`);
   if (target.batch !== base.batch) f.push(`b:${target.batch}`);
   if (target.pattern !== base.pattern) f.push(`p:${target.pattern.replace(/ /g, '_')}`);
   const codes = (tryParsePattern(target.pattern) as { layers: LayerCode[] }).layers ?? [];
@@ -361,6 +363,11 @@ export function decodeModel(text: string, position: number): DecodedModel {
     if ((WEIGHT_FORMATS as readonly string[]).includes(w)) desc.weightFormat = w as WeightFormat;
     else warnings.push(`${where}: weight format w ${shown(w)} is not ${WEIGHT_FORMATS.join(' or ')}; kept ${desc.weightFormat}`);
   }
+  if (kv.has('kv')) {
+    const k = safeDecode(kv.get('kv')!);
+    if ((KV_CACHE_FORMATS as readonly string[]).includes(k)) desc.kvCacheFormat = k as KvCacheFormat;
+    else warnings.push(`${where}: KV cache format kv ${shown(k)} is not ${KV_CACHE_FORMATS.join(' or ')}; kept ${desc.kvCacheFormat}`);
+  }
   if (kv.has('name')) {
     const raw = decodeName(kv.get('name')!);
     const clean = sanitizeName(raw);
@@ -384,7 +391,7 @@ export function decodeModel(text: string, position: number): DecodedModel {
   if (kv.has('F')) s.mlp = parseSettings(safeDecode(kv.get('F')!), s.mlp, [{ key: 'hidden', range: LIMITS.mlpHidden, integer: true, auto: true }], `${where}: F`, warnings);
   if (s.attention.headDim === 'auto' && dModel % s.attention.heads !== 0 && codes.some((c) => c.startsWith('A') || c.startsWith('G')))
     warnings.push(`${where}: d_model ${dModel} is not divisible by ${s.attention.heads} heads; headDim rounded down to ${Math.floor(dModel / s.attention.heads)}`);
-  for (const key of kv.keys()) if (!['name', 'd', 'v', 'eps', 'tie', 'w', 'b', 'p', 'M', 'A', 'L', 'F'].includes(key)) warnings.push(`${where}: ignored unknown field ${shown(key)}`);
+  for (const key of kv.keys()) if (!['name', 'd', 'v', 'eps', 'tie', 'w', 'kv', 'b', 'p', 'M', 'A', 'L', 'F'].includes(key)) warnings.push(`${where}: ignored unknown field ${shown(key)}`);
 
   // Per-layer overrides.
   const overrides = new Map<number, LayerOverride>();

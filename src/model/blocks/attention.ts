@@ -6,7 +6,9 @@
 //   with g = x · g_projᵀ (B, L, H·E) elementwise or (B, L, H) per head; out = o · o_projᵀ (B, L, d).
 // Weights: q_proj.weight (H·E, d), k_proj.weight (Hkv·E, d), v_proj.weight (Hkv·E, d), o_proj.weight
 // (d, H·E), and when gated g_proj.weight (H·E, d) elementwise or (H, d) per head. No biases.
-// State (AttentionState, 'cache'): the KV cache, K and V (B, Hkv, capacity, E): 2·B·Hkv·capacity·E·4 bytes.
+// State (AttentionState, 'cache'): the KV cache, K and V (B, Hkv, capacity, E): 2·B·Hkv·capacity·E·4 bytes, or
+// ·2 with an fp16 cache (storage.kvCache 'f16'). With a state, prefill and decode attend the cached keys and
+// values (rounded to fp16 in an fp16 cache); without one, prefill attends its float32 keys and values.
 // Per decode token, 5 dispatches: [pre-norm (stepInto) + q|k|v|g projections] -> (B, 1, (H + 2·Hkv)·E + G);
 // [RoPE of q and k + KV-cache append of k and v]; [split-K attention over the cache] + [its combine, with
 // the gate]; [o_proj, added into the residual stream by stepInto].
@@ -18,7 +20,7 @@ import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { attentionWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
-import type { WeightFormat } from '../weight-format';
+import { FLOAT32_STORAGE, type BlockStorage, type KvCacheFormat } from '../storage-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { attention, tokensFirst } from '../../kernels/attention';
@@ -27,7 +29,8 @@ import { KvCache } from '../../kernels/kv-cache';
 import { scratchShaped } from '../../kernels/scratch-pool';
 import { matmulRef } from '../../reference/basic';
 import { attentionRef, headsToTokens, ropeRef, tokensToHeads } from '../../reference/attention';
-import type { BlockFactory, BlockNorm, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import type { BlockFactory, BlockNorm, BlockRefOptions, BlockState, HostWeights, SequenceBlock } from '../mixer';
+import { roundArrayToHalf } from '../../engine/half';
 
 export type AttentionGateKind = 'none' | 'headwise' | 'elementwise';
 
@@ -91,19 +94,22 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   readonly kind = 'attention';
   readonly weights: Record<string, Tensor>;
   readonly settings: Resolved;
+  /** How createState stores the KV cache. */
+  readonly kvCacheFormat: KvCacheFormat;
 
   constructor(
     private readonly engine: Engine,
     settings: AttentionBlockSettings,
     readonly dModel: number,
     host: HostWeights,
-    format: WeightFormat = 'f32',
+    storage: BlockStorage = FLOAT32_STORAGE,
   ) {
+    this.kvCacheFormat = storage.kvCache;
     this.settings = resolve(settings, dModel);
     this.weights = {};
     const shapes = attentionWeightShapes(settings, dModel);
     checkBlockWeights('attention', shapes, host);
-    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = uploadBlockWeight(engine, 'attention', name, host[name].data, shape, format);
+    for (const [name, shape] of Object.entries(shapes)) this.weights[name] = uploadBlockWeight(engine, 'attention', name, host[name].data, shape, storage.weights);
   }
 
   private run(x: Tensor, state: AttentionState | undefined, what: string): Tensor {
@@ -188,7 +194,7 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
 
   createState(batch: number, capacity: number): AttentionState {
     const { kvHeads, headDim } = this.settings;
-    const cache = KvCache.create(this.engine, batch, kvHeads, capacity, headDim, 'attention.kv');
+    const cache = KvCache.create(this.engine, batch, kvHeads, capacity, headDim, 'attention.kv', this.kvCacheFormat);
     const state: AttentionState = {
       position: 0,
       batch,
@@ -208,17 +214,21 @@ export class AttentionBlock implements SequenceBlock<AttentionState> {
   }
 }
 
-export const createAttentionBlock: BlockFactory<AttentionBlockSettings, AttentionState> = (engine, settings, dModel, weights, format) =>
-  new AttentionBlock(engine, settings, dModel, weights, format);
+export const createAttentionBlock: BlockFactory<AttentionBlockSettings, AttentionState> = (engine, settings, dModel, weights, storage) =>
+  new AttentionBlock(engine, settings, dModel, weights, storage);
 
-/** Float64 forward of the block: x (B, L, d) -> (B, L, d), positions 0 .. L - 1. */
-export function attentionBlockRef(settings: AttentionBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {
+/**
+ * Float64 forward of the block: x (B, L, d) -> (B, L, d), positions 0 .. L - 1. opts.kvHalves: keys (after
+ * RoPE) and values rounded to fp16 (half.ts), as the block attends them from an fp16 KV cache.
+ */
+export function attentionBlockRef(settings: AttentionBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number, opts: BlockRefOptions = {}): Float64Array {
   const { heads: H, kvHeads: Hkv, headDim: E, ropeBase, gate } = resolve(settings, dModel);
   const [B, L, d] = [batch, seqLen, dModel];
   const lin = (name: string, N: number) => matmulRef(x, w[`${name}.weight`].data, 1, B * L, d, N, true);
   const q = tokensToHeads(ropeRef(lin('q_proj', H * E), B, L, H, E, ropeBase, 0), B, L, H, E);
-  const k = tokensToHeads(ropeRef(lin('k_proj', Hkv * E), B, L, Hkv, E, ropeBase, 0), B, L, Hkv, E);
-  const v = tokensToHeads(lin('v_proj', Hkv * E), B, L, Hkv, E);
+  const asCached = (a: Float64Array) => (opts.kvHalves ? roundArrayToHalf(a) : a);
+  const k = asCached(tokensToHeads(ropeRef(lin('k_proj', Hkv * E), B, L, Hkv, E, ropeBase, 0), B, L, Hkv, E));
+  const v = asCached(tokensToHeads(lin('v_proj', Hkv * E), B, L, Hkv, E));
   const g = gate === 'none' ? undefined : tokensToHeads(lin('g_proj', gate === 'elementwise' ? H * E : H), B, L, H, gate === 'elementwise' ? E : 1);
   const o = attentionRef(q, k, v, { B, H, Hkv, L, S: L, E }, { causal: true, gate: g });
   return matmulRef(headsToTokens(o, B, H, L, E), w['o_proj.weight'].data, 1, B * L, H * E, d, true);

@@ -1,11 +1,11 @@
 // What every block does with its host weights: compare names and shapes with the cost model's weight table
 // (the one place that lists them) and name what is missing or mis-shaped; upload each in the model's
-// weight format (weight-format.ts: fp16 for the matrices that format stores as halves).
+// weight format (storage-format.ts: fp16 for the matrices that format stores as halves).
 
 import { KernelInputError } from '../../engine/errors';
 import { shapeToString, type Tensor } from '../../engine/tensor';
 import type { Engine } from '../../engine/engine';
-import { uploadWeight, type WeightFormat } from '../weight-format';
+import { uploadWeight, type WeightFormat } from '../storage-format';
 import type { WeightShape } from '../cost-model';
 import type { HostWeights } from '../mixer';
 

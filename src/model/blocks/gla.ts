@@ -20,7 +20,7 @@ import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { glaWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
-import type { WeightFormat } from '../weight-format';
+import type { WeightFormat } from '../storage-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -211,7 +211,8 @@ export class GlaBlock implements SequenceBlock<GlaState> {
   }
 }
 
-export const createGlaBlock: BlockFactory<GlaBlockSettings, GlaState> = (engine, settings, dModel, weights, format) => new GlaBlock(engine, settings, dModel, weights, 'chunked', format);
+export const createGlaBlock: BlockFactory<GlaBlockSettings, GlaState> = (engine, settings, dModel, weights, storage) =>
+  new GlaBlock(engine, settings, dModel, weights, 'chunked', storage?.weights);
 
 /** Float64 forward: x (B, L, d) -> (B, L, d), from a zero state. */
 export function glaBlockRef(settings: GlaBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {

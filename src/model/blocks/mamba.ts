@@ -19,7 +19,7 @@ import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mambaWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
-import type { WeightFormat } from '../weight-format';
+import type { WeightFormat } from '../storage-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { causalConv1d } from '../../kernels/causal-conv1d';
@@ -117,7 +117,7 @@ export interface MambaState extends BlockState {
 export interface MambaBlockOptions {
   /** Selective-scan variant for prefill (default 'auto'). */
   scanVariant?: ScanVariant;
-  /** How in_proj, x_proj and out_proj are stored (weight-format.ts; default 'f32'). */
+  /** How in_proj, x_proj and out_proj are stored (storage-format.ts; default 'f32'). */
   weightFormat?: WeightFormat;
 }
 
@@ -279,5 +279,5 @@ export class MambaBlock implements SequenceBlock<MambaState> {
   }
 }
 
-export const createMambaBlock: BlockFactory<MambaSettingsInput | MambaSettings, MambaState> = (engine, settings, dModel, weights, format) =>
-  new MambaBlock(engine, resolveMambaSettings(settings, dModel), dModel, weights, { weightFormat: format });
+export const createMambaBlock: BlockFactory<MambaSettingsInput | MambaSettings, MambaState> = (engine, settings, dModel, weights, storage) =>
+  new MambaBlock(engine, resolveMambaSettings(settings, dModel), dModel, weights, { weightFormat: storage?.weights });

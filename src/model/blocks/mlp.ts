@@ -9,7 +9,7 @@ import type { Engine } from '../../engine/engine';
 import { KernelInputError } from '../../engine/errors';
 import { mlpWeights } from '../cost-model';
 import { checkBlockWeights, shapesOf, uploadBlockWeight } from './block-weights';
-import type { WeightFormat } from '../weight-format';
+import type { WeightFormat } from '../storage-format';
 import { Tensor, shapeToString } from '../../engine/tensor';
 import { gemv, matmul } from '../../kernels/matmul';
 import { binary } from '../../kernels/elementwise';
@@ -109,7 +109,7 @@ export class MlpBlock implements SequenceBlock<BlockState> {
   }
 }
 
-export const createMlpBlock: BlockFactory<MlpBlockSettings> = (engine, settings, dModel, weights, format) => new MlpBlock(engine, settings, dModel, weights, format);
+export const createMlpBlock: BlockFactory<MlpBlockSettings> = (engine, settings, dModel, weights, storage) => new MlpBlock(engine, settings, dModel, weights, storage?.weights);
 
 /** Float64 forward: x (B, L, d) -> (B, L, d). */
 export function mlpBlockRef(settings: MlpBlockSettings, dModel: number, w: HostWeights, x: Float64Array, batch: number, seqLen: number): Float64Array {

@@ -1,14 +1,17 @@
 // Model-level settings of the selected model: preset, name, vocabulary, d_model, RMSNorm epsilon, batch,
-// tied embeddings and the weight format. Number fields commit on every valid keystroke (history
-// 'replace'); the preset menu, the checkbox and the weights menu are discrete actions (history 'push').
+// tied embeddings, the weight format and the KV cache format. Number fields commit on every valid keystroke
+// (history 'replace'); the preset menu, the checkbox and the weights and KV cache menus are discrete actions
+// (history 'push').
 import { useId } from 'react';
 import { LIMITS, sanitizeName } from '../../model/config';
 import { matchPreset, PRESETS, type PresetFamily } from '../../model/presets';
-import { WEIGHT_FORMAT_LABELS, WEIGHT_FORMATS, type WeightFormat } from '../../model/weight-format';
+import { KV_CACHE_FORMAT_LABELS, KV_CACHE_FORMATS, WEIGHT_FORMAT_LABELS, WEIGHT_FORMATS, type KvCacheFormat, type WeightFormat } from '../../model/storage-format';
 import { useAppStore } from '../store';
 import { NumberField, TextField } from './fields';
 
 const WEIGHTS_HELP = 'fp16 matrices: embedding, lm_head and projections stored as halves (half the memory and bytes read); computed in fp32';
+const KV_CACHE_HELP = "fp16: the attention layers' cached keys and values stored as halves, halving the KV cache; computed in fp32";
+const NO_KV_CACHE = 'No attention layer: no KV cache to shrink';
 
 const FAMILIES: [PresetFamily, string][] = [
   ['same-size', 'Same size (~125M parameters)'],
@@ -53,7 +56,9 @@ export function ModelSettings() {
   const setModelField = useAppStore((s) => s.setModelField);
   const tiedId = useId();
   const weightsId = useId();
+  const kvCacheId = useId();
   if (!model) return null;
+  const hasKvCache = model.layers.some((l) => l.mixer?.kind === 'attention');
   return (
     <fieldset className="group model-settings">
       <legend>Model</legend>
@@ -75,6 +80,27 @@ export function ModelSettings() {
             </option>
           ))}
         </select>
+      </div>
+      <div className={`field${hasKvCache ? '' : ' field-noted'}`}>
+        <label htmlFor={kvCacheId}>KV cache</label>
+        <select
+          id={kvCacheId}
+          value={model.kvCacheFormat}
+          title={hasKvCache ? KV_CACHE_HELP : `${KV_CACHE_HELP}. ${NO_KV_CACHE}`}
+          aria-describedby={hasKvCache ? undefined : `${kvCacheId}-note`}
+          onChange={(e) => setModelField('kvCacheFormat', e.target.value as KvCacheFormat, 'push')}
+        >
+          {KV_CACHE_FORMATS.map((f) => (
+            <option key={f} value={f}>
+              {KV_CACHE_FORMAT_LABELS[f]}
+            </option>
+          ))}
+        </select>
+        {hasKvCache ? null : (
+          <p className="field-help" id={`${kvCacheId}-note`}>
+            {NO_KV_CACHE}
+          </p>
+        )}
       </div>
     </fieldset>
   );

@@ -3,7 +3,7 @@
 import { useRef, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { LIMITS } from '../../model/config';
-import { modelLabel } from '../../model/weight-format';
+import { modelLabel } from '../../model/storage-format';
 import { modelColor } from '../palette';
 import { useAppStore } from '../store';
 

@@ -105,6 +105,33 @@ describe('number fields', () => {
     await expect.element(screen.getByRole('combobox', { name: 'Preset' })).toHaveValue('');
   });
 
+  it('KV cache fp16 stores the attention cache as halves: the decode state readout shrinks and the link says kv:f16', async () => {
+    const { screen } = await renderBuilder();
+    const stateRow = () => screen.getByRole('row', { name: /^KV cache \+ state, decode/ });
+    const before = stateRow().element().textContent;
+    const kvCache = screen.getByRole('combobox', { name: 'KV cache' });
+    await expect.element(kvCache).toHaveAccessibleDescription(/keys and values stored as halves, halving the KV cache/);
+    await kvCache.selectOptions('fp16');
+    expect(selectedModel().kvCacheFormat).toBe('f16');
+    expect(selectedModel().weightFormat).toBe('f32');
+    expect(state().lastHistoryMode).toBe('push');
+    expect(encodeComparison(state().comparison)).toContain('m=transformer;kv:f16&');
+    await expect.element(stateRow()).not.toHaveTextContent(before!);
+    await expect.element(screen.getByRole('combobox', { name: 'Preset' })).toHaveValue('');
+
+    // A model without attention layers keeps the menu usable and says there is nothing to shrink.
+    await screen.getByRole('tab', { name: 'Mamba' }).click();
+    const mambaState = stateRow().element().textContent;
+    await expect.element(kvCache).toHaveValue('f32');
+    await expect.element(kvCache).toBeEnabled();
+    await expect.element(kvCache).toHaveAccessibleDescription('No attention layer: no KV cache to shrink');
+    await kvCache.selectOptions('fp16');
+    expect(selectedModel().kvCacheFormat).toBe('f16');
+    expect(state().lastHistoryMode).toBe('push');
+    expect(stateRow().element().textContent).toBe(mambaState);
+    expect(state().comparison.models.map((m) => m.kvCacheFormat)).toEqual(['f16', 'f16', 'f32']);
+  });
+
   it('a name with markup is refused', async () => {
     const { screen } = await renderBuilder();
     const name = screen.getByRole('textbox', { name: 'Name' });

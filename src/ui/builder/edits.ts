@@ -19,7 +19,7 @@ import {
 } from '../../model/config';
 import { buildLayers, buildModel, describeModel, layerCodeOf, resolveMixer, type AttentionSettings, type KindSettings } from '../../model/build';
 import type { LayerCode, MixerCode } from '../../model/pattern';
-import type { WeightFormat } from '../../model/weight-format';
+import type { KvCacheFormat, WeightFormat } from '../../model/storage-format';
 
 /** What a layer is, as the stack editor's kind menu offers it. */
 export type LayerKindChoice = 'mamba' | 'attention' | 'gated-elementwise' | 'gated-headwise' | 'gla' | 'mlp-only';
@@ -193,9 +193,9 @@ export function layersFromCodes(model: ModelConfig, codes: readonly LayerCode[])
   });
 }
 
-export type ModelField = 'vocabSize' | 'dModel' | 'normEps' | 'batch' | 'tiedEmbeddings' | 'weightFormat';
-/** A model-level setting's value: a number, tiedEmbeddings' boolean, weightFormat's format. */
-export type ModelFieldValue = number | boolean | WeightFormat;
+export type ModelField = 'vocabSize' | 'dModel' | 'normEps' | 'batch' | 'tiedEmbeddings' | 'weightFormat' | 'kvCacheFormat';
+/** A model-level setting's value: a number, tiedEmbeddings' boolean, weightFormat's or kvCacheFormat's format. */
+export type ModelFieldValue = number | boolean | WeightFormat | KvCacheFormat;
 
 /**
  * A model-level setting changed. A new d_model re-derives what follows it ('auto' Mamba Δ rank, head dim,
@@ -221,6 +221,7 @@ const FIELD_NAMES: Record<string, string> = {
   batch: 'batch',
   tiedEmbeddings: 'tied embeddings',
   weightFormat: 'weights',
+  kvCacheFormat: 'KV cache',
   name: 'name',
   dState: 'd_state',
   dConv: 'd_conv',

@@ -10,7 +10,7 @@ import { useAppStore } from '../store';
 import { ChartCard, type ChartSeries } from './ChartCard';
 import { decodePathText, formatCount, formatMs, spreadText } from './format';
 import { modelColor } from '../palette';
-import { modelLabel } from '../../model/weight-format';
+import { modelLabel } from '../../model/storage-format';
 
 export function Charts() {
   const comparison = useAppStore((s) => s.comparison);

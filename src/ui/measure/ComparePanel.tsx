@@ -4,7 +4,7 @@
 import { useId, useState } from 'react';
 import { sweepLengths } from '../../model/config';
 import { costModel, decodeStateBytes } from '../../model/cost-model';
-import { modelLabel } from '../../model/weight-format';
+import { modelLabel } from '../../model/storage-format';
 import { formatBytes } from '../../engine/errors';
 import { useAppStore } from '../store';
 import { modelColor } from '../palette';

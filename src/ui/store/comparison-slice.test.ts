@@ -33,6 +33,17 @@ describe('comparison slice', () => {
     expect(model().weightFormat).toBe('f16');
   });
 
+  it('sets the KV cache format as a discrete action and refuses a format it does not know', () => {
+    expect(s().setModelField('kvCacheFormat', 'f16', 'push')).toBeNull();
+    expect(model().kvCacheFormat).toBe('f16');
+    expect(model().weightFormat).toBe('f32');
+    expect(s().lastHistoryMode).toBe('push');
+    expect(s().setModelField('dModel', 1536)).toBeNull();
+    expect(model().kvCacheFormat).toBe('f16');
+    expect(s().setModelField('kvCacheFormat', 'int8' as 'f16')).toBe(`KV cache: must be one of 'f32', 'f16', got "int8"`);
+    expect(model().kvCacheFormat).toBe('f16');
+  });
+
   it('pattern errors name the column; valid patterns keep the settings of layers whose kind stays', () => {
     s().applyPreset('mamba');
     s().setKindSettings('mamba', { dState: 32 });

@@ -1,10 +1,15 @@
-// How a model stores its weights on the GPU: 'f32' (every weight float32) or 'f16' (the large matrices as
+// How a model stores its weights and its KV cache on the GPU.
+// Weights: 'f32' (every weight float32) or 'f16' (the large matrices as
 // IEEE halves, two per u32, read with WGSL's unpack2x16float and computed with in float32; everything else
 // float32). Halves need no adapter feature: unpack2x16float is core WGSL, so every WebGPU device reads them.
 // The matrices: the embedding and lm_head, and every projection that matmul, gemv and the fused decode
 // projections read (Mamba in_proj, x_proj, out_proj; attention q/k/v/g/o_proj; GLA q/k/v/g/o_proj and
 // gk_proj.0; MLP gate/up/down_proj). dt_proj (read by the decode state update), gk_proj.1, conv1d, the
 // norms, A_log, D and biases stay float32: small, and read by kernels that take float32 only.
+// KV cache (attention layers' keys and values, kernels/kv-cache.ts): 'f32' or 'f16' (halves, written rounded
+// to nearest even by the append kernels and read by the decode attention kernel; a prefill that starts from
+// an empty cache attends its own float32 keys and values). Other decode state (conv, SSM and GLA states)
+// stays float32.
 
 import { halfStorageBytes } from '../engine/half';
 import type { Engine } from '../engine/engine';
@@ -48,9 +53,35 @@ export function weightStorageBytes(name: string, count: number, format: WeightFo
   return storedAsHalf(name, format) ? halfStorageBytes(count) : 4 * count;
 }
 
-/** How a model is named where its measurements are shown: its name, marked "(fp16)" under weight format f16. */
-export function modelLabel(model: { name: string; weightFormat: WeightFormat }): string {
-  return model.weightFormat === 'f16' ? `${model.name} (fp16)` : model.name;
+export type KvCacheFormat = 'f32' | 'f16';
+export const KV_CACHE_FORMATS: readonly KvCacheFormat[] = ['f32', 'f16'];
+
+/** What the KV cache formats are called where people read them. */
+export const KV_CACHE_FORMAT_LABELS: Record<KvCacheFormat, string> = { f32: 'fp32', f16: 'fp16' };
+
+/** Bytes one cached key or value element takes under `format`. */
+export function kvCacheBytesPerValue(format: KvCacheFormat): number {
+  return format === 'f16' ? 2 : 4;
+}
+
+/** The formats a block is built with: its weights' and, for attention, its KV cache's. */
+export interface BlockStorage {
+  weights: WeightFormat;
+  kvCache: KvCacheFormat;
+}
+
+export const FLOAT32_STORAGE: BlockStorage = { weights: 'f32', kvCache: 'f32' };
+
+/**
+ * How a model is named where its measurements are shown: its name, marked "(fp16)" under weight format f16
+ * and "(fp16 KV)" under KV cache format f16 ("(fp16, fp16 KV)" with both). The KV mark needs an attention
+ * layer: without one there is no KV cache, and the format changes nothing.
+ */
+export function modelLabel(model: { name: string; weightFormat: WeightFormat; kvCacheFormat: KvCacheFormat; layers?: readonly { mixer: { kind: string } | null }[] }): string {
+  const marks: string[] = [];
+  if (model.weightFormat === 'f16') marks.push('fp16');
+  if (model.kvCacheFormat === 'f16' && (model.layers === undefined || model.layers.some((l) => l.mixer?.kind === 'attention'))) marks.push('fp16 KV');
+  return marks.length ? `${model.name} (${marks.join(', ')})` : model.name;
 }
 
 /** Uploads the weight `name` as 'weights': as halves when `format` stores that name so, else float32. */
