@@ -210,6 +210,13 @@ async function main() {
       for (let c = 0; c < CALLS; c++) attention(engine, tokensFirst(q, Hd), headsFirst(k), headsFirst(v), { causal: true, variant, out: tokensFirst(out, Hd) });
     };
     const dec = await timeIterations(engine, call('decode', outD), { repeats: small ? 3 : 5, warmup: 2 });
+    // GPU time of the same CALLS calls in one pass (timestamps; median of 5), free of the host's share.
+    const gpuSamples: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const b = await engine.timeBatch(call('decode', outD));
+      if (b.source === 'timestamp-query') gpuSamples.push(b.ms / CALLS);
+    }
+    const gpuUs = gpuSamples.length ? gpuSamples.sort((x, y) => x - y)[Math.floor(gpuSamples.length / 2)] * 1e3 : null;
     const runTiled = S <= 16384;
     const tiled = runTiled ? await timeIterations(engine, call('flash-tiled', outT), { repeats: 3, warmup: 1 }) : null;
     const got = await engine.read(outD);
@@ -228,11 +235,11 @@ async function main() {
     const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
     decodeRows.push({
       H: Hd, Hkv, S, KV: kvFormat, splits: `${nSplit}×${chunk}`,
-      'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs,
+      'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs, 'GPU µs': gpuUs ?? '-', 'GPU GB/s': gpuUs ? bytes / (gpuUs * 1e3) : '-',
       'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
       'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
     });
-    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
     [k, v, q, outD, outT].forEach((t) => t.release());
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
