@@ -84,8 +84,8 @@ export interface ModelConfig {
   weightFormat: WeightFormat;
   /**
    * How the attention layers' KV cache is stored: 'f32', or 'f16' (halves; half the cache memory, keys and
-   * values rounded to fp16 where decoding reads them). Nothing else changes; without attention layers it
-   * changes nothing.
+   * values rounded to fp16 wherever they are read from the cache: prefill with a decode state, and decode).
+   * Nothing else changes; without attention layers it changes nothing.
    */
   kvCacheFormat: KvCacheFormat;
   /** Sequences per forward pass. */

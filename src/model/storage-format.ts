@@ -6,10 +6,10 @@
 // projections read (Mamba in_proj, x_proj, out_proj; attention q/k/v/g/o_proj; GLA q/k/v/g/o_proj and
 // gk_proj.0; MLP gate/up/down_proj). dt_proj (read by the decode state update), gk_proj.1, conv1d, the
 // norms, A_log, D and biases stay float32: small, and read by kernels that take float32 only.
-// KV cache (attention layers' keys and values, kernels/kv-cache.ts): 'f32' or 'f16' (halves, written rounded
-// to nearest even by the append kernels and read by the decode attention kernel; a prefill that starts from
-// an empty cache attends its own float32 keys and values). Other decode state (conv, SSM and GLA states)
-// stays float32.
+// KV cache (attention layers' keys and values, kernels/kv-cache.ts): 'f32' or 'f16' (halves, written by the
+// append kernels and read by every attention kernel: whatever runs with a decode state, prefill and decode,
+// attends the rounded keys and values; a prefill without a state attends its float32 ones). Other decode
+// state (conv, SSM and GLA states) stays float32.
 
 import { halfStorageBytes } from '../engine/half';
 import type { Engine } from '../engine/engine';
