@@ -10,7 +10,7 @@ import { attentionRef, tokensToHeads } from '../reference/attention';
 import { ropeKvAppendRef } from '../reference/decode';
 import { fromHalfBits, roundArrayToHalf, toHalfBits } from '../engine/half';
 import { KernelInputError } from '../engine/errors';
-import { attention, headsFirst, tokensFirst, type AttentionVariant, type FlashOperands } from './attention';
+import { attention, headsFirst, tokensFirst, type AttentionShape, type AttentionVariant, type FlashOperands } from './attention';
 import { KvCache } from './kv-cache';
 
 const TOL = 2e-5;
@@ -130,13 +130,7 @@ describe('fp16 KV cache: the append kernels write halves', () => {
   });
 });
 
-interface Case {
-  B: number;
-  H: number;
-  Hkv: number;
-  L: number;
-  S: number;
-  E: number;
+interface Case extends AttentionShape {
   causal: boolean;
   gate?: 'elementwise' | 'headwise';
   variant: AttentionVariant;
