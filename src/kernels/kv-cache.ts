@@ -1,8 +1,9 @@
 // KV cache: K and V tensors (B, Hkv, capacity, E) counted as 'cache', of which the first `length`
 // positions are valid. Stored as float32 or as fp16 halves (format 'f16': half the bytes; the append kernels
 // write each element pair as one u32, rounded, and every attention kernel reads halves through
-// storage-read.ts). E is even (RoPE rotates pairs; an element pair is one word of an fp16 cache). append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection
-// outputs) at the current length; keys()/values() are the valid prefixes as head views for attention(),
+// storage-read.ts). E is even (RoPE rotates pairs; an element pair is one word of an fp16 cache).
+// append() copies L new positions (any head view, usually the (B, L, Hkv·E) projection outputs) at the
+// current length; keys()/values() are the valid prefixes as head views for attention(),
 // whose bottom-right causal alignment lets L new queries (one when decoding) attend the whole cache. A single
 // decode query goes through the split-K decode kernel (the cache's keys split over many workgroups).
 // appendRoped() is the decode path's append: from one token's fused [q | k | v | gate] projection it rotates

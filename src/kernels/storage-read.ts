@@ -33,7 +33,7 @@ export function storageFormatOf(t: Tensor, who: string, what = 'weights'): Stora
   return t.dtype;
 }
 
-/** WGSL of a weight binding and its reader function. */
+/** WGSL of a read-only binding (weights, keys, values) and its reader function. */
 export function storageReaderWgsl(r: StorageReader): string {
   const decl = (type: string) => `@group(0) @binding(${r.binding}) var<storage, read> ${r.name}: array<${type}>;\n`;
   if (r.format === 'f32') {
@@ -48,7 +48,7 @@ export function storageReaderWgsl(r: StorageReader): string {
 
 /** The pipeline-key part for a list of formats ('' when all are f32, so float32 keys stay as they were). */
 export function formatsKey(formats: readonly StorageFormat[]): string {
-  return formats.every((f) => f === 'f32') ? '' : `:w=${formats.join(',')}`;
+  return formats.every((f) => f === 'f32') ? '' : `:formats=${formats.join(',')}`;
 }
 
 /**

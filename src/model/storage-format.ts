@@ -1,7 +1,6 @@
 // How a model stores its weights and its KV cache on the GPU.
-// Weights: 'f32' (every weight float32) or 'f16' (the large matrices as
-// IEEE halves, two per u32, read with WGSL's unpack2x16float and computed with in float32; everything else
-// float32). Halves need no adapter feature: unpack2x16float is core WGSL, so every WebGPU device reads them.
+// Weights: 'f32' (every weight float32) or 'f16' (the large matrices as IEEE halves, two per u32, read with
+// WGSL's unpack2x16float and computed with in float32; everything else float32). Halves need no adapter feature: unpack2x16float is core WGSL, so every WebGPU device reads them.
 // The matrices: the embedding and lm_head, and every projection that matmul, gemv and the fused decode
 // projections read (Mamba in_proj, x_proj, out_proj; attention q/k/v/g/o_proj; GLA q/k/v/g/o_proj and
 // gk_proj.0; MLP gate/up/down_proj). dt_proj (read by the decode state update), gk_proj.1, conv1d, the
