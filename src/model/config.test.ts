@@ -37,6 +37,15 @@ describe('validateModel', () => {
     expect(issuesOf(validateModel({ dModel: 64, weightFormat: true, layers }))[0].path).toBe('weightFormat');
   });
 
+  it('reads kvCacheFormat f32 (the default) or f16 and names it when it is neither', () => {
+    const layers = [{ mixer: { kind: 'attention', heads: 2 } }];
+    const plain = validateModel({ dModel: 64, layers });
+    expect(plain.ok && plain.value.kvCacheFormat).toBe('f32');
+    const r = validateModel({ dModel: 64, kvCacheFormat: 'f16', layers });
+    expect(r.ok && r.value.kvCacheFormat).toBe('f16');
+    expect(issuesOf(validateModel({ dModel: 64, kvCacheFormat: 'int8', layers }))).toEqual([{ path: 'kvCacheFormat', message: `must be one of 'f32', 'f16', got "int8"` }]);
+  });
+
   it('checks fields against each other', () => {
     const r = validateModel({
       dModel: 768,
