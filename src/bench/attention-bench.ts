@@ -31,6 +31,7 @@ import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTi
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { roundArrayToHalf } from '../engine/half';
+import { KV_CACHE_FORMATS, type KvCacheFormat } from '../model/storage-format';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, measureWorkgroupMemoryResidency, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
@@ -190,8 +191,8 @@ async function main() {
   const Hd = small ? 4 : 16;
   const cacheLengths = flags.has('skip-decode') ? [] : small ? [1000, 5000] : [1024, 4096, 16384, 65536];
   const CALLS = 20;
-  const kvFormats = (values.get('kv') ?? 'f32').split(',');
-  for (const f of kvFormats) if (f !== 'f32' && f !== 'f16') throw new Error(`--kv: unknown format '${f}' (known: f32, f16)`);
+  const kvFormats = (values.get('kv') ?? 'f32').split(',') as KvCacheFormat[];
+  for (const f of kvFormats) if (!KV_CACHE_FORMATS.includes(f)) throw new Error(`--kv: unknown format '${f}' (known: ${KV_CACHE_FORMATS.join(', ')})`);
   const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.map((kvFormat) => [Hkv, S, kvFormat] as const)));
   for (const [Hkv, S, kvFormat] of combos) {
     const half = kvFormat === 'f16';

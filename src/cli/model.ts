@@ -8,7 +8,7 @@ import { formatIssues, LIMITS, migrateComparison, validateComparison, validateMo
 import { costModel, type ModelCost } from '../model/cost-model';
 import { patternOf } from '../model/build';
 import { getPreset, matchPreset, PRESETS } from '../model/presets';
-import { KV_CACHE_FORMAT_LABELS, WEIGHT_FORMAT_LABELS } from '../model/storage-format';
+import { hasKvCache, KV_CACHE_FORMAT_LABELS, WEIGHT_FORMAT_LABELS } from '../model/storage-format';
 import { decodeComparison } from '../url/codec';
 
 const USAGE = `usage: npm run --silent model -- (--preset ID | --config FILE_OR_LINK) [--seq L] [--batch B] [--json]
@@ -121,8 +121,7 @@ function bytes(n: number): string {
 /** The summary line's note on an fp16 KV cache; without an attention layer there is no KV cache to shrink. */
 function kvCacheNote(config: ModelConfig): string {
   if (config.kvCacheFormat !== 'f16') return '';
-  const hasAttention = config.layers.some((l) => l.mixer?.kind === 'attention');
-  return `, ${KV_CACHE_FORMAT_LABELS.f16} KV cache${hasAttention ? '' : ' (no attention layer: no KV cache to shrink)'}`;
+  return `, ${KV_CACHE_FORMAT_LABELS.f16} KV cache${hasKvCache(config) ? '' : ' (no attention layer: no KV cache to shrink)'}`;
 }
 
 function table(r: ReturnType<typeof report>): string {

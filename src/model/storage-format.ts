@@ -71,15 +71,22 @@ export interface BlockStorage {
 
 export const FLOAT32_STORAGE: BlockStorage = { weights: 'f32', kvCache: 'f32' };
 
+type LayerMixer = { mixer: { kind: string } | null };
+
+/** Whether a model has a KV cache (an attention layer) for its KV cache format to act on. */
+export function hasKvCache(model: { layers: readonly LayerMixer[] }): boolean {
+  return model.layers.some((l) => l.mixer?.kind === 'attention');
+}
+
 /**
  * How a model is named where its measurements are shown: its name, marked "(fp16)" under weight format f16
  * and "(fp16 KV)" under KV cache format f16 ("(fp16, fp16 KV)" with both). The KV mark needs an attention
  * layer: without one there is no KV cache, and the format changes nothing.
  */
-export function modelLabel(model: { name: string; weightFormat: WeightFormat; kvCacheFormat: KvCacheFormat; layers?: readonly { mixer: { kind: string } | null }[] }): string {
+export function modelLabel(model: { name: string; weightFormat: WeightFormat; kvCacheFormat: KvCacheFormat; layers: readonly LayerMixer[] }): string {
   const marks: string[] = [];
   if (model.weightFormat === 'f16') marks.push('fp16');
-  if (model.kvCacheFormat === 'f16' && (model.layers === undefined || model.layers.some((l) => l.mixer?.kind === 'attention'))) marks.push('fp16 KV');
+  if (model.kvCacheFormat === 'f16' && hasKvCache(model)) marks.push('fp16 KV');
   return marks.length ? `${model.name} (${marks.join(', ')})` : model.name;
 }
 

@@ -5,7 +5,7 @@
 import { useId } from 'react';
 import { LIMITS, sanitizeName } from '../../model/config';
 import { matchPreset, PRESETS, type PresetFamily } from '../../model/presets';
-import { KV_CACHE_FORMAT_LABELS, KV_CACHE_FORMATS, WEIGHT_FORMAT_LABELS, WEIGHT_FORMATS, type KvCacheFormat, type WeightFormat } from '../../model/storage-format';
+import { hasKvCache, KV_CACHE_FORMAT_LABELS, KV_CACHE_FORMATS, WEIGHT_FORMAT_LABELS, WEIGHT_FORMATS, type KvCacheFormat, type WeightFormat } from '../../model/storage-format';
 import { useAppStore } from '../store';
 import { NumberField, TextField } from './fields';
 
@@ -58,7 +58,7 @@ export function ModelSettings() {
   const weightsId = useId();
   const kvCacheId = useId();
   if (!model) return null;
-  const hasKvCache = model.layers.some((l) => l.mixer?.kind === 'attention');
+  const withKvCache = hasKvCache(model);
   return (
     <fieldset className="group model-settings">
       <legend>Model</legend>
@@ -81,13 +81,13 @@ export function ModelSettings() {
           ))}
         </select>
       </div>
-      <div className={`field${hasKvCache ? '' : ' field-noted'}`}>
+      <div className={`field${withKvCache ? '' : ' field-noted'}`}>
         <label htmlFor={kvCacheId}>KV cache</label>
         <select
           id={kvCacheId}
           value={model.kvCacheFormat}
-          title={hasKvCache ? KV_CACHE_HELP : `${KV_CACHE_HELP}. ${NO_KV_CACHE}`}
-          aria-describedby={hasKvCache ? undefined : `${kvCacheId}-note`}
+          title={withKvCache ? KV_CACHE_HELP : `${KV_CACHE_HELP}. ${NO_KV_CACHE}`}
+          aria-describedby={withKvCache ? undefined : `${kvCacheId}-note`}
           onChange={(e) => setModelField('kvCacheFormat', e.target.value as KvCacheFormat, 'push')}
         >
           {KV_CACHE_FORMATS.map((f) => (
@@ -96,7 +96,7 @@ export function ModelSettings() {
             </option>
           ))}
         </select>
-        {hasKvCache ? null : (
+        {withKvCache ? null : (
           <p className="field-help" id={`${kvCacheId}-note`}>
             {NO_KV_CACHE}
           </p>
