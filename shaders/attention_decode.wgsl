@@ -14,10 +14,8 @@
 //
 // Prepended by the host (besides the Params struct): const D4 (head-dim bucket / 4), WG, GMAX (query heads
 // per pass, at most the group's size), CHMAX, NJ (= WG / D4), PVU (keys whose V rows an invocation loads at
-// once), KW4 and VW4 (vec4 per K and per V read: 1, or 2 when E and the strides are multiples of 8, so that
-// an fp16 cache is read 16 bytes at a time), and the K and V bindings K4 / V4 (2, 3) with their readers
-// read_kw / read_vw (storage-read.ts: float32 or fp16 storage, such as an fp16 KV cache), which return
-// array<vec4<f32>, KW4> / array<vec4<f32>, VW4> read at an index in units of that many vec4.
+// once), and the K and V bindings K4 / V4 (2, 3) with their vec4 readers read_k4 / read_v4 (storage-read.ts:
+// float32 or fp16 storage, such as an fp16 KV cache).
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> Q: array<f32>;
@@ -62,11 +60,8 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let vRow0 = (b * P.vSB + hk * P.vSH) / 4u + s0 * (P.vSL / 4u);
   let kStride = P.kSL / 4u;
   let vStride = P.vSL / 4u;
-  // Σ p·v: V read in columns of VW4 vec4, DC of them per row; NJV key groups.
-  let DC = D4 / VW4;
-  let NJV = WG / DC;
-  let jg = t / DC;
-  let col = t % DC;
+  let jg = t / D4;
+  let col = t % D4;
 
   for (var g0 = 0u; g0 < nG; g0 += GMAX) {
     let gn = min(GMAX, nG - g0);
@@ -85,12 +80,10 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       let kb = kRow0 + jj * kStride;
       var d: array<f32, GMAX>;
       for (var g = 0u; g < GMAX; g++) { d[g] = 0.0; }
-      for (var c = 0u; c < D4; c += KW4) {
+      for (var c = 0u; c < D4; c++) {
         if (c < E4) {
-          let kk = read_kw((kb + c) / KW4);
-          for (var w = 0u; w < KW4; w++) {
-            for (var g = 0u; g < GMAX; g++) { d[g] += dot(qS[g * D4 + c + w], kk[w]); }
-          }
+          let kk = read_k4(kb + c);
+          for (var g = 0u; g < GMAX; g++) { d[g] += dot(qS[g * D4 + c], kk); }
         }
       }
       for (var g = 0u; g < GMAX; g++) {
@@ -129,48 +122,42 @@ fn partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
       workgroupBarrier();
     }
 
-    // Σ p·v: invocation (jg, col) takes keys jg, jg + NJV, ... and head dims 4·VW4·col .. 4·VW4·(col + 1) - 1.
-    var acc: array<vec4<f32>, GMAX * VW4>;
-    for (var i = 0u; i < GMAX * VW4; i++) { acc[i] = vec4<f32>(0.0); }
-    if (col * VW4 < E4) {
+    // Σ p·v: invocation (jg, col) takes keys jg, jg + NJ, ... and head dims 4·col .. 4·col + 3.
+    var acc: array<vec4<f32>, GMAX>;
+    for (var g = 0u; g < GMAX; g++) { acc[g] = vec4<f32>(0.0); }
+    if (col < E4) {
       // PVU keys per step, so that PVU V loads are in flight at once.
-      for (var j4 = jg; j4 < n; j4 += PVU * NJV) {
-        var vv: array<array<vec4<f32>, VW4>, PVU>;
+      for (var j4 = jg; j4 < n; j4 += PVU * NJ) {
+        var vv: array<vec4<f32>, PVU>;
         for (var u = 0u; u < PVU; u++) {
-          let jj = j4 + u * NJV;
-          // Set on every step: a declaration's zero is not relied on inside a loop.
-          if (jj < n) { vv[u] = read_vw((vRow0 + jj * vStride) / VW4 + col); } else { vv[u] = array<vec4<f32>, VW4>(); }
+          let jj = j4 + u * NJ;
+          vv[u] = vec4<f32>(0.0);
+          if (jj < n) { vv[u] = read_v4(vRow0 + jj * vStride + col); }
         }
         for (var u = 0u; u < PVU; u++) {
-          let jj = min(j4 + u * NJV, n - 1u);
-          for (var g = 0u; g < GMAX; g++) {
-            let p = vec4<f32>(sc[g * CHMAX + jj]);
-            for (var w = 0u; w < VW4; w++) { acc[g * VW4 + w] = fma(p, vv[u][w], acc[g * VW4 + w]); }
-          }
+          let jj = min(j4 + u * NJ, n - 1u);
+          for (var g = 0u; g < GMAX; g++) { acc[g] = fma(vec4<f32>(sc[g * CHMAX + jj]), vv[u], acc[g]); }
         }
       }
     }
-    // The key groups' partial sums added, one vec4 of each column at a time.
-    for (var w = 0u; w < VW4; w++) {
-      for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] = acc[g * VW4 + w]; }
-      workgroupBarrier();
-      for (var st = NJV / 2u; st > 0u; st = st / 2u) {
-        if (jg < st) {
-          for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] += red4[g * WG + t + st * DC]; }
-        }
-        workgroupBarrier();
-      }
-      if (t < GMAX * DC) {
-        let g = t / DC;
-        let c = t % DC;
-        if (g < gn) {
-          let slot = (b * P.H + hk * nG + g0 + g) * P.nSplit + split;
-          W[slot * D4 + c * VW4 + w] = red4[g * WG + c];
-          if (c == 0u && w == 0u) { W[P.B * P.H * P.nSplit * D4 + slot] = vec4<f32>(mg[g], red[g * WG], 0.0, 0.0); }
-        }
+    for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] = acc[g]; }
+    workgroupBarrier();
+    for (var st = NJ / 2u; st > 0u; st = st / 2u) {
+      if (jg < st) {
+        for (var g = 0u; g < GMAX; g++) { red4[g * WG + t] += red4[g * WG + t + st * D4]; }
       }
       workgroupBarrier();
     }
+    if (t < GMAX * D4) {
+      let g = t / D4;
+      let c = t % D4;
+      if (g < gn) {
+        let slot = (b * P.H + hk * nG + g0 + g) * P.nSplit + split;
+        W[slot * D4 + c] = red4[g * WG + c];
+        if (c == 0u) { W[P.B * P.H * P.nSplit * D4 + slot] = vec4<f32>(mg[g], red[g * WG], 0.0, 0.0); }
+      }
+    }
+    workgroupBarrier();
   }
 }
 

@@ -18,17 +18,16 @@
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
 // workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
-// --skip-decode skips decode attention. --read-widths 4,8: each decode row with K and V read 4 and 8 elements
-// at a time (DecodeTuning.readWidth). --kv f32,f16: decode attention over a float32 and an fp16 cache
+// --skip-decode skips decode attention. --kv f32,f16: decode attention over a float32 and an fp16 cache
 // (keys and values stored as halves), each shape timed with both in the same run. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
 // of workgroup memory run at once (the residency probe; what bounds the flash tiles' residency).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--read-widths 4,8] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
 import type { Engine } from '../engine/engine';
 import type { Tensor } from '../engine/tensor';
-import { attention, decodeReadWidth, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
+import { attention, decodeSplit, FLASH_DIRECT_MIN_KEYS, FLASH_PV_UNROLL, flashTileConfig, headsFirst, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type DecodeTuning, type FlashDiagnostic, type FlashOperands, type FlashTileShape } from '../kernels/attention';
 import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { roundArrayToHalf } from '../engine/half';
@@ -194,12 +193,8 @@ async function main() {
   const CALLS = 20;
   const kvFormats = (values.get('kv') ?? 'f32').split(',') as KvCacheFormat[];
   for (const f of kvFormats) if (!KV_CACHE_FORMATS.includes(f)) throw new Error(`--kv: unknown format '${f}' (known: ${KV_CACHE_FORMATS.join(', ')})`);
-  // --read-widths 4,8: each row at each of these K/V read widths (DecodeTuning.readWidth), else the default.
-  const readWidths = (values.get('read-widths')?.split(',').map(Number) ?? [undefined]) as (4 | 8 | undefined)[];
-  for (const w of readWidths) if (w !== undefined && w !== 4 && w !== 8) throw new Error(`--read-widths: ${w} is not 4 or 8`);
-  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.flatMap((kvFormat) => readWidths.map((width) => [Hkv, S, kvFormat, width] as const))));
-  for (const [Hkv, S, kvFormat, width] of combos) {
-    setDecodeTuning(width ? { readWidth: width } : null);
+  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.map((kvFormat) => [Hkv, S, kvFormat] as const)));
+  for (const [Hkv, S, kvFormat] of combos) {
     const half = kvFormat === 'f16';
     const kStored = normalArray(B * Hkv * S * E, S + 11);
     const vStored = normalArray(B * Hkv * S * E, S + 12);
@@ -240,14 +235,13 @@ async function main() {
     const gbs = bytes / (usD * 1e3);
     const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
     decodeRows.push({
-      H: Hd, Hkv, S, KV: kvFormat, reads: decodeReadWidth(kvFormat, true), splits: `${nSplit}×${chunk}`,
+      H: Hd, Hkv, S, KV: kvFormat, splits: `${nSplit}×${chunk}`,
       'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs, 'GPU µs': gpuUs ?? '-', 'GPU GB/s': gpuUs ? bytes / (gpuUs * 1e3) : '-',
       'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
       'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
     });
-    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, readWidth: decodeReadWidth(kvFormat, true), callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
     [k, v, q, outD, outT].forEach((t) => t.release());
-    setDecodeTuning(null);
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
-import { attention, decodeReadWidth, headsFirst, prefixView, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type AttentionVariant, type FlashTileShape } from './attention';
+import { attention, headsFirst, prefixView, setFlashTilePreference, tokensFirst, type AttentionOptions, type AttentionVariant, type FlashTileShape } from './attention';
 import { KernelInputError } from '../engine/errors';
 import type { Engine } from '../engine/engine';
 import { ropeRef } from '../reference/attention';
@@ -282,26 +282,6 @@ describe('decode kernel (one query, keys split over workgroups) against the floa
     const b = await runCase(c, 'flash-tiled', 77);
     expect(relativeError(a.got, b.got)).toBeLessThan(TOL);
     await expect(runCase({ ...c, L: 2 }, 'decode', 1)).rejects.toThrow(/one query/);
-  });
-  it('reads float32 K and V 8 elements at a time when asked, where E allows (else 4)', async () => {
-    expect(decodeReadWidth('f32', true)).toBe(4);
-    expect(decodeReadWidth('f16', true)).toBe(8);
-    expect(decodeReadWidth('f16', false)).toBe(4);
-    setDecodeTuning({ readWidth: 8 });
-    try {
-      expect(decodeReadWidth('f32', true)).toBe(8);
-      for (const [n, c] of ([
-        { B: 2, H: 4, Hkv: 2, L: 1, S: 777, E: 64, causal: true, gate: 'elementwise' },
-        { B: 1, H: 3, Hkv: 1, L: 1, S: 130, E: 24, causal: true },
-        { B: 1, H: 2, Hkv: 2, L: 1, S: 90, E: 104, causal: true, gate: 'headwise' },
-        { B: 1, H: 2, Hkv: 1, L: 1, S: 50, E: 20, causal: true },
-      ] as Case[]).entries()) {
-        const { got, ref } = await runCase(c, 'decode', 900 + n);
-        expect(relativeError(got, ref), `E=${c.E}`).toBeLessThan(TOL);
-      }
-    } finally {
-      setDecodeTuning(null);
-    }
   });
 });
 

@@ -458,26 +458,10 @@ export interface DecodeTuning {
   pvUnroll?: number;
   /** Fewest keys per workgroup (a multiple of 32), instead of DECODE_MIN_KEYS_PER_HEAD per head. */
   minChunk?: number;
-  /**
-   * Elements per K and V read: 8 (16 bytes of fp16) where E and the K/V strides are multiples of 8, else 4;
-   * 'auto' (default): decodeReadWidth's choice.
-   */
-  readWidth?: 4 | 8 | 'auto';
 }
 let decodeTuning: DecodeTuning | null = null;
 export function setDecodeTuning(t: DecodeTuning | null): void {
   decodeTuning = t;
-}
-
-/**
- * Elements per K or V read in the decode kernel for a cache in `format` whose head dim and strides allow
- * reads of 8 (`wide`): 8 for fp16 (16 bytes, as a float32 vec4 read), 4 otherwise.
- */
-export function decodeReadWidth(format: StorageFormat, wide: boolean): 4 | 8 {
-  const want = decodeTuning?.readWidth ?? 'auto';
-  if (!wide) return 4;
-  if (want === 'auto') return format === 'f16' ? 8 : 4;
-  return want;
 }
 
 /** Query heads a decode workgroup takes at a time for `group` query heads per KV head. */
@@ -533,19 +517,12 @@ function attentionDecode(
   const WG = Math.min(decodeTuning?.workgroupSize ?? DECODE_WG, engine.report.limits.maxComputeInvocationsPerWorkgroup, engine.report.limits.maxComputeWorkgroupSizeX);
   const GMAX = decodeHeadsPerWorkgroup(H / Hkv);
   const PVU = decodeTuning?.pvUnroll ?? DECODE_PV_UNROLL;
-  const by8 = (x: HeadView) => E % 8 === 0 && x.strides.batch % 8 === 0 && x.strides.head % 8 === 0 && x.strides.pos % 8 === 0;
-  const KW4 = decodeReadWidth(kFormat, by8(k)) / 4;
-  const VW4 = decodeReadWidth(vFormat, by8(v)) / 4;
-  const reader = (binding: number, name: string, fn: string, format: StorageFormat, w4: number) =>
-    storageReaderWgsl({ binding, name, fn: `${fn}_raw`, format, element: w4 === 2 ? 'vec8' : 'vec4' }) +
-    (w4 === 2 ? `fn ${fn}(i: u32) -> array<vec4<f32>, 2> { return ${fn}_raw(i); }\n` : `fn ${fn}(i: u32) -> array<vec4<f32>, 1> { return array<vec4<f32>, 1>(${fn}_raw(i)); }\n`);
   const code = () =>
     ATTENTION_DECODE_PARAMS.wgsl() +
-    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\nconst KW4: u32 = ${KW4}u;\nconst VW4: u32 = ${VW4}u;\n` +
-    reader(2, 'K4', 'read_kw', kFormat, KW4) +
-    reader(3, 'V4', 'read_vw', vFormat, VW4) +
+    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\n` +
+    kvReaderCode(kFormat, vFormat, 'vec4') +
     decodeSource;
-  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}:kw${KW4}:vw${VW4}${formatsKey([kFormat, vFormat])}`;
+  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}${formatsKey([kFormat, vFormat])}`;
   const p1 = engine.pipeline(`attention_decode:partial:${key}`, () => ({ code: code(), entryPoint: 'partial' }));
   const p2 = engine.pipeline(`attention_decode:combine:${key}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));

@@ -8,22 +8,20 @@
 //   f32, vec4 elements: array<vec4<f32>>,  read as it is
 //   f16, f32 elements:  array<u32>,        unpack2x16float of word i / 2, half i % 2
 //   f16, vec4 elements: array<vec2<u32>>,  two unpack2x16float (8 bytes per vec4 instead of 16)
-//   f32, vec8 elements: array<vec4<f32>>,  elements 8i .. 8i + 7 as array<vec4<f32>, 2> (two 16-byte reads)
-//   f16, vec8 elements: array<vec4<u32>>,  the same from one 16-byte read
 // unpack2x16float is core WGSL: halves need no adapter feature.
 
 import { KernelInputError } from '../engine/errors';
 import type { Tensor } from '../engine/tensor';
 
 export type StorageFormat = 'f32' | 'f16';
-export type ReadElement = 'f32' | 'vec4' | 'vec8';
+export type ReadElement = 'f32' | 'vec4';
 
 export interface StorageReader {
   /** Binding number in group 0. */
   binding: number;
   /** Name of the storage variable. */
   name: string;
-  /** Name of the reader function: fn(i: u32) -> f32, vec4<f32> or array<vec4<f32>, 2> (vec8). */
+  /** Name of the reader function: fn(i: u32) -> f32 or vec4<f32>. */
   fn: string;
   format: StorageFormat;
   element: ReadElement;
@@ -38,13 +36,6 @@ export function storageFormatOf(t: Tensor, who: string, what = 'weights'): Stora
 /** WGSL of a read-only binding (weights, keys, values) and its reader function. */
 export function storageReaderWgsl(r: StorageReader): string {
   const decl = (type: string) => `@group(0) @binding(${r.binding}) var<storage, read> ${r.name}: array<${type}>;\n`;
-  if (r.element === 'vec8') {
-    if (r.format === 'f32') return decl('vec4<f32>') + `fn ${r.fn}(i: u32) -> array<vec4<f32>, 2> { return array<vec4<f32>, 2>(${r.name}[2u * i], ${r.name}[2u * i + 1u]); }\n`;
-    return (
-      decl('vec4<u32>') +
-      `fn ${r.fn}(i: u32) -> array<vec4<f32>, 2> { let p = ${r.name}[i]; return array<vec4<f32>, 2>(vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y)), vec4<f32>(unpack2x16float(p.z), unpack2x16float(p.w))); }\n`
-    );
-  }
   if (r.format === 'f32') {
     const type = r.element === 'vec4' ? 'vec4<f32>' : 'f32';
     return decl(type) + `fn ${r.fn}(i: u32) -> ${type} { return ${r.name}[i]; }\n`;
