@@ -5,9 +5,8 @@
 // exp(A(d,n)·sum). Layouts as in selective_scan_sequential.wgsl: u, delta (B, L, D); B rows of bcRowStride
 // at bOffset read through load_bc4; channel params (D, dState + 2) = [A, Dskip, deltaBias].
 // NS invocations share a channel, each holding QS = STATE_VEC4 / NS vec4 of its state (slots
-// 4·part·QS ..); with NS == 1 an invocation may instead hold CPI channels (d0 + c·WG + lid), which share
-// each token's staged B reads, addresses and loop work. A workgroup covers CPW = CPI·WG / NS channels of
-// one chunk. Workgroups index (b·numChunks + c)·dBlocks + dBlock with dBlocks = ceil(D / CPW).
+// 4·part·QS ..): a workgroup covers CPW = WG / NS channels of one chunk. Workgroups index
+// (b·numChunks + c)·dBlocks + dBlock with dBlocks = ceil(D / CPW).
 // Latency hiding: the chunk is walked in blocks of TB tokens. When STAGE_BC (the workgroup's channels
 // share one B/C group), the block's B rows are loaded once per workgroup into workgroup memory (SBC_LEN
 // vec4) and read from there by every invocation; delta and u are loaded KU tokens at a time, all loads
@@ -48,8 +47,7 @@ fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let LANES = WG / NS;                      // channels per workgroup in each of the CPI channel sets
-  let CPW = LANES * CPI;
+  let CPW = WG / NS;
   let dBlocks = (P.dInner + CPW - 1u) / CPW;
   let wgIndex = wid.x + wid.y * nwg.x;
   let bc = wgIndex / dBlocks;               // b * numChunks + chunk
@@ -57,64 +55,52 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u) { residency_enter(); }
   let part = lid % NS;
   let d0 = (wgIndex % dBlocks) * CPW;
+  let d = d0 + lid / NS;
+  let valid = d < P.dInner;
+  let dc = min(d, P.dInner - 1u);           // invocations past D compute on a real channel, store nothing
   let b = bc / P.numChunks;
   let chunk = bc % P.numChunks;
   let t0 = chunk * P.chunkLen;
   let t1 = min(t0 + P.chunkLen, P.seqLen);
 
   let N = P.dState;
+  let chanRow = dc * (N + 2u);
+  let bias = Channel[chanRow + N + 1u];
   let groupSize = P.dInner / P.groups;
+  let g = dc / groupSize;
   let gStage = (d0 / groupSize) * N;        // the tile's group (STAGE_BC: one group per tile)
   let q0 = part * QS;                       // this invocation's first vec4 of the state
 
-  // Channel c of this invocation (c < CPI): d0 + c·LANES + lid / NS. Invocations past D compute on a real
-  // channel and store nothing.
-  var dd: array<u32, CPI>;
-  var dcs: array<u32, CPI>;
-  var bias: array<f32, CPI>;
-  var gN: array<u32, CPI>;
-  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a); slot q of channel c at c·QS + q.
-  var a: array<vec4<f32>, QS * CPI>;
-  var h: array<vec4<f32>, QS * CPI>;
-  for (var c = 0u; c < CPI; c++) {
-    let d = d0 + c * LANES + lid / NS;
-    let dc = min(d, P.dInner - 1u);
-    dd[c] = d;
-    dcs[c] = dc;
-    let chanRow = dc * (N + 2u);
-    bias[c] = Channel[chanRow + N + 1u];
-    gN[c] = (dc / groupSize) * N;
-    for (var q = 0u; q < QS; q++) {
-      var av = vec4<f32>(0.0);
-      for (var k = 0u; k < 4u; k++) {
-        let n = 4u * (q0 + q) + k;
-        if (n < N) { av[k] = Channel[chanRow + n] * LOG2E; }
-      }
-      a[c * QS + q] = av;
-      h[c * QS + q] = vec4<f32>(0.0);
+  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
+  var a: array<vec4<f32>, QS>;
+  var h: array<vec4<f32>, QS>;
+  for (var q = 0u; q < QS; q++) {
+    var av = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * (q0 + q) + k;
+      if (n < N) { av[k] = Channel[chanRow + n] * LOG2E; }
     }
+    a[q] = av;
+    h[q] = vec4<f32>(0.0);
   }
 
-  // PIPE: the first block's B rows and the first KU tokens' delta and u, loaded ahead (token k of channel c
-  // at c·KU + k).
+  // PIPE: the first block's B rows and the first KU tokens' delta and u, loaded ahead.
   var pre: array<vec4<f32>, SPT>;
-  var dl: array<f32, KU * CPI>;
-  var uu: array<f32, KU * CPI>;
+  var dl: array<f32, KU>;
+  var uu: array<f32, KU>;
   if (PIPE) {
     if (STAGE_BC) {
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
-    let at0 = (b * P.seqLen + t0) * P.dInner;
+    let at0 = (b * P.seqLen + t0) * P.dInner + dc;
     for (var k = 0u; k < KU; k++) {
       let at = at0 + min(k, t1 - 1u - t0) * P.dInner;
-      for (var c = 0u; c < CPI; c++) {
-        dl[c * KU + k] = Delta[at + dcs[c]];
-        uu[c * KU + k] = U[at + dcs[c]];
-      }
+      dl[k] = Delta[at];
+      uu[k] = U[at];
     }
   }
 
-  var deltaSum: array<f32, CPI>;
+  var deltaSum = 0.0;
   var buf = 0u;
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
@@ -138,8 +124,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let sRow = buf * TB;
     for (var r0 = 0u; r0 < rows; r0 += KU) {
-      var cd: array<f32, KU * CPI>;
-      var cu: array<f32, KU * CPI>;
+      var cd: array<f32, KU>;
+      var cu: array<f32, KU>;
       if (PIPE) {
         cd = dl;
         cu = uu;
@@ -147,45 +133,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         var tn = tb + TB;
         if (r0 + KU < rows) { tn = tb + r0 + KU; }
         if (tn < t1) {
-          let at0 = (b * P.seqLen + tn) * P.dInner;
+          let at0 = (b * P.seqLen + tn) * P.dInner + dc;
           for (var k = 0u; k < KU; k++) {
             let at = at0 + min(k, t1 - 1u - tn) * P.dInner;
-            for (var c = 0u; c < CPI; c++) {
-              dl[c * KU + k] = Delta[at + dcs[c]];
-              uu[c * KU + k] = U[at + dcs[c]];
-            }
+            dl[k] = Delta[at];
+            uu[k] = U[at];
           }
         }
       } else {
-        let at0 = (b * P.seqLen + tb + r0) * P.dInner;
+        let at0 = (b * P.seqLen + tb + r0) * P.dInner + dc;
         for (var k = 0u; k < KU; k++) {
           let at = at0 + min(k, rows - 1u - r0) * P.dInner;
-          for (var c = 0u; c < CPI; c++) {
-            cd[c * KU + k] = Delta[at + dcs[c]];
-            cu[c * KU + k] = U[at + dcs[c]];
-          }
+          cd[k] = Delta[at];
+          cu[k] = U[at];
         }
       }
       for (var k = 0u; k < KU; k++) {
         let r = r0 + k;
         if (r < rows) {
-          let row = b * P.seqLen + tb + r;
-          var dt: array<f32, CPI>;
-          var du: array<f32, CPI>;
-          for (var c = 0u; c < CPI; c++) {
-            dt[c] = scan_step(scan_diag_token(cd[c * KU + k], tb + r), bias[c]);
-            if (DT_WRITE && dd[c] < P.dInner) { store_dt(row * P.dInner + dd[c], dt[c]); }
-            du[c] = dt[c] * scan_diag_token(cu[c * KU + k], tb + r);
-            deltaSum[c] += dt[c];
-          }
+          let dt = scan_step(scan_diag_token(cd[k], tb + r), bias);
+          if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
+          let du = dt * scan_diag_token(cu[k], tb + r);
+          deltaSum += dt;
+          let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
-            if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; }
-            for (var c = 0u; c < CPI; c++) {
-              if (!STAGE_BC && (SCAN_DIAG & 32u) == 0u) { bq = load_bc4(row * P.bcRowStride + P.bOffset + gN[c], q0 + q); }
-              let i = c * QS + q;
-              h[i] = fma(scan_decay4(dt[c] * a[i], q0 + q), h[i], du[c] * bq);
-            }
+            if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
           }
         }
       }
@@ -194,17 +168,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   if (lid == 0u) { residency_leave(); }
-  for (var c = 0u; c < CPI; c++) {
-    let d = dd[c];
-    if (d < P.dInner) {
-      let carryBase = bc * N * P.dInner + d;
-      for (var q = 0u; q < QS; q++) {
-        for (var k = 0u; k < 4u; k++) {
-          let n = 4u * (q0 + q) + k;
-          if (n < N) { Carry[carryBase + n * P.dInner] = h[c * QS + q][k]; }
-        }
-      }
-      if (part == 0u) { DeltaSum[bc * P.dInner + d] = deltaSum[c]; }
+  if (!valid) { return; }
+  let carryBase = bc * N * P.dInner + d;
+  for (var q = 0u; q < QS; q++) {
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * (q0 + q) + k;
+      if (n < N) { Carry[carryBase + n * P.dInner] = h[q][k]; }
     }
   }
+  if (part == 0u) { DeltaSum[bc * P.dInner + d] = deltaSum; }
 }

@@ -8,9 +8,8 @@
 // when writeFinalState.
 // NS invocations share a channel (consecutive invocations, within one subgroup), each holding
 // QS = STATE_VEC4 / NS vec4 of the state; ns_sum adds their partial <h, C> (subgroup shuffles, prepended
-// by the host with `enable subgroups` when NS > 1) and the first of them stores y. With NS == 1 an
-// invocation may instead hold CPI channels (d0 + c·WG + lid), which share each token's staged B/C reads,
-// addresses and loop work. A workgroup covers CPW = CPI·WG / NS channels; dBlocks = ceil(D / CPW).
+// by the host with `enable subgroups` when NS > 1) and the first of them stores y. A workgroup covers
+// CPW = WG / NS channels; dBlocks = ceil(D / CPW).
 // Latency hiding as in selective_scan_chunk_local.wgsl: blocks of TB tokens whose B and C rows are staged
 // in workgroup memory when STAGE_BC; delta, u, z loaded KU tokens at a time ahead of their steps; when
 // PIPE, the next KU tokens' loads and the next block's B/C rows are issued before the current ones are
@@ -49,8 +48,7 @@ fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let LANES = WG / NS;                      // channels per workgroup in each of the CPI channel sets
-  let CPW = LANES * CPI;
+  let CPW = WG / NS;
   let dBlocks = (P.dInner + CPW - 1u) / CPW;
   let wgIndex = wid.x + wid.y * nwg.x;
   let bc = wgIndex / dBlocks;               // b * numChunks + chunk
@@ -58,75 +56,62 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (lid == 0u) { residency_enter(); }
   let part = lid % NS;
   let d0 = (wgIndex % dBlocks) * CPW;
+  let d = d0 + lid / NS;
+  let valid = d < P.dInner;
+  let dc = min(d, P.dInner - 1u);           // invocations past D compute on a real channel, store nothing
   let b = bc / P.numChunks;
   let chunk = bc % P.numChunks;
   let t0 = chunk * P.chunkLen;
   let t1 = min(t0 + P.chunkLen, P.seqLen);
 
   let N = P.dState;
+  let chanRow = dc * (N + 2u);
+  let dSkip = Channel[chanRow + N];
+  let bias = Channel[chanRow + N + 1u];
   let groupSize = P.dInner / P.groups;
+  let g = dc / groupSize;
   let gStage = (d0 / groupSize) * N;        // the tile's group (STAGE_BC: one group per tile)
   let single = P.numChunks == 1u;
+  let stateBase = (b * P.dInner + dc) * N;  // single: State (B, D, N)
+  let carryBase = bc * N * P.dInner + dc;   // otherwise: Carry (B, numChunks, N, D)
   let q0 = part * QS;                       // this invocation's first vec4 of the state
   let hasZ = P.hasZ == 1u;
 
-  // Channel c of this invocation (c < CPI): d0 + c·LANES + lid / NS. Invocations past D compute on a real
-  // channel and store nothing.
-  var dd: array<u32, CPI>;
-  var dcs: array<u32, CPI>;
-  var dSkip: array<f32, CPI>;
-  var bias: array<f32, CPI>;
-  var gN: array<u32, CPI>;
-  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a); slot q of channel c at c·QS + q.
-  var a: array<vec4<f32>, QS * CPI>;
-  var h: array<vec4<f32>, QS * CPI>;
-  for (var c = 0u; c < CPI; c++) {
-    let d = d0 + c * LANES + lid / NS;
-    let dc = min(d, P.dInner - 1u);
-    dd[c] = d;
-    dcs[c] = dc;
-    let chanRow = dc * (N + 2u);
-    dSkip[c] = Channel[chanRow + N];
-    bias[c] = Channel[chanRow + N + 1u];
-    gN[c] = (dc / groupSize) * N;
-    let stateBase = (b * P.dInner + dc) * N;  // single: State (B, D, N)
-    let carryBase = bc * N * P.dInner + dc;   // otherwise: Carry (B, numChunks, N, D)
-    for (var q = 0u; q < QS; q++) {
-      var av = vec4<f32>(0.0);
-      var hv = vec4<f32>(0.0);
-      for (var k = 0u; k < 4u; k++) {
-        let n = 4u * (q0 + q) + k;
-        if (n < N) {
-          av[k] = Channel[chanRow + n] * LOG2E;
-          if (!single) {
-            hv[k] = Carry[carryBase + n * P.dInner];
-          } else if (P.hasInitState == 1u) {
-            hv[k] = Carry[stateBase + n];
-          }
+  // a = A·log2(e), so that exp(dt·A) = exp2(dt·a).
+  var a: array<vec4<f32>, QS>;
+  var h: array<vec4<f32>, QS>;
+  for (var q = 0u; q < QS; q++) {
+    var av = vec4<f32>(0.0);
+    var hv = vec4<f32>(0.0);
+    for (var k = 0u; k < 4u; k++) {
+      let n = 4u * (q0 + q) + k;
+      if (n < N) {
+        av[k] = Channel[chanRow + n] * LOG2E;
+        if (!single) {
+          hv[k] = Carry[carryBase + n * P.dInner];
+        } else if (P.hasInitState == 1u) {
+          hv[k] = Carry[stateBase + n];
         }
       }
-      a[c * QS + q] = av;
-      h[c * QS + q] = hv;
     }
+    a[q] = av;
+    h[q] = hv;
   }
 
-  // PIPE: the first block's B/C rows and the first KU tokens' delta, u, z, loaded ahead (token k of
-  // channel c at c·KU + k).
+  // PIPE: the first block's B/C rows and the first KU tokens' delta, u, z, loaded ahead.
   var pre: array<vec4<f32>, SPT>;
-  var dl: array<f32, KU * CPI>;
-  var uu: array<f32, KU * CPI>;
-  var zz: array<f32, KU * CPI>;
+  var dl: array<f32, KU>;
+  var uu: array<f32, KU>;
+  var zz: array<f32, KU>;
   if (PIPE) {
     if (STAGE_BC) {
       for (var s = 0u; s < SPT; s++) { pre[s] = stage_fetch(lid + s * WG, b, t0, min(TB, t1 - t0), gStage); }
     }
     for (var k = 0u; k < KU; k++) {
       let row = b * P.seqLen + t0 + min(k, t1 - 1u - t0);
-      for (var c = 0u; c < CPI; c++) {
-        dl[c * KU + k] = Delta[row * P.dInner + dcs[c]];
-        uu[c * KU + k] = U[row * P.dInner + dcs[c]];
-        if (hasZ) { zz[c * KU + k] = Z[row * P.zRowStride + P.zOffset + dcs[c]]; }
-      }
+      dl[k] = Delta[row * P.dInner + dc];
+      uu[k] = U[row * P.dInner + dc];
+      if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
     }
   }
 
@@ -153,9 +138,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let sRow = buf * TB;
     for (var r0 = 0u; r0 < rows; r0 += KU) {
-      var cd: array<f32, KU * CPI>;
-      var cu: array<f32, KU * CPI>;
-      var cz: array<f32, KU * CPI>;
+      var cd: array<f32, KU>;
+      var cu: array<f32, KU>;
+      var cz: array<f32, KU>;
       if (PIPE) {
         cd = dl;
         cu = uu;
@@ -166,21 +151,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (tn < t1) {
           for (var k = 0u; k < KU; k++) {
             let row = b * P.seqLen + tn + min(k, t1 - 1u - tn);
-            for (var c = 0u; c < CPI; c++) {
-              dl[c * KU + k] = Delta[row * P.dInner + dcs[c]];
-              uu[c * KU + k] = U[row * P.dInner + dcs[c]];
-              if (hasZ) { zz[c * KU + k] = Z[row * P.zRowStride + P.zOffset + dcs[c]]; }
-            }
+            dl[k] = Delta[row * P.dInner + dc];
+            uu[k] = U[row * P.dInner + dc];
+            if (hasZ) { zz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
           }
         }
       } else {
         for (var k = 0u; k < KU; k++) {
           let row = b * P.seqLen + tb + r0 + min(k, rows - 1u - r0);
-          for (var c = 0u; c < CPI; c++) {
-            cd[c * KU + k] = Delta[row * P.dInner + dcs[c]];
-            cu[c * KU + k] = U[row * P.dInner + dcs[c]];
-            if (hasZ) { cz[c * KU + k] = Z[row * P.zRowStride + P.zOffset + dcs[c]]; }
-          }
+          cd[k] = Delta[row * P.dInner + dc];
+          cu[k] = U[row * P.dInner + dc];
+          if (hasZ) { cz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
         }
       }
       for (var k = 0u; k < KU; k++) {
@@ -188,16 +169,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (r < rows) {
           let row = b * P.seqLen + tb + r;
           let t = tb + r;
-          var dt: array<f32, CPI>;
-          var uk: array<f32, CPI>;
-          var du: array<f32, CPI>;
-          var y4: array<vec4<f32>, CPI>;
-          for (var c = 0u; c < CPI; c++) {
-            if (DT_READY) { dt[c] = scan_diag_token(cd[c * KU + k], t); } else { dt[c] = scan_step(scan_diag_token(cd[c * KU + k], t), bias[c]); }
-            uk[c] = scan_diag_token(cu[c * KU + k], t);
-            du[c] = dt[c] * uk[c];
-            y4[c] = vec4<f32>(0.0);
-          }
+          var dt: f32;
+          if (DT_READY) { dt = scan_diag_token(cd[k], t); } else { dt = scan_step(scan_diag_token(cd[k], t), bias); }
+          let uk = scan_diag_token(cu[k], t);
+          let du = dt * uk;
+          let bBase = row * P.bcRowStride + P.bOffset + g * N;
+          let cBase = row * P.bcRowStride + P.cOffset + g * N;
+          var y4 = vec4<f32>(0.0);
           for (var q = 0u; q < QS; q++) {
             var bq: vec4<f32>;
             var cq: vec4<f32>;
@@ -207,39 +185,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
             } else if (STAGE_BC) {
               bq = sBC[sRow + r][q0 + q];
               cq = sBC[sRow + r][STATE_VEC4 + q0 + q];
+            } else {
+              bq = load_bc4(bBase, q0 + q);
+              cq = load_bc4(cBase, q0 + q);
             }
-            for (var c = 0u; c < CPI; c++) {
-              if (!STAGE_BC && (SCAN_DIAG & 32u) == 0u) {
-                let rowBase = row * P.bcRowStride + gN[c];
-                bq = load_bc4(rowBase + P.bOffset, q0 + q);
-                cq = load_bc4(rowBase + P.cOffset, q0 + q);
-              }
-              let i = c * QS + q;
-              h[i] = fma(scan_decay4(dt[c] * a[i], q0 + q), h[i], du[c] * bq);
-              y4[c] = fma(h[i], cq, y4[c]);
-            }
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
+            y4 = fma(h[q], cq, y4);
           }
-          for (var c = 0u; c < CPI; c++) {
-            var y = fma(dSkip[c], uk[c], ns_sum((y4[c].x + y4[c].y) + (y4[c].z + y4[c].w)));
-            if (hasZ) { y = y * scan_gate(scan_diag_token(cz[c * KU + k], t)); }
-            if (dd[c] < P.dInner && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + dd[c]] = y; }
-          }
+          var y = fma(dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
+          if (hasZ) { y = y * scan_gate(scan_diag_token(cz[k], t)); }
+          if (valid && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + d] = y; }
         }
       }
     }
     buf = (buf + 1u) % SBUF;
   }
 
-  if (single && P.writeFinalState == 1u) {
-    for (var c = 0u; c < CPI; c++) {
-      if (dd[c] < P.dInner) {
-        let stateBase = (b * P.dInner + dcs[c]) * N;
-        for (var q = 0u; q < QS; q++) {
-          for (var k = 0u; k < 4u; k++) {
-            let n = 4u * (q0 + q) + k;
-            if (n < N) { Carry[stateBase + n] = h[c * QS + q][k]; }
-          }
-        }
+  if (single && P.writeFinalState == 1u && valid) {
+    for (var q = 0u; q < QS; q++) {
+      for (var k = 0u; k < 4u; k++) {
+        let n = 4u * (q0 + q) + k;
+        if (n < N) { Carry[stateBase + n] = h[q][k]; }
       }
     }
   }

@@ -27,8 +27,7 @@
 //        --subgroup: the subgroup scan beside the chunked one (its shapes and diagnostics at the main
 //        sizes); --probe: the same rows at B=1 L=8192 D=3072 only; --chunked: the three main sizes with
 //        CHUNKED_ROWS (load-group, block and chunk sizes; each pass's resident workgroups); --main: the three
-//        main sizes, default rows, each pass alone and without special-function ops; --coarsen: the three
-//        main sizes with COARSEN_ROWS (channels per invocation);
+//        main sizes, default rows, each pass alone and without special-function ops;
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
 //        --bound: B=1 L=8192 D=3072 (with --small: B=1 L=1024 D=192), each chunked pass with parts of its work taken out (BOUND_ROWS);
@@ -83,31 +82,6 @@ const SUBGROUP_ROWS: SweepRow[] = [
  * docs/measurements/h200/run-2026-12-02b/.
  */
 const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
-
-/**
- * --coarsen: channels per invocation (cL / cO: chunk-local / output pass), which share each token's staged
- * B/C reads, addresses and loop work, alone and with 4-token load groups (fewer registers), with a share
- * of the local pass's decays on the FMA pipe (its special-function unit is the busier) and the output
- * pass's one-exp gate; each pass alone both ways; the default first and last.
- */
-const COARSEN_ROWS: SweepRow[] = [
-  { coarsenOutput: 2 },
-  { coarsenOutput: 2, unroll: 4 },
-  { coarsenLocal: 2 },
-  { coarsenLocal: 2, unroll: 4 },
-  { coarsenLocal: 2, coarsenOutput: 2 },
-  { coarsenLocal: 2, coarsenOutput: 2, unroll: 4 },
-  { coarsenLocal: 4, coarsenOutput: 4, unroll: 2 },
-  { coarsenLocal: 2, coarsenOutput: 2, polyFraction: 1 / 16, polyPass: 'local' },
-  { coarsenLocal: 2, coarsenOutput: 2, gate: 'fma' },
-  { onlyPass: 'local' },
-  { onlyPass: 'local', coarsenLocal: 2 },
-  { onlyPass: 'local', coarsenLocal: 2, unroll: 4 },
-  { onlyPass: 'output' },
-  { onlyPass: 'output', coarsenOutput: 2 },
-  { onlyPass: 'output', coarsenOutput: 2, unroll: 4 },
-  {},
-];
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
@@ -337,8 +311,6 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.pipeline !== undefined ? (t.pipeline ? 'pipe' : 'no-pipe') : '',
     t.splitLocal ? `sL=${t.splitLocal}` : '',
     t.splitOutput ? `sO=${t.splitOutput}` : '',
-    t.coarsenLocal ? `cL=${t.coarsenLocal}` : '',
-    t.coarsenOutput ? `cO=${t.coarsenOutput}` : '',
     t.workgroupSize ? `wg=${t.workgroupSize}` : '',
     t.unroll ? `ku=${t.unroll}` : '',
     t.block ? `tb=${t.block}` : '',
@@ -368,8 +340,6 @@ async function main() {
   const chunkedRows = flags.has('chunked');
   // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
   const mainRows = flags.has('main');
-  // --coarsen: the main sizes with COARSEN_ROWS.
-  const coarsenRows = flags.has('coarsen');
   // --bound: B=1 L=8192 D=3072 only, with BOUND_ROWS.
   const bound = flags.has('bound');
   // --submits: B=1 L=8192 D=3072 only, the default scan (and a copy of delta) recorded 1, 2, 4 or 8 times
@@ -388,8 +358,7 @@ async function main() {
     .map((s) => (submits ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s))
     .map((s) => (bound ? { ...s, chunkSweep: undefined, tuningSweep: BOUND_ROWS } : s))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
-    .filter((s) => !(chunkedRows || mainRows || coarsenRows) || s.main)
-    .map((s) => (coarsenRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? COARSEN_ROWS : COARSEN_ROWS.filter((r) => !r.onlyPass) } : s))
+    .filter((s) => !(chunkedRows || mainRows) || s.main)
     .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
     .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
     .filter((s) => !chunkRows || (s.main && defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen))

@@ -264,14 +264,6 @@ const TUNED_CASES: ScanCase[] = [
   { name: 'split 2, N=64, three groups, odd chunk', batch: 1, seqLen: 100, dInner: 12, dState: 64, groups: 3, chunkLen: 7, tuning: { splitLocal: 2, splitOutput: 2, pipeline: true } },
   { name: 'split 4, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { splitOutput: 4, pipeline: true } },
   { name: 'split 8 local, N=200', batch: 1, seqLen: 20, dInner: 3, dState: 200, chunkLen: 6, tuning: { splitLocal: 8, splitOutput: 2 } },
-  // Several channels per invocation: D not a multiple of the channels a workgroup covers (the last
-  // invocations' second channels past D), staged and unstaged, groups, pipelined, one chunk.
-  { name: 'two channels per invocation, staged, D past the last workgroup', batch: 2, seqLen: 130, dInner: 23, dState: 16, chunkLen: 40, tuning: { coarsenLocal: 2, coarsenOutput: 2, workgroupSize: 8 } },
-  { name: 'four channels per invocation, staged groups', batch: 1, seqLen: 100, dInner: 64, dState: 16, groups: 2, chunkLen: 24, tuning: { coarsenLocal: 4, coarsenOutput: 4, workgroupSize: 8 } },
-  { name: 'two channels per invocation, unstaged groups (a workgroup spans groups), N=5, unroll 3', batch: 2, seqLen: 61, dInner: 12, dState: 5, groups: 3, chunkLen: 17, tuning: { coarsenLocal: 2, coarsenOutput: 2, workgroupSize: 4, unroll: 3 } },
-  { name: 'two channels per invocation, pipelined, N=64', batch: 1, seqLen: 90, dInner: 19, dState: 64, chunkLen: 33, tuning: { coarsenLocal: 2, coarsenOutput: 2, pipeline: true, workgroupSize: 8 } },
-  { name: 'two channels per invocation in the output pass only, one chunk, initial state', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, tuning: { coarsenOutput: 2, workgroupSize: 4 } },
-  { name: 'coarsening with a split (the split wins), no z', batch: 1, seqLen: 70, dInner: 20, dState: 16, noZ: true, chunkLen: 20, tuning: { coarsenLocal: 2, splitLocal: 2, coarsenOutput: 4 } },
 ];
 
 describe('chunked selective scan configurations against selective_scan_ref (float64)', () => {
@@ -493,7 +485,6 @@ describe('selective scan with the polynomial exp2 against selective_scan_ref (fl
     const channels = e.tensor([6, 18], 'weights', 'channels');
     const bc = e.tensor([1, 4, 32], 'activations', 'bc');
     expect(() => selectiveScan(e, { u, delta: u, channels, bc, tuning: { polyFraction: 1.5 } })).toThrow(/polyFraction 1.5 must be within 0..1/);
-    expect(() => selectiveScan(e, { u, delta: u, channels, bc, tuning: { coarsenOutput: 3 } })).toThrow(/channels per invocation 3 must be 1, 2 or 4/);
     for (const t of [u, channels, bc]) t.release();
   });
 });
@@ -509,7 +500,6 @@ const IN_PLACE_CASES: (ScanCase & { variant?: ScanVariant; writes: boolean })[] 
   { name: 'softplus threshold (dt near 20)', batch: 1, seqLen: 50, dInner: 67, dState: 4, biasCenter: 20, chunkLen: 9, writes: true },
   { name: 'one chunk (unaffected)', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, chunkLen: 45, writes: false },
   { name: 'sequential (unaffected)', batch: 2, seqLen: 45, dInner: 9, dState: 16, initialState: true, variant: 'sequential', writes: false },
-  { name: 'two channels per invocation in both passes, D past the last workgroup', batch: 1, seqLen: 70, dInner: 21, dState: 16, chunkLen: 16, tuning: { coarsenLocal: 2, coarsenOutput: 2, workgroupSize: 8 }, writes: true },
   { name: 'local pass split in two (unaffected)', batch: 2, seqLen: 130, dInner: 20, dState: 16, chunkLen: 40, tuning: { splitLocal: 2 }, writes: false },
 ];
 

@@ -92,8 +92,6 @@ export function defaultPipeline(numChunks: number): boolean {
  */
 export const DEFAULT_SPLIT_LOCAL = 1;
 export const DEFAULT_SPLIT_OUTPUT = 1;
-/** Channels per invocation in the chunk-local and output passes by default (ScanTuning.coarsenLocal, coarsenOutput). */
-export const DEFAULT_COARSEN = 1;
 /**
  * Share of the state slots whose decays the chunked passes compute with the polynomial exp2 (FMA and
  * integer pipes) rather than the special-function unit's exp2. 0: on an H200
@@ -350,14 +348,6 @@ export interface ScanTuning {
   splitLocal?: number;
   /** As splitLocal for the output pass, whose partial sums <h, C> are added by subgroup shuffles: 1 without 'subgroups', at most 4. */
   splitOutput?: number;
-  /**
-   * Channels per invocation in the chunk-local pass (CPI; the opposite of a split): the channels share each
-   * token's staged B reads, addresses and loop work, at the cost of registers. 1, 2 or 4; only without a
-   * split. Default DEFAULT_COARSEN.
-   */
-  coarsenLocal?: number;
-  /** As coarsenLocal for the output pass (staged B and C reads). */
-  coarsenOutput?: number;
   /** Benchmarks only, wrong results: dispatch this pass of the chunked scan alone (its time by itself). */
   onlyPass?: 'local' | 'carry' | 'output';
   /** Form of silu(z) in every scan kernel (default DEFAULT_GATE). */
@@ -413,17 +403,15 @@ interface PassConfig {
   pipe: boolean;
   /** Invocations per channel (NS). */
   ns: number;
-  /** Channels per invocation (CPI; 1 when ns > 1). */
-  cpi: number;
 }
 
 /** Channels per workgroup of a chunked pass. */
 function passChannels(c: PassConfig): number {
-  return (c.wg * c.cpi) / c.ns;
+  return c.wg / c.ns;
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}:cpi=${c.cpi}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
@@ -440,7 +428,6 @@ function passConsts(c: PassConfig, stateVec4: number): string {
     `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
     `const SPT: u32 = ${spt}u;`,
     `const NS: u32 = ${c.ns}u;`,
-    `const CPI: u32 = ${c.cpi}u;`,
     `const QS: u32 = ${stateVec4 / c.ns}u;`,
   ];
   // The output pass adds the partial sums of the NS invocations of a channel (consecutive, in one subgroup).
@@ -562,12 +549,10 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   // pipelined staging needs two blocks of workgroup memory and the next block's share in registers.
   const ku = Math.max(1, Math.floor(args.tuning?.unroll ?? KU_DEFAULT));
   const tb = Math.max(1, Math.floor(args.tuning?.block ?? TB_DEFAULT));
-  const passConfig = (rowsVec4: number, split: number, maxSplit: number, coarsen: number): PassConfig => {
+  const passConfig = (rowsVec4: number, split: number, maxSplit: number): PassConfig => {
     let ns = floorPow2(Math.max(1, Math.min(Math.floor(split), maxSplit, stateVec4)));
     while (wgChunk % ns !== 0) ns /= 2;
-    if (![1, 2, 4].includes(coarsen)) throw new KernelInputError(`selective_scan: channels per invocation ${coarsen} must be 1, 2 or 4`);
-    const cpi = ns === 1 ? coarsen : 1;
-    const cpw = (wgChunk * cpi) / ns;
+    const cpw = wgChunk / ns;
     const bytes = tb * rowsVec4 * 16;
     const stage =
       (args.tuning?.stage ?? true) &&
@@ -576,10 +561,10 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       (groups === 1 || (dInner / groups) % cpw === 0);
     let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
     if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
-    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns, cpi };
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
-  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1, args.tuning?.coarsenOutput ?? DEFAULT_COARSEN);
-  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE, args.tuning?.coarsenLocal ?? DEFAULT_COARSEN);
+  const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
+  const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
   const uniformValues = {
     batch,
     seqLen,
