@@ -18,11 +18,10 @@
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
 // workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
-// --skip-decode skips decode attention. --decode-chunks: each decode row also with up to 1024 keys per
-// workgroup and fewer workgroups (DECODE_CHUNK_TUNINGS). --kv f32,f16: decode attention over a float32 and an fp16 cache
+// --skip-decode skips decode attention. --kv f32,f16: decode attention over a float32 and an fp16 cache
 // (keys and values stored as halves), each shape timed with both in the same run. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
 // of workgroup memory run at once (the residency probe; what bounds the flash tiles' residency).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--decode-chunks] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
@@ -194,11 +193,8 @@ async function main() {
   const CALLS = 20;
   const kvFormats = (values.get('kv') ?? 'f32').split(',') as KvCacheFormat[];
   for (const f of kvFormats) if (!KV_CACHE_FORMATS.includes(f)) throw new Error(`--kv: unknown format '${f}' (known: ${KV_CACHE_FORMATS.join(', ')})`);
-  // --decode-chunks: each row also with more keys per workgroup (DECODE_CHUNK_TUNINGS), else the default only.
-  const chunkTunings: (DecodeTuning | null)[] = flags.has('decode-chunks') ? DECODE_CHUNK_TUNINGS : [null];
-  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.flatMap((kvFormat) => chunkTunings.map((tuning) => [Hkv, S, kvFormat, tuning] as const))));
-  for (const [Hkv, S, kvFormat, tuning] of combos) {
-    setDecodeTuning(tuning);
+  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.map((kvFormat) => [Hkv, S, kvFormat] as const)));
+  for (const [Hkv, S, kvFormat] of combos) {
     const half = kvFormat === 'f16';
     const kStored = normalArray(B * Hkv * S * E, S + 11);
     const vStored = normalArray(B * Hkv * S * E, S + 12);
@@ -239,14 +235,13 @@ async function main() {
     const gbs = bytes / (usD * 1e3);
     const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
     decodeRows.push({
-      H: Hd, Hkv, S, KV: kvFormat, tuning: tuning ? JSON.stringify(tuning).replaceAll('"', '') : 'default', splits: `${nSplit}×${chunk}`,
+      H: Hd, Hkv, S, KV: kvFormat, splits: `${nSplit}×${chunk}`,
       'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs, 'GPU µs': gpuUs ?? '-', 'GPU GB/s': gpuUs ? bytes / (gpuUs * 1e3) : '-',
       'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
       'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
     });
-    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, tuning, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
     [k, v, q, outD, outT].forEach((t) => t.release());
-    setDecodeTuning(null);
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);
@@ -294,13 +289,6 @@ async function main() {
   writeJson(values.get('out'), { bench: 'attention', adapter: engine.report, ceilings, workgroupMemory, copyGBs, attention: attnPoints, decode: decodePoints, decodeVariants, gla: glaPoints });
   engine.destroy();
 }
-
-/**
- * --decode-chunks: fewer, longer key chunks per decode workgroup (the fixed cost of a workgroup, q loads and
- * reduction barriers, spread over more keys), beside the default (at most DECODE_CHMAX = 512 keys, about 1024
- * workgroups).
- */
-const DECODE_CHUNK_TUNINGS: (DecodeTuning | null)[] = [null, { maxChunk: 1024 }, { maxChunk: 1024, targetWorkgroups: 512 }, { maxChunk: 1024, targetWorkgroups: 256 }, null];
 
 /**
  * --decode-variants: the decode kernel's shapes against its default in the same run (µs per call, 20 calls

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, headsToTokens, tokensToHeads } from '../reference/attention';
-import { attention, decodeSplit, headsFirst, prefixView, setDecodeTuning, setFlashTilePreference, tokensFirst, type AttentionOptions, type AttentionVariant, type FlashTileShape } from './attention';
+import { attention, headsFirst, prefixView, setFlashTilePreference, tokensFirst, type AttentionOptions, type AttentionVariant, type FlashTileShape } from './attention';
 import { KernelInputError } from '../engine/errors';
 import type { Engine } from '../engine/engine';
 import { ropeRef } from '../reference/attention';
@@ -282,21 +282,6 @@ describe('decode kernel (one query, keys split over workgroups) against the floa
     const b = await runCase(c, 'flash-tiled', 77);
     expect(relativeError(a.got, b.got)).toBeLessThan(TOL);
     await expect(runCase({ ...c, L: 2 }, 'decode', 1)).rejects.toThrow(/one query/);
-  });
-  it('takes up to maxChunk keys per workgroup when asked (fewer, longer chunks)', async () => {
-    setDecodeTuning({ maxChunk: 1024, targetWorkgroups: 4 });
-    try {
-      expect(decodeSplit(3001, 2, 4)).toEqual({ chunk: 1024, nSplit: 3 });
-      for (const [n, c] of ([
-        { B: 1, H: 8, Hkv: 2, L: 1, S: 3001, E: 64, causal: true, gate: 'headwise' },
-        { B: 2, H: 2, Hkv: 2, L: 1, S: 2500, E: 32, causal: true },
-      ] as Case[]).entries()) {
-        const { got, ref } = await runCase(c, 'decode', 950 + n);
-        expect(relativeError(got, ref)).toBeLessThan(TOL);
-      }
-    } finally {
-      setDecodeTuning(null);
-    }
   });
 });
 

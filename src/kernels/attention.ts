@@ -458,8 +458,6 @@ export interface DecodeTuning {
   pvUnroll?: number;
   /** Fewest keys per workgroup (a multiple of 32), instead of DECODE_MIN_KEYS_PER_HEAD per head. */
   minChunk?: number;
-  /** Most keys per workgroup (a multiple of 32; its scores take GMAX·maxChunk floats of workgroup memory), instead of DECODE_CHMAX. */
-  maxChunk?: number;
 }
 let decodeTuning: DecodeTuning | null = null;
 export function setDecodeTuning(t: DecodeTuning | null): void {
@@ -480,7 +478,7 @@ export function decodeSplit(S: number, pairs: number, group: number): { chunk: n
   const want = Math.max(1, Math.floor(target / Math.max(1, pairs)));
   const minChunk = decodeTuning?.minChunk ?? DECODE_MIN_KEYS_PER_HEAD * Math.min(DECODE_GMAX, Math.max(1, group));
   let chunk = Math.ceil(S / want);
-  chunk = Math.min(decodeTuning?.maxChunk ?? DECODE_CHMAX, Math.max(minChunk, Math.ceil(chunk / 32) * 32));
+  chunk = Math.min(DECODE_CHMAX, Math.max(minChunk, Math.ceil(chunk / 32) * 32));
   return { chunk, nSplit: Math.ceil(S / chunk) };
 }
 
@@ -519,13 +517,12 @@ function attentionDecode(
   const WG = Math.min(decodeTuning?.workgroupSize ?? DECODE_WG, engine.report.limits.maxComputeInvocationsPerWorkgroup, engine.report.limits.maxComputeWorkgroupSizeX);
   const GMAX = decodeHeadsPerWorkgroup(H / Hkv);
   const PVU = decodeTuning?.pvUnroll ?? DECODE_PV_UNROLL;
-  const CHMAX = decodeTuning?.maxChunk ?? DECODE_CHMAX;
   const code = () =>
     ATTENTION_DECODE_PARAMS.wgsl() +
-    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\n` +
+    `const D4: u32 = ${D4}u;\nconst WG: u32 = ${WG}u;\nconst GMAX: u32 = ${GMAX}u;\nconst CHMAX: u32 = ${DECODE_CHMAX}u;\nconst NJ: u32 = ${WG / D4}u;\nconst PVU: u32 = ${PVU}u;\n` +
     kvReaderCode(kFormat, vFormat, 'vec4') +
     decodeSource;
-  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}:c${CHMAX}${formatsKey([kFormat, vFormat])}`;
+  const key = `D${DPAD}:wg${WG}:g${GMAX}:u${PVU}${formatsKey([kFormat, vFormat])}`;
   const p1 = engine.pipeline(`attention_decode:partial:${key}`, () => ({ code: code(), entryPoint: 'partial' }));
   const p2 = engine.pipeline(`attention_decode:combine:${key}`, () => ({ code: code(), entryPoint: 'combine' }));
   const w = scratchTensor(engine, 'attention_decode.partials', B * H * nSplit * (DPAD + 4));
