@@ -18,11 +18,10 @@
 // their buffers (flashOperands 'staged' and 'direct'; the default picks by length), with their resident
 // workgroups.
 // --decode-variants adds the decode kernel's shapes against its default; --decode-only skips flash and GLA;
-// --skip-decode skips decode attention. --half-decode unpack,bits: each fp16 decode row with halves
-// converted by unpack2x16float and by moving their bits (storage-read.ts, setHalfDecode). --kv f32,f16: decode attention over a float32 and an fp16 cache
+// --skip-decode skips decode attention. --kv f32,f16: decode attention over a float32 and an fp16 cache
 // (keys and values stored as halves), each shape timed with both in the same run. --smem-residency: how many workgroups holding 16 bytes to 48 KiB
 // of workgroup memory run at once (the residency probe; what bounds the flash tiles' residency).
-// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--half-decode unpack,bits] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
+// Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs src/bench/attention-bench.ts [--small] [--skip-gla] [--skip-decode] [--decode-only] [--kv f32,f16] [--decode-variants] [--tile-shapes] [--diagnostics] [--smem-residency] [--torch TORCH.json] [--out FILE.json]
 //        (npm run --silent bench:attention -- [--small] [--torch TORCH.json] [--out FILE.json])
 
 import { createNodeEngine } from '../engine/node-gpu';
@@ -33,7 +32,6 @@ import { gla } from '../kernels/gla';
 import { attentionRef } from '../reference/attention';
 import { roundArrayToHalf } from '../engine/half';
 import { KV_CACHE_FORMATS, type KvCacheFormat } from '../model/storage-format';
-import { setHalfDecode, type HalfDecode } from '../kernels/storage-read';
 import { normalArray, relativeError, uniformArray } from '../testing/random';
 import { loadTorchBaselines, measureCopyGBs, measureRateCeilings, measureWorkgroupMemoryResidency, parseArgs, printTable, residentWorkgroups, timeIterations, writeJson, type Timing } from './harness';
 
@@ -195,12 +193,8 @@ async function main() {
   const CALLS = 20;
   const kvFormats = (values.get('kv') ?? 'f32').split(',') as KvCacheFormat[];
   for (const f of kvFormats) if (!KV_CACHE_FORMATS.includes(f)) throw new Error(`--kv: unknown format '${f}' (known: ${KV_CACHE_FORMATS.join(', ')})`);
-  // --half-decode unpack,bits: each fp16 row with halves turned into floats each way (setHalfDecode).
-  const halfModes = (values.get('half-decode')?.split(',') ?? ['unpack']) as HalfDecode[];
-  for (const m of halfModes) if (m !== 'unpack' && m !== 'bits') throw new Error(`--half-decode: '${m}' is not unpack or bits`);
-  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.flatMap((kvFormat) => (kvFormat === 'f16' ? halfModes : ['unpack' as const]).map((mode) => [Hkv, S, kvFormat, mode] as const))));
-  for (const [Hkv, S, kvFormat, mode] of combos) {
-    setHalfDecode(mode);
+  const combos = [Hd, Hd / 4].flatMap((Hkv) => cacheLengths.flatMap((S) => kvFormats.map((kvFormat) => [Hkv, S, kvFormat] as const)));
+  for (const [Hkv, S, kvFormat] of combos) {
     const half = kvFormat === 'f16';
     const kStored = normalArray(B * Hkv * S * E, S + 11);
     const vStored = normalArray(B * Hkv * S * E, S + 12);
@@ -241,14 +235,13 @@ async function main() {
     const gbs = bytes / (usD * 1e3);
     const { nSplit, chunk } = decodeSplit(S, B * Hkv, Hd / Hkv);
     decodeRows.push({
-      H: Hd, Hkv, S, KV: kvFormat, halves: half ? mode : '-', splits: `${nSplit}×${chunk}`,
+      H: Hd, Hkv, S, KV: kvFormat, splits: `${nSplit}×${chunk}`,
       'decode µs': usD, 'decode GB/s': gbs, 'of copy BW': gbs / copyGBs, 'GPU µs': gpuUs ?? '-', 'GPU GB/s': gpuUs ? bytes / (gpuUs * 1e3) : '-',
       'tiled µs': usT ?? 'skipped', 'decode speedup': usT ? usT / usD : '-',
       'vs tiled': tiledErr === null ? '-' : tiledErr.toExponential(1), 'vs f64 heads': refErr.toExponential(1),
     });
-    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, halfDecode: half ? mode : null, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
+    decodePoints.push({ B, H: Hd, Hkv, S, E, kvFormat, callsPerIteration: CALLS, nSplit, chunk, decode: dec, tiled, usPerCallDecode: usD, gpuUsPerCallDecode: gpuUs, usPerCallTiled: usT, cacheBytes: bytes, gbPerSec: gbs, fractionOfCopy: gbs / copyGBs, relErrDecodeVsTiled: tiledErr, relErrDecodeVsFloat64Heads: refErr });
     [k, v, q, outD, outT].forEach((t) => t.release());
-    setHalfDecode('unpack');
   }
   console.log(`\nattention decode, B=${B} E=${E}, one query per head against S cached positions (µs per call; GB/s of reading K and V)`);
   printTable(decodeRows);

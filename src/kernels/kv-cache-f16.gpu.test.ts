@@ -3,7 +3,7 @@
 // GPU), and every attention kernel reads fp16 keys and values: against the float64 twin of the halves it
 // holds, on awkward sizes, and far enough from the float32 result that a kernel reading the wrong storage
 // would fail.
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testEngine } from '../testing/engine';
 import { normalArray, relativeError } from '../testing/random';
 import { attentionRef, tokensToHeads } from '../reference/attention';
@@ -12,7 +12,6 @@ import { fromHalfBits, roundArrayToHalf, toHalfBits } from '../engine/half';
 import { KernelInputError } from '../engine/errors';
 import { attention, headsFirst, tokensFirst, type AttentionShape, type AttentionVariant, type FlashOperands } from './attention';
 import { KvCache } from './kv-cache';
-import { setHalfDecode, type HalfDecode } from './storage-read';
 
 const TOL = 2e-5;
 
@@ -148,11 +147,9 @@ describe('attention reads fp16 keys and values in every kernel', () => {
     { B: 1, H: 2, Hkv: 1, L: 37, S: 45, E: 96, causal: true, variant: 'flash' },
     { B: 1, H: 2, Hkv: 1, L: 9, S: 21, E: 10, causal: true, gate: 'headwise', variant: 'naive' },
   ];
-  cases.forEach((c, n) => (['unpack', 'bits'] as HalfDecode[]).forEach((mode) => {
+  cases.forEach((c, n) => {
     const { B, H, Hkv, L, S, E } = c;
-    it(`${c.variant}${c.operands ? ` (${c.operands})` : ''} B=${B} H=${H} Hkv=${Hkv} L=${L} S=${S} E=${E}${c.gate ? ` gate=${c.gate}` : ''}, halves by ${mode}`, async () => {
-      setHalfDecode(mode);
-      onTestFinished(() => setHalfDecode('unpack'));
+    it(`${c.variant}${c.operands ? ` (${c.operands})` : ''} B=${B} H=${H} Hkv=${Hkv} L=${L} S=${S} E=${E}${c.gate ? ` gate=${c.gate}` : ''}`, async () => {
       const e = await testEngine();
       const seed = 500 + 10 * n;
       const q = normalArray(B * H * L * E, seed, 2);
@@ -175,7 +172,7 @@ describe('attention reads fp16 keys and values in every kernel', () => {
       expect(relativeError(floatRef, halvesRef)).toBeGreaterThan(5 * TOL);
       [qT, kT, vT, gT, out].forEach((t) => t?.release());
     });
-  }));
+  });
 
   it('refuses fp16 queries by name', async () => {
     const e = await testEngine();

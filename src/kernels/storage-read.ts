@@ -33,25 +33,6 @@ export function storageFormatOf(t: Tensor, who: string, what = 'weights'): Stora
   return t.dtype;
 }
 
-/**
- * How fp16 words become float32 (benchmarks only): 'unpack' (unpack2x16float, the default) or 'bits' (the
- * magnitude's bits moved into a float32 and scaled by 2^112, the sign moved to bit 31: integer and FMA-pipe
- * ops instead of conversion instructions; exact for every finite half, subnormal halves included where the
- * GPU keeps float32 subnormals, zero where it flushes them).
- */
-export type HalfDecode = 'unpack' | 'bits';
-let halfDecode: HalfDecode = 'unpack';
-export function setHalfDecode(mode: HalfDecode): void {
-  halfDecode = mode;
-}
-
-const HALF_BITS_WGSL = `fn half2_bits(w: u32) -> vec2<f32> {
-  let m = vec2<u32>(w << 13u, w >> 3u) & vec2<u32>(0x0FFFE000u);
-  let s = vec2<u32>(w << 16u, w) & vec2<u32>(0x80000000u);
-  return bitcast<vec2<f32>>(m | s) * 5.192296858534828e33;
-}
-`;
-
 /** WGSL of a read-only binding (weights, keys, values) and its reader function. */
 export function storageReaderWgsl(r: StorageReader): string {
   const decl = (type: string) => `@group(0) @binding(${r.binding}) var<storage, read> ${r.name}: array<${type}>;\n`;
@@ -59,18 +40,15 @@ export function storageReaderWgsl(r: StorageReader): string {
     const type = r.element === 'vec4' ? 'vec4<f32>' : 'f32';
     return decl(type) + `fn ${r.fn}(i: u32) -> ${type} { return ${r.name}[i]; }\n`;
   }
-  const bits = halfDecode === 'bits';
-  const unpack = bits ? `${r.fn}_half2` : 'unpack2x16float';
-  const helper = bits ? HALF_BITS_WGSL.replace('half2_bits', unpack) : '';
   if (r.element === 'vec4') {
-    return decl('vec2<u32>') + helper + `fn ${r.fn}(i: u32) -> vec4<f32> { let p = ${r.name}[i]; return vec4<f32>(${unpack}(p.x), ${unpack}(p.y)); }\n`;
+    return decl('vec2<u32>') + `fn ${r.fn}(i: u32) -> vec4<f32> { let p = ${r.name}[i]; return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y)); }\n`;
   }
-  return decl('u32') + helper + `fn ${r.fn}(i: u32) -> f32 { return ${unpack}(${r.name}[i >> 1u])[i & 1u]; }\n`;
+  return decl('u32') + `fn ${r.fn}(i: u32) -> f32 { return unpack2x16float(${r.name}[i >> 1u])[i & 1u]; }\n`;
 }
 
 /** The pipeline-key part for a list of formats ('' when all are f32, so float32 keys stay as they were). */
 export function formatsKey(formats: readonly StorageFormat[]): string {
-  return formats.every((f) => f === 'f32') ? '' : `:formats=${formats.join(',')}${halfDecode === 'bits' ? ':half=bits' : ''}`;
+  return formats.every((f) => f === 'f32') ? '' : `:formats=${formats.join(',')}`;
 }
 
 /**
