@@ -62,31 +62,3 @@ fn scan_exp2_poly1(x: f32, ones: u32) -> f32 {
 fn scan_exp2_poly(x: vec4<f32>, ones: u32) -> vec4<f32> {
   return vec4<f32>(scan_exp2_poly1(x.x, ones), scan_exp2_poly1(x.y, ones), scan_exp2_poly1(x.z, ones), scan_exp2_poly1(x.w, ones));
 }
-
-// log1p(v) / v on [0, 1]: a degree-8 polynomial fitted for relative error (at most 3.1e-8 in float64,
-// about 2.2e-7 evaluated in f32).
-const LOG1P_C1: f32 = -0.49999499320983887;
-const LOG1P_C2: f32 = 0.3331923186779022;
-const LOG1P_C3: f32 = -0.24844010174274445;
-const LOG1P_C4: f32 = 0.19109909236431122;
-const LOG1P_C5: f32 = -0.13671347498893738;
-const LOG1P_C6: f32 = 0.07831956446170807;
-const LOG1P_C7: f32 = -0.029561758041381836;
-const LOG1P_C8: f32 = 0.0052465954795479774;
-
-// softplus as scan_softplus (x <= 20 ? log1p(exp(x)) : x) on the FMA and integer pipes only:
-// log1p(exp(x)) = max(x, 0) + log1p(v) with v = exp(-|x|) in (0, 1] from the polynomial exp2 (whose
-// argument clamp keeps v >= 2^-126 where exp would give a subnormal or 0: a result off by at most 1.2e-38).
-// `ones` as for scan_exp2_poly1.
-fn scan_softplus_fma(x: f32, ones: u32) -> f32 {
-  let v = scan_exp2_poly1(-abs(x) * LOG2E, ones);
-  var p = fma(LOG1P_C8, v, LOG1P_C7);
-  p = fma(p, v, LOG1P_C6);
-  p = fma(p, v, LOG1P_C5);
-  p = fma(p, v, LOG1P_C4);
-  p = fma(p, v, LOG1P_C3);
-  p = fma(p, v, LOG1P_C2);
-  p = fma(p, v, LOG1P_C1);
-  p = fma(p, v, 1.0);
-  return select(fma(v, p, max(x, 0.0)), x, x > 20.0);
-}

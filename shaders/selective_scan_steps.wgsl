@@ -13,8 +13,7 @@
 //     accuracy is the platform's); 2 ('fma'): one exp2 of -|z|, the reciprocal of 1 + e in (1, 2] on the
 //     FMA pipe.
 //   SOFTPLUS_FORM: how softplus is computed (ScanTuning.softplus): 0 ('branch'): scan_softplus;
-//     1 ('select'): the same values without branches (both small-e and log results computed, one kept);
-//     2 ('fma'): scan_softplus_fma, without special-function ops.
+//     1 ('select'): the same values without branches (both small-e and log results computed, one kept).
 
 // SCAN_DIAG 64: a token input made from its token index instead of the loaded value v.
 fn scan_diag_token(v: f32, t: u32) -> f32 {
@@ -53,7 +52,6 @@ fn scan_softplus_select(x: f32) -> f32 {
 fn scan_step(raw: f32, bias: f32) -> f32 {
   if ((SCAN_DIAG & 2u) != 0u) { return abs(raw + bias); }
   if (SOFTPLUS_FORM == 1u && P.deltaSoftplus == 1u) { return scan_softplus_select(raw + bias); }
-  if (SOFTPLUS_FORM == 2u && P.deltaSoftplus == 1u) { return scan_softplus_fma(raw + bias, P.polyOnes); }
   return scan_delta(raw, bias, P.deltaSoftplus);
 }
 

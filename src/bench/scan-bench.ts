@@ -30,7 +30,6 @@
 //        main sizes, default rows, each pass alone and without special-function ops;
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
-//        --softplus: the main sizes with SOFTPLUS_ROWS (softplus without special-function ops, per pass);
 //        --bound: B=1 L=8192 D=3072 (with --small: B=1 L=1024 D=192), each chunked pass with parts of its work taken out (BOUND_ROWS);
 //        --submits: the same size, the default scan and a copy recorded 1-8 times per submit (wall time, host time, GPU time);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
@@ -83,29 +82,6 @@ const SUBGROUP_ROWS: SweepRow[] = [
  * docs/measurements/h200/run-2026-12-02b/.
  */
 const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
-
-/**
- * --softplus: softplus without special-function ops (sp=fma: the polynomial exp2 and a log1p polynomial)
- * in both chunked passes or in one, each pass alone with either form, and chunks of 96 tokens with and
- * without it, between two default rows. The chunk-local pass issues its special-function ops near their
- * rate (16 decays and softplus's exp and log per token and channel), so two fewer might show there.
- */
-const SOFTPLUS_ROWS: SweepRow[] = [
-  {},
-  { softplus: 'fma' },
-  { softplus: 'fma', softplusPass: 'local' },
-  { softplus: 'fma', softplusPass: 'output' },
-  { onlyPass: 'local' },
-  { onlyPass: 'local', softplus: 'fma' },
-  { onlyPass: 'output' },
-  { onlyPass: 'output', softplus: 'fma' },
-  { chunkLen: 96 },
-  { chunkLen: 96, softplus: 'fma', softplusPass: 'local' },
-  { inPlace: true },
-  { inPlace: true, softplus: 'fma', softplusPass: 'local' },
-  {},
-];
-const SOFTPLUS_SINGLE_ROWS: SweepRow[] = [{}, { softplus: 'fma' }, {}];
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
@@ -342,7 +318,7 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) + (t.polyPass ? ` (${t.polyPass} pass)` : '') : '',
     t.diagnostic ? `diagnostic: ${(Array.isArray(t.diagnostic) ? t.diagnostic : [t.diagnostic]).map((d) => d.replaceAll('-', ' ')).join(' + ')}` : '',
     t.gate ? `gate=${t.gate}` : '',
-    t.softplus ? `sp=${t.softplus}` + (t.softplusPass ? ` (${t.softplusPass} pass)` : '') : '',
+    t.softplus ? `sp=${t.softplus}` : '',
     t.onlyPass ? `diagnostic: ${t.onlyPass} pass only` : '',
     t.subgroup ? Object.entries(t.subgroup).map(([k, v]) => `${k}=${v}`).join(',') : '',
   ]
@@ -364,8 +340,6 @@ async function main() {
   const chunkedRows = flags.has('chunked');
   // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
   const mainRows = flags.has('main');
-  // --softplus: the main sizes with SOFTPLUS_ROWS.
-  const softplusRows = flags.has('softplus');
   // --bound: B=1 L=8192 D=3072 only, with BOUND_ROWS.
   const bound = flags.has('bound');
   // --submits: B=1 L=8192 D=3072 only, the default scan (and a copy of delta) recorded 1, 2, 4 or 8 times
@@ -384,8 +358,7 @@ async function main() {
     .map((s) => (submits ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s))
     .map((s) => (bound ? { ...s, chunkSweep: undefined, tuningSweep: BOUND_ROWS } : s))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
-    .filter((s) => !(chunkedRows || mainRows || softplusRows) || s.main)
-    .map((s) => (softplusRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? SOFTPLUS_ROWS : SOFTPLUS_SINGLE_ROWS } : s))
+    .filter((s) => !(chunkedRows || mainRows) || s.main)
     .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
     .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
     .filter((s) => !chunkRows || (s.main && defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen))

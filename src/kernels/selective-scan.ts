@@ -21,7 +21,7 @@ import chunkCarrySource from '../../shaders/selective_scan_chunk_carry.wgsl?raw'
 import chunkOutputSource from '../../shaders/selective_scan_chunk_output.wgsl?raw';
 import commonSource from '../../shaders/selective_scan_common.wgsl?raw';
 import stepsSource from '../../shaders/selective_scan_steps.wgsl?raw';
-import fmaProbeSource from '../../shaders/selective_scan_fma_probe.wgsl?raw';
+import exp2ProbeSource from '../../shaders/selective_scan_exp2_probe.wgsl?raw';
 import subgroupSource from '../../shaders/selective_scan_subgroup.wgsl?raw';
 import bcScalarSource from '../../shaders/selective_scan_bc_scalar.wgsl?raw';
 import bcVec4Source from '../../shaders/selective_scan_bc_vec4.wgsl?raw';
@@ -104,14 +104,10 @@ export const DEFAULT_POLY_FRACTION = 0;
 
 /** How the gate silu(z) is computed (selective_scan_steps.wgsl, GATE_FORM). */
 export type GateForm = 'div' | 'tanh' | 'fma';
-/**
- * How softplus is computed (selective_scan_steps.wgsl, SOFTPLUS_FORM): 'branch' and 'select' take an exp
- * and a log from the special-function unit; 'fma' none (exp(-|x|) by the polynomial exp2, log1p by a
- * polynomial: FMA and integer pipes only).
- */
-export type SoftplusForm = 'branch' | 'select' | 'fma';
+/** How softplus is computed (selective_scan_steps.wgsl, SOFTPLUS_FORM). */
+export type SoftplusForm = 'branch' | 'select';
 const GATE_FORMS: Record<GateForm, number> = { div: 0, tanh: 1, fma: 2 };
-const SOFTPLUS_FORMS: Record<SoftplusForm, number> = { branch: 0, select: 1, fma: 2 };
+const SOFTPLUS_FORMS: Record<SoftplusForm, number> = { branch: 0, select: 1 };
 /**
  * The gate form of every scan kernel by default (ScanTuning.gate). 'div': on an H200
  * (docs/measurements/h200/run-2026-11-28/scan-mufu.json, GPU time) the one-special-function-op forms
@@ -327,8 +323,6 @@ export interface ScanTuning {
   polyFraction?: number;
   /** Polynomial decays (polyFraction) in this chunked pass only; the other pass's decays all use exp2. */
   polyPass?: 'local' | 'output';
-  /** The softplus form (softplus) in this chunked pass only; the other pass uses DEFAULT_SOFTPLUS. */
-  softplusPass?: 'local' | 'output';
   /**
    * Benchmarks only, wrong results: replace special-function ops to measure what they cost.
    * 'no-exp': decays max(1 + dt·a, 0); 'no-softplus': dt = |delta + bias|; 'no-sfu': both, and the gate
@@ -602,17 +596,9 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   const steps: StepOptions = { polyElems, diag, gate: GATE_FORMS[args.tuning?.gate ?? DEFAULT_GATE], softplus: SOFTPLUS_FORMS[args.tuning?.softplus ?? DEFAULT_SOFTPLUS] };
   const stepsKey = `poly=${polyElems}:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}`;
   // The chunked passes' own step options: polynomial decays in one of them only when polyPass says so.
-  // The same for the softplus form with softplusPass.
   const polyPass = args.tuning?.polyPass;
-  const softplusPass = args.tuning?.softplusPass;
-  const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } => {
-    const own: StepOptions = {
-      ...steps,
-      polyElems: polyPass === undefined || polyPass === pass ? steps.polyElems : 0,
-      softplus: softplusPass === undefined || softplusPass === pass ? steps.softplus : SOFTPLUS_FORMS[DEFAULT_SOFTPLUS],
-    };
-    return { steps: own, key: `poly=${own.polyElems}:diag=${diag}:gate=${own.gate}:sp=${own.softplus}` };
-  };
+  const passSteps = (pass: 'local' | 'output'): { steps: StepOptions; key: string } =>
+    polyPass === undefined || polyPass === pass ? { steps, key: stepsKey } : { steps: { ...steps, polyElems: 0 }, key: `poly=0:diag=${diag}:gate=${steps.gate}:sp=${steps.softplus}` };
   const localSteps = passSteps('local');
   const outputSteps = passSteps('output');
 
@@ -683,22 +669,20 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
   return out;
 }
 
-const FMA_PROBE_PARAMS = defineUniforms([
+const EXP2_PROBE_PARAMS = defineUniforms([
   ['count', 'u32'],
   ['polyOnes', 'u32'],
 ] as const);
 
 /**
- * Tests: the scan kernels' FMA-pipe forms elementwise, with their all-ones operand from a uniform as
- * there: out = scan_exp2_poly(x) ('exp2', the polynomial exp2) or scan_softplus_fma(x) ('softplus').
- * x and out hold a multiple of 4 floats.
+ * Tests: out = scan_exp2_poly(x) elementwise, the polynomial exp2 of the scan kernels, with its all-ones
+ * operand from a uniform as there. x and out hold a multiple of 4 floats.
  */
-export function scanFmaForm(engine: Engine, form: 'exp2' | 'softplus', x: Tensor, out: Tensor): Tensor {
-  const name = form === 'exp2' ? 'scan_exp2_poly' : 'scan_softplus_fma';
-  if (x.numel % 4 !== 0 || out.numel !== x.numel) throw new KernelInputError(`${name}: x (${x.numel} values) and out (${out.numel}) must match and hold whole vec4`);
+export function scanExp2Poly(engine: Engine, x: Tensor, out: Tensor): Tensor {
+  if (x.numel % 4 !== 0 || out.numel !== x.numel) throw new KernelInputError(`scan_exp2_poly: x (${x.numel} values) and out (${out.numel}) must match and hold whole vec4`);
   const count = x.numel / 4;
   const wg = 64;
-  const pipeline = engine.pipeline(`selective_scan_fma_probe:${form}`, () => ({ code: FMA_PROBE_PARAMS.wgsl() + commonSource + fmaProbeSource, constants: { WG: wg, FORM: form === 'exp2' ? 0 : 1 } }));
-  engine.dispatch(() => `${name}(n=${x.numel})`, pipeline, [x, out], grid1d(Math.ceil(count / wg), engine.report.limits.maxComputeWorkgroupsPerDimension), FMA_PROBE_PARAMS.pack({ count, polyOnes: POLY_ONES }));
+  const pipeline = engine.pipeline('selective_scan_exp2_probe', () => ({ code: EXP2_PROBE_PARAMS.wgsl() + commonSource + exp2ProbeSource, constants: { WG: wg } }));
+  engine.dispatch(() => `scan_exp2_poly(n=${x.numel})`, pipeline, [x, out], grid1d(Math.ceil(count / wg), engine.report.limits.maxComputeWorkgroupsPerDimension), EXP2_PROBE_PARAMS.pack({ count, polyOnes: POLY_ONES }));
   return out;
 }
