@@ -23,8 +23,6 @@
 // DT_WRITE (prepended by the host with store_dt): each step size dt is written back over its delta
 // (the host then declares Delta read_write), for the output pass to read instead of recomputing it. Only
 // with NS == 1: the invocation that writes a token's dt is the only one that reads its delta.
-// WHOLE_GROUPS (host constant): a load group of KU tokens that lies wholly in its block runs its steps with
-// no per-token check (a branch per token otherwise splits the group's straight-line code).
 
 override WG: u32 = 64u;
 
@@ -45,31 +43,6 @@ fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
   let r = i / STATE_VEC4;
   if (r < rows) { return load_bc4((b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + gBase, i % STATE_VEC4); }
   return vec4<f32>(0.0);
-}
-
-// What a token's step needs besides its inputs: this invocation's first state vec4, the channel's dt bias,
-// its B group's first column (g·N), its channel d, and whether it is a real channel (writes dt).
-struct TokenCtx {
-  q0: u32,
-  bias: f32,
-  gN: u32,
-  d: u32,
-  valid: bool,
-}
-
-// One token's step: token t of batch entry b, staged row sr, raw delta and u: advances the state h and
-// returns the step size dt.
-fn local_token(h: ptr<function, array<vec4<f32>, QS>>, a: array<vec4<f32>, QS>, dRaw: f32, uRaw: f32, b: u32, t: u32, sr: u32, c: TokenCtx) -> f32 {
-  let dt = scan_step(scan_diag_token(dRaw, t), c.bias);
-  if (DT_WRITE && c.valid) { store_dt((b * P.seqLen + t) * P.dInner + c.d, dt); }
-  let du = dt * scan_diag_token(uRaw, t);
-  let bBase = (b * P.seqLen + t) * P.bcRowStride + P.bOffset + c.gN;
-  for (var q = 0u; q < QS; q++) {
-    var bq: vec4<f32>;
-    if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sr][c.q0 + q]; } else { bq = load_bc4(bBase, c.q0 + q); }
-    (*h)[q] = fma(scan_decay4(dt * a[q], c.q0 + q), (*h)[q], du * bq);
-  }
-  return dt;
 }
 
 @compute @workgroup_size(WG)
@@ -127,7 +100,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let ctx = TokenCtx(q0, bias, g * N, d, valid);
   var deltaSum = 0.0;
   var buf = 0u;
   for (var tb = t0; tb < t1; tb += TB) {
@@ -176,12 +148,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           cu[k] = U[at];
         }
       }
-      if (WHOLE_GROUPS && r0 + KU <= rows) {
-        // A whole load group: no per-token check, so its KU steps are one stretch of straight-line code.
-        for (var k = 0u; k < KU; k++) { deltaSum += local_token(&h, a, cd[k], cu[k], b, tb + r0 + k, sRow + r0 + k, ctx); }
-      } else {
-        for (var k = 0u; k < KU; k++) {
-          if (r0 + k < rows) { deltaSum += local_token(&h, a, cd[k], cu[k], b, tb + r0 + k, sRow + r0 + k, ctx); }
+      for (var k = 0u; k < KU; k++) {
+        let r = r0 + k;
+        if (r < rows) {
+          let dt = scan_step(scan_diag_token(cd[k], tb + r), bias);
+          if (DT_WRITE && valid) { store_dt((b * P.seqLen + tb + r) * P.dInner + d, dt); }
+          let du = dt * scan_diag_token(cu[k], tb + r);
+          deltaSum += dt;
+          let bBase = (b * P.seqLen + tb + r) * P.bcRowStride + P.bOffset + g * N;
+          for (var q = 0u; q < QS; q++) {
+            var bq: vec4<f32>;
+            if ((SCAN_DIAG & 32u) != 0u) { bq = a[q]; } else if (STAGE_BC) { bq = sB[sRow + r][q0 + q]; } else { bq = load_bc4(bBase, q0 + q); }
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
+          }
         }
       }
     }

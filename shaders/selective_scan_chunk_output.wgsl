@@ -20,8 +20,6 @@
 // once in a counter at binding 8; empty otherwise.
 // DT_READY (host constant): Delta already holds the step sizes dt (written by the chunk-local pass), read
 // as they are: no bias, no softplus.
-// WHOLE_GROUPS (host constant): a load group of KU tokens that lies wholly in its block runs its steps with
-// no per-token check (a branch per token otherwise splits the group's straight-line code).
 
 override WG: u32 = 64u;
 
@@ -46,50 +44,6 @@ fn stage_fetch(i: u32, b: u32, tb: u32, rows: u32, gBase: u32) -> vec4<f32> {
   let rowBase = (b * P.seqLen + tb + r) * P.bcRowStride + gBase;
   if (j < STATE_VEC4) { return load_bc4(rowBase + P.bOffset, j); }
   return load_bc4(rowBase + P.cOffset, j - STATE_VEC4);
-}
-
-// What a token's step needs besides its inputs: this invocation's first state vec4, the channel's dt bias
-// and D skip, its B/C group's first column (g·N), its channel d, whether it stores y, and hasZ.
-struct TokenCtx {
-  q0: u32,
-  bias: f32,
-  dSkip: f32,
-  gN: u32,
-  d: u32,
-  store: bool,
-  hasZ: bool,
-}
-
-// One token's step: token t of batch entry b, staged row sr, raw delta, u and z: advances the state h and
-// stores y = (<h, C> + Dskip·u)·silu(z).
-fn output_token(h: ptr<function, array<vec4<f32>, QS>>, a: array<vec4<f32>, QS>, dRaw: f32, uRaw: f32, zRaw: f32, b: u32, t: u32, sr: u32, c: TokenCtx) {
-  let row = b * P.seqLen + t;
-  var dt: f32;
-  if (DT_READY) { dt = scan_diag_token(dRaw, t); } else { dt = scan_step(scan_diag_token(dRaw, t), c.bias); }
-  let uk = scan_diag_token(uRaw, t);
-  let du = dt * uk;
-  let bBase = row * P.bcRowStride + P.bOffset + c.gN;
-  let cBase = row * P.bcRowStride + P.cOffset + c.gN;
-  var y4 = vec4<f32>(0.0);
-  for (var q = 0u; q < QS; q++) {
-    var bq: vec4<f32>;
-    var cq: vec4<f32>;
-    if ((SCAN_DIAG & 32u) != 0u) {
-      bq = a[q];
-      cq = a[q];
-    } else if (STAGE_BC) {
-      bq = sBC[sr][c.q0 + q];
-      cq = sBC[sr][STATE_VEC4 + c.q0 + q];
-    } else {
-      bq = load_bc4(bBase, c.q0 + q);
-      cq = load_bc4(cBase, c.q0 + q);
-    }
-    (*h)[q] = fma(scan_decay4(dt * a[q], c.q0 + q), (*h)[q], du * bq);
-    y4 = fma((*h)[q], cq, y4);
-  }
-  var y = fma(c.dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
-  if (c.hasZ) { y = y * scan_gate(scan_diag_token(zRaw, t)); }
-  if (c.store && scan_diag_store(y)) { Y[row * P.dInner + c.d] = y; }
 }
 
 @compute @workgroup_size(WG)
@@ -161,7 +115,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 
-  let ctx = TokenCtx(q0, bias, dSkip, g * N, d, valid && part == 0u, hasZ);
   var buf = 0u;
   for (var tb = t0; tb < t1; tb += TB) {
     let rows = min(TB, t1 - tb);
@@ -211,12 +164,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           if (hasZ) { cz[k] = Z[row * P.zRowStride + P.zOffset + dc]; }
         }
       }
-      if (WHOLE_GROUPS && r0 + KU <= rows) {
-        // A whole load group: no per-token check, so its KU steps are one stretch of straight-line code.
-        for (var k = 0u; k < KU; k++) { output_token(&h, a, cd[k], cu[k], cz[k], b, tb + r0 + k, sRow + r0 + k, ctx); }
-      } else {
-        for (var k = 0u; k < KU; k++) {
-          if (r0 + k < rows) { output_token(&h, a, cd[k], cu[k], cz[k], b, tb + r0 + k, sRow + r0 + k, ctx); }
+      for (var k = 0u; k < KU; k++) {
+        let r = r0 + k;
+        if (r < rows) {
+          let row = b * P.seqLen + tb + r;
+          let t = tb + r;
+          var dt: f32;
+          if (DT_READY) { dt = scan_diag_token(cd[k], t); } else { dt = scan_step(scan_diag_token(cd[k], t), bias); }
+          let uk = scan_diag_token(cu[k], t);
+          let du = dt * uk;
+          let bBase = row * P.bcRowStride + P.bOffset + g * N;
+          let cBase = row * P.bcRowStride + P.cOffset + g * N;
+          var y4 = vec4<f32>(0.0);
+          for (var q = 0u; q < QS; q++) {
+            var bq: vec4<f32>;
+            var cq: vec4<f32>;
+            if ((SCAN_DIAG & 32u) != 0u) {
+              bq = a[q];
+              cq = a[q];
+            } else if (STAGE_BC) {
+              bq = sBC[sRow + r][q0 + q];
+              cq = sBC[sRow + r][STATE_VEC4 + q0 + q];
+            } else {
+              bq = load_bc4(bBase, q0 + q);
+              cq = load_bc4(cBase, q0 + q);
+            }
+            h[q] = fma(scan_decay4(dt * a[q], q0 + q), h[q], du * bq);
+            y4 = fma(h[q], cq, y4);
+          }
+          var y = fma(dSkip, uk, ns_sum((y4.x + y4.y) + (y4.z + y4.w)));
+          if (hasZ) { y = y * scan_gate(scan_diag_token(cz[k], t)); }
+          if (valid && part == 0u && scan_diag_store(y)) { Y[row * P.dInner + d] = y; }
         }
       }
     }

@@ -30,7 +30,6 @@
 //        main sizes, default rows, each pass alone and without special-function ops;
 //        WEBGPU_DAWN_FLAGS (environment): Dawn flags, e.g. enable-dawn-features=disable_robustness;
 //        --chunks 56,64,75: the main sizes run in several chunks at these chunk lengths;
-//        --whole: the main sizes with WHOLE_ROWS (whole load groups without per-token checks, or not);
 //        --bound: B=1 L=8192 D=3072 (with --small: B=1 L=1024 D=192), each chunked pass with parts of its work taken out (BOUND_ROWS);
 //        --submits: the same size, the default scan and a copy recorded 1-8 times per submit (wall time, host time, GPU time);
 //        --quick: the three main sizes only, with the special-function rows (MUFU_SWEEP); --lengths: B=1 D=2048 at L = 512 .. 65536 only,
@@ -83,30 +82,6 @@ const SUBGROUP_ROWS: SweepRow[] = [
  * docs/measurements/h200/run-2026-12-02b/.
  */
 const CHUNKED_ROWS: SweepRow[] = [{ unroll: 12 }, { unroll: 16 }, { block: 16 }, { block: 64, unroll: 16 }, { chunkLen: 96 }, { chunkLen: 128, unroll: 16 }, {}];
-
-/**
- * --whole: whole load groups without per-token checks (the default) against every token checked
- * (wholeGroups false), with the branch-free softplus (whose branches would split the straight-line code
- * again), longer and shorter load groups, and each pass alone either way, between two default rows.
- */
-const WHOLE_ROWS: SweepRow[] = [
-  {},
-  { wholeGroups: false },
-  { softplus: 'select' },
-  { wholeGroups: false, softplus: 'select' },
-  { unroll: 16 },
-  { unroll: 16, softplus: 'select' },
-  { unroll: 4 },
-  { onlyPass: 'local' },
-  { onlyPass: 'local', wholeGroups: false },
-  { onlyPass: 'output' },
-  { onlyPass: 'output', wholeGroups: false },
-  { onlyPass: 'output', softplus: 'select' },
-  { chunkLen: 96 },
-  { inPlace: true },
-  {},
-];
-const WHOLE_SINGLE_ROWS: SweepRow[] = [{}, { wholeGroups: false }, { softplus: 'select' }, { unroll: 16 }, { unroll: 4 }, {}];
 
 /** --main: the main sizes with each pass alone (several chunks) and without special-function ops. */
 const MAIN_ROWS: SweepRow[] = [...(['local', 'output'] as const).map((onlyPass) => ({ onlyPass })), { diagnostic: 'no-sfu' }];
@@ -340,7 +315,6 @@ function tuningName(t: ScanTuning, dState: number): string {
     t.unroll ? `ku=${t.unroll}` : '',
     t.block ? `tb=${t.block}` : '',
     t.stage === false ? 'no-stage' : '',
-    t.wholeGroups === false ? 'every-token-checked' : '',
     t.polyFraction !== undefined ? polyName(t.polyFraction, dState) + (t.polyPass ? ` (${t.polyPass} pass)` : '') : '',
     t.diagnostic ? `diagnostic: ${(Array.isArray(t.diagnostic) ? t.diagnostic : [t.diagnostic]).map((d) => d.replaceAll('-', ' ')).join(' + ')}` : '',
     t.gate ? `gate=${t.gate}` : '',
@@ -366,8 +340,6 @@ async function main() {
   const chunkedRows = flags.has('chunked');
   // --main: the main sizes with MAIN_ROWS (for A/B runs of the whole setup, e.g. under WEBGPU_DAWN_FLAGS).
   const mainRows = flags.has('main');
-  // --whole: the main sizes with WHOLE_ROWS.
-  const wholeRows = flags.has('whole');
   // --bound: B=1 L=8192 D=3072 only, with BOUND_ROWS.
   const bound = flags.has('bound');
   // --submits: B=1 L=8192 D=3072 only, the default scan (and a copy of delta) recorded 1, 2, 4 or 8 times
@@ -386,8 +358,7 @@ async function main() {
     .map((s) => (submits ? { ...s, chunkSweep: undefined, tuningSweep: undefined } : s))
     .map((s) => (bound ? { ...s, chunkSweep: undefined, tuningSweep: BOUND_ROWS } : s))
     .map((s) => (probe || subgroup ? { ...s, chunkSweep: undefined, tuningSweep: probe || s.main ? SUBGROUP_ROWS : SUBGROUP_ROWS.slice(0, 2) } : s))
-    .filter((s) => !(chunkedRows || mainRows || wholeRows) || s.main)
-    .map((s) => (wholeRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? WHOLE_ROWS : WHOLE_SINGLE_ROWS } : s))
+    .filter((s) => !(chunkedRows || mainRows) || s.main)
     .map((s) => (mainRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? MAIN_ROWS : MAIN_ROWS.slice(2) } : s))
     .map((s) => (chunkedRows ? { ...s, chunkSweep: undefined, tuningSweep: defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen ? CHUNKED_ROWS : CHUNKED_SINGLE_ROWS } : s))
     .filter((s) => !chunkRows || (s.main && defaultChunkLen(s.batch, s.seqLen, s.dInner) < s.seqLen))

@@ -257,8 +257,6 @@ const TUNED_CASES: ScanCase[] = [
   { name: 'pipelined, N=64 (prefetch too large: left off), odd workgroup', batch: 1, seqLen: 77, dInner: 19, dState: 64, chunkLen: 40, tuning: { pipeline: true, workgroupSize: 7 } },
   { name: 'pipelined, blocks of 5 tokens, unroll 3', batch: 2, seqLen: 61, dInner: 20, dState: 16, chunkLen: 23, tuning: { pipeline: true, block: 5, unroll: 3 } },
   { name: 'blocks of 64 tokens, unroll 4, groups', batch: 1, seqLen: 200, dInner: 64, dState: 16, groups: 2, chunkLen: 150, tuning: { block: 64, unroll: 4, workgroupSize: 32 } },
-  { name: 'every token checked (no whole-group path), unroll 3', batch: 2, seqLen: 100, dInner: 20, dState: 16, chunkLen: 40, tuning: { wholeGroups: false, unroll: 3 } },
-  { name: 'every token checked, pipelined, one chunk', batch: 2, seqLen: 50, dInner: 9, dState: 16, initialState: true, chunkLen: 50, tuning: { wholeGroups: false, pipeline: true } },
   // Channels split over invocations (the output pass's split needs subgroups, else it is 1).
   { name: 'split 2, staged', batch: 2, seqLen: 130, dInner: 20, dState: 16, chunkLen: 40, tuning: { splitLocal: 2, splitOutput: 2 } },
   { name: 'split 4, pipelined, groups', batch: 1, seqLen: 129, dInner: 64, dState: 16, groups: 2, chunkLen: 36, tuning: { splitLocal: 4, splitOutput: 4, pipeline: true, workgroupSize: 64 } },

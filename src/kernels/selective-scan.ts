@@ -316,12 +316,6 @@ export interface ScanTuning {
   /** Stage B/C rows in workgroup memory when the layout allows (default true). */
   stage?: boolean;
   /**
-   * In the chunked passes, run a load group of `unroll` tokens that lies wholly in its block with no
-   * per-token check, so that its steps are one stretch of straight-line code (default true; false: every
-   * token checked).
-   */
-  wholeGroups?: boolean;
-  /**
    * Share (0..1) of the state slots whose decays exp(dt·A) use the polynomial exp2 instead of the
    * special-function unit, rounded to whole slots of 4·STATE_VEC4 (scanPolyElems). Default
    * DEFAULT_POLY_FRACTION in the chunked passes, 0 in the sequential kernel.
@@ -409,8 +403,6 @@ interface PassConfig {
   pipe: boolean;
   /** Invocations per channel (NS). */
   ns: number;
-  /** Whole load groups run with no per-token check (WHOLE_GROUPS). */
-  whole: boolean;
 }
 
 /** Channels per workgroup of a chunked pass. */
@@ -419,7 +411,7 @@ function passChannels(c: PassConfig): number {
 }
 
 function passKey(c: PassConfig): string {
-  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}:whole=${c.whole ? 1 : 0}`;
+  return `wg=${c.wg}:ku=${c.ku}:tb=${c.tb}:stage=${c.stage ? 1 : 0}:pipe=${c.pipe ? 1 : 0}:ns=${c.ns}`;
 }
 
 function passConsts(c: PassConfig, stateVec4: number): string {
@@ -433,7 +425,6 @@ function passConsts(c: PassConfig, stateVec4: number): string {
     `const SROW: u32 = ${c.stage ? c.rowsVec4 : 1}u;`,
     `const SROWS: u32 = ${c.stage ? (c.pipe ? 2 : 1) * c.tb : 1}u;`,
     `const PIPE: bool = ${c.pipe};`,
-    `const WHOLE_GROUPS: bool = ${c.whole};`,
     `const SBUF: u32 = ${c.stage && c.pipe ? 2 : 1}u;`,
     `const SPT: u32 = ${spt}u;`,
     `const NS: u32 = ${c.ns}u;`,
@@ -570,7 +561,7 @@ export function selectiveScan(engine: Engine, args: SelectiveScanArgs): Tensor {
       (groups === 1 || (dInner / groups) % cpw === 0);
     let pipe = args.tuning?.pipeline ?? defaultPipeline(numChunks);
     if (pipe && stage && (2 * bytes > limits.maxComputeWorkgroupStorageSize || Math.ceil((tb * rowsVec4) / wgChunk) > MAX_PREFETCH_VEC4)) pipe = false;
-    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns, whole: args.tuning?.wholeGroups ?? true };
+    return { wg: wgChunk, ku, tb, stage, rowsVec4, pipe, ns };
   };
   const outputCfg = passConfig(2 * stateVec4, args.tuning?.splitOutput ?? DEFAULT_SPLIT_OUTPUT, engine.report.features.subgroups ? 4 : 1);
   const localCfg = passConfig(stateVec4, args.tuning?.splitLocal ?? DEFAULT_SPLIT_LOCAL, MAX_D_STATE);
